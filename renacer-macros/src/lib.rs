@@ -1,0 +1,1 @@
+//! Proc macros of renacer. Use them through the `renacer` crate.

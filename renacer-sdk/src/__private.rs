@@ -1,0 +1,25 @@
+//! What `#[renacer::trace]` and `renacer::span!` expand to. Not a public API:
+//! only the macros may name these items, and they may change in any release.
+//!
+//! The contract, per instrumented function:
+//!
+//! ```text
+//! static SITE: Site = Site::new(name, module_path!(), file!(), line!(),
+//!                               decision_id_or_0, &["field", ...]);
+//! // sync fn, global rate:   let g = enter(&SITE);
+//! // sync fn, own rate:      thread_local!{ static SKIP: Cell<u64> = const { Cell::new(0) } }
+//! //                         let g = enter_with_rate(&SITE, RATE, &SKIP);
+//! // fields, only if g.is_recording(): g.record_field(i, &value);
+//! // Err results:            g.set_error();
+//! // async fn (inside the async body, so it runs at first poll):
+//! //                         let s = enter_async(&SITE) / enter_async_with_rate(..);
+//! //                         s.record_field(..); s.instrument(async move { body }).await
+//! ```
+
+pub use crate::fnv::{decision_id, site_id};
+pub use crate::record::{
+    enter, enter_async, enter_async_with_rate, enter_with_rate, AsyncSpan, Instrumented,
+    IntoFieldValue, Site, SpanGuard,
+};
+pub use std::cell::Cell;
+pub use std::thread::LocalKey;

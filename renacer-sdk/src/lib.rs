@@ -1,0 +1,19 @@
+//! renacer: function-level tracing at the cost of two clock reads per span.
+//!
+//! Put `#[renacer::trace]` on functions, call [`init`] once, and spans land in
+//! lock-free per-thread rings; a background collector turns them into
+//! [`model::SpanRecord`]s and hands them to exporters (JSON lines, Perfetto,
+//! OTLP, the CLI's spool).
+//!
+//! The code is laid out along the data flow: `record` (hot path: sampling,
+//! rate limiting, clock, per-thread ring) → `collect` (collector thread:
+//! pairing, ids, clock conversion) → `export` (sinks).
+
+mod fnv;
+pub mod model;
+mod record;
+
+pub use fnv::{decision_id, fnv1a64, site_id};
+
+#[doc(hidden)]
+pub mod __private;
