@@ -14,6 +14,7 @@ pub mod model;
 mod record;
 
 pub use fnv::{decision_id, fnv1a64, site_id};
+pub use renacer_macros::trace;
 
 #[doc(hidden)]
 pub mod __private;
