@@ -12,6 +12,7 @@
 mod fnv;
 pub mod model;
 mod record;
+pub mod spool;
 
 pub use fnv::{decision_id, fnv1a64, site_id};
 pub use renacer_macros::trace;
