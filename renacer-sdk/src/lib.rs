@@ -9,10 +9,15 @@
 //! rate limiting, clock, per-thread ring) → `collect` (collector thread:
 //! pairing, ids, clock conversion) → `export` (sinks).
 
+pub mod context;
 mod fnv;
 pub mod model;
 mod record;
 pub mod spool;
+// OTLP sink; moves under `export` once that module exists.
+#[cfg(feature = "otlp")]
+#[path = "export/otlp/mod.rs"]
+pub mod otlp;
 
 pub use fnv::{decision_id, fnv1a64, site_id};
 pub use renacer_macros::trace;
