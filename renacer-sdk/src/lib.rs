@@ -14,6 +14,7 @@ mod fnv;
 pub mod model;
 mod record;
 pub mod spool;
+pub mod unified;
 // OTLP sink; moves under `export` once that module exists.
 #[cfg(feature = "otlp")]
 #[path = "export/otlp/mod.rs"]

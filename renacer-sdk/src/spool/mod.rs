@@ -29,4 +29,4 @@ pub use writer::SpoolWriter;
 pub const SPOOL_ENV: &str = "RENACER_SPOOL";
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -1,0 +1,144 @@
+//! Unified JSON: one document per trace, one item per line, versioned.
+//!
+//! ```text
+//! {"format":"renacer-unified","version":1,"trace_id":"…","stats":{…},"items":[
+//! {"kind":"process","trace_id":…,"span_id":…,"parent_span_id":…|null,"name":…,
+//!  "start_ns":…,"end_ns":…,"pid":…,"tid":…,"lamport":…,"depth":…, <kind fields>},
+//! …
+//! ]}
+//! ```
+//! Kind fields: process `exe`, `argv`, `exit`; function `module_path`, `file`,
+//! `line`, `site_id`, `decision_id`, `thread_name`, `fields`, `status`,
+//! `error`; syscall `args`, `ret`, `ret_value`. Ids are lowercase hex strings
+//! as in W3C trace context. Items appear in Lamport order. The schema is
+//! documented in docs/formats.md (section `unified`).
+
+use std::io::{self, Write};
+
+use super::{ItemSource, UnifiedTrace};
+use crate::model::{FieldValue, SpanStatus};
+
+/// Version of the unified JSON schema written by [`write_json`].
+pub const UNIFIED_JSON_VERSION: u32 = 1;
+
+fn js(out: &mut dyn Write, s: &str) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, s).map_err(io::Error::other)
+}
+
+fn field_value(out: &mut dyn Write, v: &FieldValue) -> io::Result<()> {
+    match v {
+        FieldValue::Bool(b) => write!(out, "{b}"),
+        FieldValue::I64(i) => write!(out, "{i}"),
+        FieldValue::U64(u) => write!(out, "{u}"),
+        // JSON has no NaN or infinity: write those as strings.
+        FieldValue::F64(f) if f.is_finite() => write!(out, "{f:?}"),
+        FieldValue::F64(f) => js(out, &f.to_string()),
+        FieldValue::Str(s) => js(out, s),
+    }
+}
+
+/// Writes `trace` as unified JSON.
+pub fn write_json(trace: &UnifiedTrace, out: &mut dyn Write) -> io::Result<()> {
+    let st = &trace.stats;
+    write!(
+        out,
+        "{{\"format\":\"renacer-unified\",\"version\":{UNIFIED_JSON_VERSION},\"trace_id\":\"{}\",\
+         \"stats\":{{\"syscalls_in_spans\":{},\"syscalls_in_process\":{},\"spans_reparented\":{},\
+         \"synthetic_processes\":{},\"duplicate_spans\":{},\"cycles_broken\":{}}},\"items\":[",
+        trace.trace_id,
+        st.syscalls_in_spans,
+        st.syscalls_in_process,
+        st.spans_reparented,
+        st.synthetic_processes,
+        st.duplicate_spans,
+        st.cycles_broken
+    )?;
+    for (n, it) in trace.items.iter().enumerate() {
+        out.write_all(if n == 0 { b"\n" } else { b",\n" })?;
+        write!(
+            out,
+            "{{\"kind\":\"{}\",\"trace_id\":\"{}\",\"span_id\":\"{}\",\"parent_span_id\":",
+            it.kind.as_str(),
+            trace.trace_id,
+            it.span_id
+        )?;
+        match it.parent_span_id {
+            Some(p) => write!(out, "\"{p}\"")?,
+            None => out.write_all(b"null")?,
+        }
+        out.write_all(b",\"name\":")?;
+        js(out, trace.name(it))?;
+        write!(
+            out,
+            ",\"start_ns\":{},\"end_ns\":{},\"pid\":{},\"tid\":{},\"lamport\":{},\"depth\":{}",
+            it.start_ns, it.end_ns, it.pid, it.tid, it.lamport, it.depth
+        )?;
+        match it.source {
+            ItemSource::Process(i) => {
+                let p = &trace.processes[i];
+                out.write_all(b",\"exe\":")?;
+                js(out, &p.exe)?;
+                out.write_all(b",\"argv\":[")?;
+                for (k, a) in p.argv.iter().enumerate() {
+                    if k > 0 {
+                        out.write_all(b",")?;
+                    }
+                    js(out, a)?;
+                }
+                out.write_all(b"],\"exit\":")?;
+                match &p.exit {
+                    Some(e) => js(out, e)?,
+                    None => out.write_all(b"null")?,
+                }
+            }
+            ItemSource::Function(i) => {
+                let s = &trace.spans[i];
+                out.write_all(b",\"module_path\":")?;
+                js(out, &s.module_path)?;
+                out.write_all(b",\"file\":")?;
+                js(out, &s.file)?;
+                write!(
+                    out,
+                    ",\"line\":{},\"site_id\":\"{:016x}\",\"decision_id\":",
+                    s.line, s.site_id
+                )?;
+                match s.decision_id {
+                    Some(d) => write!(out, "\"{d:016x}\"")?,
+                    None => out.write_all(b"null")?,
+                }
+                out.write_all(b",\"thread_name\":")?;
+                match &s.thread_name {
+                    Some(t) => js(out, t)?,
+                    None => out.write_all(b"null")?,
+                }
+                out.write_all(b",\"fields\":{")?;
+                for (k, (key, v)) in s.fields.iter().enumerate() {
+                    if k > 0 {
+                        out.write_all(b",")?;
+                    }
+                    js(out, key)?;
+                    out.write_all(b":")?;
+                    field_value(out, v)?;
+                }
+                out.write_all(b"}")?;
+                match &s.status {
+                    SpanStatus::Unset => out.write_all(b",\"status\":\"unset\",\"error\":null")?,
+                    SpanStatus::Error(e) => {
+                        out.write_all(b",\"status\":\"error\",\"error\":")?;
+                        js(out, e)?;
+                    }
+                }
+            }
+            ItemSource::Syscall(i) => {
+                let s = &trace.syscalls[i];
+                out.write_all(b",\"args\":")?;
+                js(out, &s.args)?;
+                out.write_all(b",\"ret\":")?;
+                js(out, &s.ret)?;
+                write!(out, ",\"ret_value\":{}", s.ret_value)?;
+            }
+        }
+        out.write_all(b"}")?;
+    }
+    out.write_all(b"\n]}\n")
+}

@@ -1,0 +1,279 @@
+//! The unified trace: the CLI's processes and system calls merged with the
+//! SDK's function spans into one tree per trace.
+//!
+//! Pure library code, shared by the CLI (which calls [`merge`]) and anything
+//! else that wants to read a merged trace. Inputs use `CLOCK_MONOTONIC`
+//! nanoseconds on both sides, which is what makes the merge exact:
+//!
+//! * a syscall becomes a child of the innermost SDK span on the same pid and
+//!   tid whose interval contains the syscall's **entry** time,
+//!   `span.start_ns <= entry_ns < span.end_ns`; when several contain it, the
+//!   latest-started wins (on equal starts: the deeper one in the SDK's own
+//!   tree). A syscall on a span's end boundary therefore belongs to the
+//!   enclosing span, one on its start boundary to the span itself. Entry
+//!   time is used, not the whole interval, because the tracer stamps entry
+//!   and exit late by its stop latency: the exit stamp can land after the
+//!   span closed, the entry stamp can never precede the span's start;
+//! * a syscall outside every span becomes a child of its process span;
+//! * an SDK span whose parent is not an SDK span (a root, or one joined to
+//!   the CLI's `TRACEPARENT`) becomes a child of its process span;
+//! * a child process's span is a child of the syscall that forked it when
+//!   the CLI names it, else of its parent's process span;
+//! * every item gets a [Lamport clock](lamport) from the causal graph, never
+//!   from wall clocks, so order across skewed clocks stays right.
+//!
+//! Outputs: [`write_text`] (strace style with span enter/exit lines),
+//! [`write_json`] (versioned unified JSON), [`write_perfetto`] (Chrome Trace
+//! Event JSON) and [`UnifiedTrace::to_span_records`] (for OTLP).
+
+mod json;
+pub mod lamport;
+mod merge;
+mod perfetto;
+mod text;
+
+use std::borrow::Cow;
+
+use crate::model::{SpanId, SpanKind, SpanRecord, TraceId};
+
+pub use json::{write_json, UNIFIED_JSON_VERSION};
+pub use merge::merge;
+pub use perfetto::write_perfetto;
+pub use text::{write_text, TextOptions};
+
+/// A process the CLI traced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProcessInfo {
+    pub pid: u32,
+    /// The parent pid as the kernel reported it, if known.
+    pub ppid: Option<u32>,
+    /// The executable (after the last `exec`), e.g. `/usr/bin/cat`.
+    pub exe: String,
+    pub argv: Vec<String>,
+    /// First and last time the CLI saw the process (`CLOCK_MONOTONIC` ns).
+    pub start_ns: u64,
+    pub end_ns: u64,
+    /// How it ended, e.g. `exited with 0` or `killed by SIGKILL`.
+    pub exit: Option<String>,
+    /// How it was created, when the CLI saw it being forked.
+    pub fork: Option<ForkEdge>,
+}
+
+/// The causal edge from a parent process to a child it created.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ForkEdge {
+    pub parent_pid: u32,
+    /// Index, in [`MergeInput::syscalls`], of the `fork`/`clone`/`vfork`
+    /// that created the child, when the CLI recorded it.
+    pub syscall: Option<usize>,
+}
+
+/// One completed system call, as the CLI saw it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SyscallRecord {
+    pub pid: u32,
+    pub tid: u32,
+    pub name: Cow<'static, str>,
+    /// Decoded arguments, without the parentheses: `3, "abc", 4096`.
+    pub args: String,
+    /// Decoded result: `12`, `-1 ENOENT (No such file or directory)`.
+    pub ret: String,
+    /// The raw return value (negative errno on failure).
+    pub ret_value: i64,
+    /// Entry and exit stop times (`CLOCK_MONOTONIC` ns).
+    pub start_ns: u64,
+    pub end_ns: u64,
+}
+
+/// Everything the merge needs.
+#[derive(Clone, Debug, Default)]
+pub struct MergeInput {
+    /// The trace to build; when `None`, the SDK spans' trace id (or one
+    /// derived from the processes) is used.
+    pub trace_id: Option<TraceId>,
+    /// The span id of the root process: the one the CLI put in the child's
+    /// `TRACEPARENT`, so SDK roots that joined it line up without remapping.
+    pub root_span_id: Option<SpanId>,
+    /// The parent of the root process span (when the CLI itself was started
+    /// inside a trace), else the root process span is the trace's root.
+    pub external_parent: Option<SpanId>,
+    pub processes: Vec<ProcessInfo>,
+    pub syscalls: Vec<SyscallRecord>,
+    /// Spans read from the spools (any order).
+    pub spans: Vec<SpanRecord>,
+}
+
+/// Where a [`UnifiedItem`]'s details live in its [`UnifiedTrace`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ItemSource {
+    /// Index into [`UnifiedTrace::processes`].
+    Process(usize),
+    /// Index into [`UnifiedTrace::spans`].
+    Function(usize),
+    /// Index into [`UnifiedTrace::syscalls`].
+    Syscall(usize),
+}
+
+/// One node of the unified tree. Details (names, arguments, fields) stay in
+/// the trace's input vectors; `source` points at them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UnifiedItem {
+    pub kind: SpanKind,
+    pub span_id: SpanId,
+    pub parent_span_id: Option<SpanId>,
+    /// Index of the parent in [`UnifiedTrace::items`].
+    pub parent: Option<usize>,
+    pub start_ns: u64,
+    pub end_ns: u64,
+    pub pid: u32,
+    pub tid: u32,
+    /// Lamport clock of the item's start: greater than its parent's and than
+    /// every earlier item of the same thread.
+    pub lamport: u64,
+    /// Depth in the tree (a root process is 0).
+    pub depth: u32,
+    pub source: ItemSource,
+}
+
+/// What the merge did, so nothing is silently re-homed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MergeStats {
+    /// Syscalls placed inside an SDK span.
+    pub syscalls_in_spans: u64,
+    /// Syscalls placed directly under their process span.
+    pub syscalls_in_process: u64,
+    /// SDK spans whose parent was not an SDK span, attached to their process.
+    pub spans_reparented: u64,
+    /// Processes seen only through spans or syscalls, given a synthetic
+    /// process span.
+    pub synthetic_processes: u64,
+    /// SDK spans dropped because their span id was already taken.
+    pub duplicate_spans: u64,
+    /// Causal edges ignored because they closed a cycle (inconsistent input).
+    pub cycles_broken: u64,
+}
+
+/// The merged trace. `items` are in Lamport order (a topological order of
+/// the causal graph), ties broken by pid, tid and start time.
+#[derive(Clone, Debug, Default)]
+pub struct UnifiedTrace {
+    pub trace_id: TraceId,
+    pub items: Vec<UnifiedItem>,
+    pub processes: Vec<ProcessInfo>,
+    pub syscalls: Vec<SyscallRecord>,
+    pub spans: Vec<SpanRecord>,
+    pub stats: MergeStats,
+}
+
+impl UnifiedTrace {
+    /// The display name of an item: function name, syscall name, or the
+    /// process's executable.
+    pub fn name(&self, item: &UnifiedItem) -> &str {
+        match item.source {
+            ItemSource::Process(i) => process_name(&self.processes[i]),
+            ItemSource::Function(i) => &self.spans[i].name,
+            ItemSource::Syscall(i) => &self.syscalls[i].name,
+        }
+    }
+
+    /// The merged trace as plain span records (process, function, syscall),
+    /// for exporters such as OTLP. Syscall arguments and results become the
+    /// fields `syscall.args`, `syscall.ret` and `syscall.ret_value`; a failed
+    /// syscall gets an error status.
+    pub fn to_span_records(&self) -> Vec<SpanRecord> {
+        self.items
+            .iter()
+            .map(|it| self.to_span_record(it))
+            .collect()
+    }
+
+    fn to_span_record(&self, it: &UnifiedItem) -> SpanRecord {
+        use crate::model::{FieldValue, SpanStatus};
+        let base = |name: Cow<'static, str>| SpanRecord {
+            trace_id: self.trace_id,
+            span_id: it.span_id,
+            parent_span_id: it.parent_span_id,
+            name,
+            kind: it.kind,
+            start_ns: it.start_ns,
+            end_ns: it.end_ns,
+            pid: it.pid,
+            tid: it.tid,
+            thread_name: None,
+            site_id: 0,
+            decision_id: None,
+            module_path: Cow::Borrowed(""),
+            file: Cow::Borrowed(""),
+            line: 0,
+            fields: Vec::new(),
+            status: SpanStatus::Unset,
+        };
+        let mut rec = match it.source {
+            ItemSource::Function(i) => {
+                let mut r = self.spans[i].clone();
+                r.trace_id = self.trace_id;
+                r.parent_span_id = it.parent_span_id;
+                r
+            }
+            ItemSource::Syscall(i) => {
+                let s = &self.syscalls[i];
+                let mut r = base(s.name.clone());
+                r.fields = vec![
+                    (
+                        Cow::Borrowed("syscall.args"),
+                        FieldValue::Str(s.args.clone().into()),
+                    ),
+                    (
+                        Cow::Borrowed("syscall.ret"),
+                        FieldValue::Str(s.ret.clone().into()),
+                    ),
+                    (
+                        Cow::Borrowed("syscall.ret_value"),
+                        FieldValue::I64(s.ret_value),
+                    ),
+                ];
+                if s.ret_value < 0 {
+                    r.status = SpanStatus::Error(s.ret.clone().into());
+                }
+                r
+            }
+            ItemSource::Process(i) => {
+                let p = &self.processes[i];
+                let mut r = base(Cow::Owned(process_name(p).to_string()));
+                r.fields = vec![
+                    (
+                        Cow::Borrowed("process.executable.path"),
+                        FieldValue::Str(p.exe.clone().into()),
+                    ),
+                    (
+                        Cow::Borrowed("process.command_args"),
+                        FieldValue::Str(p.argv.join(" ").into()),
+                    ),
+                ];
+                if let Some(exit) = &p.exit {
+                    r.fields.push((
+                        Cow::Borrowed("process.exit"),
+                        FieldValue::Str(exit.clone().into()),
+                    ));
+                }
+                r
+            }
+        };
+        rec.fields
+            .push((Cow::Borrowed("lamport"), FieldValue::U64(it.lamport)));
+        rec
+    }
+}
+
+/// The short name of a process: the executable's file name.
+pub(crate) fn process_name(p: &ProcessInfo) -> &str {
+    let exe = if p.exe.is_empty() {
+        p.argv.first().map_or("", String::as_str)
+    } else {
+        &p.exe
+    };
+    exe.rsplit('/').next().unwrap_or(exe)
+}
+
+#[cfg(test)]
+mod tests;

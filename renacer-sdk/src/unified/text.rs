@@ -1,0 +1,191 @@
+//! Text output of a unified trace: strace-style syscall lines with function
+//! enter (`→ name`) and exit (`← name`) lines around them.
+//!
+//! Processes are printed one after another in causal (Lamport) order, each
+//! with its own events in time order: all events of one process share one
+//! clock, so time orders them exactly, while across processes only the
+//! causal order is meaningful. Threads of a process are interleaved by time,
+//! like `strace -f`. A line starts with `[pid P]`, or `[pid P:T]` for a
+//! thread `T` other than the main one.
+
+use std::io::{self, Write};
+
+use super::{ItemSource, UnifiedItem, UnifiedTrace};
+use crate::model::SpanKind;
+
+/// Options of [`write_text`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TextOptions {
+    /// Indent lines by their depth under the process (two spaces a level).
+    pub indent: bool,
+    /// Prefix lines with the `CLOCK_MONOTONIC` time, `seconds.micros`.
+    pub timestamps: bool,
+    /// Append `<seconds>` durations to syscall and function-exit lines
+    /// (strace's `-T`).
+    pub durations: bool,
+}
+
+impl Default for TextOptions {
+    fn default() -> TextOptions {
+        TextOptions {
+            indent: true,
+            timestamps: false,
+            durations: false,
+        }
+    }
+}
+
+/// One line to print, sorted within its process.
+#[derive(Clone, Copy)]
+struct Event {
+    time: u64,
+    /// Exits before enters at the same instant (a span ending at `t` does
+    /// not contain what starts at `t`), deeper exits first, shallower
+    /// enters first.
+    class: u8,
+    order: u32,
+    item: u32,
+}
+
+fn secs(ns: u64) -> String {
+    format!("{}.{:06}", ns / 1_000_000_000, (ns % 1_000_000_000) / 1_000)
+}
+
+/// Writes `trace` as text.
+pub fn write_text(trace: &UnifiedTrace, out: &mut dyn Write, opts: TextOptions) -> io::Result<()> {
+    writeln!(
+        out,
+        "# renacer unified trace {} ({} processes, {} function spans, {} syscalls)",
+        trace.trace_id,
+        trace.processes.len(),
+        trace.spans.len(),
+        trace.syscalls.len()
+    )?;
+    // Group item indices per process item, in Lamport order of processes.
+    let mut proc_items: Vec<usize> = Vec::new();
+    let mut slot_of_pid = std::collections::HashMap::new();
+    for (i, it) in trace.items.iter().enumerate() {
+        if it.kind == SpanKind::Process {
+            slot_of_pid.entry(it.pid).or_insert(proc_items.len());
+            proc_items.push(i);
+        }
+    }
+    let mut events: Vec<Vec<Event>> = vec![Vec::new(); proc_items.len()];
+    for (i, it) in trace.items.iter().enumerate() {
+        if it.kind == SpanKind::Process {
+            continue;
+        }
+        let Some(&slot) = slot_of_pid.get(&it.pid) else {
+            continue;
+        };
+        let ev = &mut events[slot];
+        ev.push(Event {
+            time: it.start_ns,
+            class: 1,
+            order: it.depth,
+            item: i as u32,
+        });
+        if it.kind == SpanKind::Function {
+            ev.push(Event {
+                time: it.end_ns,
+                class: 0,
+                order: u32::MAX - it.depth,
+                item: i as u32,
+            });
+        }
+    }
+    for (slot, &pi) in proc_items.iter().enumerate() {
+        let p_item = &trace.items[pi];
+        let ItemSource::Process(pidx) = p_item.source else {
+            continue;
+        };
+        let p = &trace.processes[pidx];
+        let ev = &mut events[slot];
+        ev.sort_unstable_by_key(|e| (e.time, e.class, e.order, e.item));
+        let prefix = |it: &UnifiedItem| {
+            if it.tid == it.pid {
+                format!("[pid {}]", it.pid)
+            } else {
+                format!("[pid {}:{}]", it.pid, it.tid)
+            }
+        };
+        let stamp = |ns: u64| {
+            if opts.timestamps {
+                format!("{} ", secs(ns))
+            } else {
+                String::new()
+            }
+        };
+        let argv = if p.argv.is_empty() {
+            p.exe.clone()
+        } else {
+            p.argv.join(" ")
+        };
+        let parent = p_item
+            .parent
+            .map(|x| format!(" (from pid {})", trace.items[x].pid))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "{} {}+++ process {} {argv}{parent} +++",
+            prefix(p_item),
+            stamp(p_item.start_ns),
+            trace.name(p_item)
+        )?;
+        for e in ev.iter() {
+            let it = &trace.items[e.item as usize];
+            let indent = if opts.indent {
+                "  ".repeat(it.depth.saturating_sub(p_item.depth + 1) as usize)
+            } else {
+                String::new()
+            };
+            let dur = |it: &UnifiedItem| {
+                if opts.durations {
+                    format!(" <{}>", secs(it.end_ns.saturating_sub(it.start_ns)))
+                } else {
+                    String::new()
+                }
+            };
+            match it.source {
+                ItemSource::Function(_) if e.class == 1 => writeln!(
+                    out,
+                    "{} {}{indent}→ {}",
+                    prefix(it),
+                    stamp(e.time),
+                    trace.name(it)
+                )?,
+                ItemSource::Function(_) => writeln!(
+                    out,
+                    "{} {}{indent}← {}{}",
+                    prefix(it),
+                    stamp(e.time),
+                    trace.name(it),
+                    dur(it)
+                )?,
+                ItemSource::Syscall(k) => {
+                    let s = &trace.syscalls[k];
+                    writeln!(
+                        out,
+                        "{} {}{indent}{}({}) = {}{}",
+                        prefix(it),
+                        stamp(e.time),
+                        s.name,
+                        s.args,
+                        s.ret,
+                        dur(it)
+                    )?
+                }
+                ItemSource::Process(_) => {}
+            }
+        }
+        if let Some(exit) = &p.exit {
+            writeln!(
+                out,
+                "{} {}+++ {exit} +++",
+                prefix(p_item),
+                stamp(p_item.end_ns)
+            )?;
+        }
+    }
+    Ok(())
+}
