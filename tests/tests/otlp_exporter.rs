@@ -268,3 +268,45 @@ fn collector_restarted_mid_run_later_spans_arrive() {
         dropped.load(Ordering::Relaxed)
     );
 }
+
+#[test]
+fn self_telemetry_counters_arrive_as_metrics_over_both_protocols() {
+    for protocol in [Protocol::Grpc, Protocol::HttpProtobuf] {
+        let rotel = Rotel::start();
+        let endpoint = match protocol {
+            Protocol::Grpc => rotel.grpc_endpoint(),
+            Protocol::HttpProtobuf => rotel.http_endpoint(),
+        };
+        let cfg = options(endpoint, protocol).resolve(|_| None).unwrap();
+        let source: renacer::otlp::StatsSource = Arc::new(|| {
+            renacer::otlp::COUNTERS
+                .iter()
+                .enumerate()
+                .map(|(i, &n)| (n, i as u64 * 10))
+                .collect()
+        });
+        let mut e = OtlpExporter::new(cfg, None, Some(source), Box::new(|_, _| {})).unwrap();
+        assert!(e.flush());
+        let want: Vec<String> = renacer::otlp::COUNTERS
+            .iter()
+            .map(|n| format!("renacer.spans.{n}"))
+            .collect();
+        let deadline = std::time::Instant::now() + WAIT;
+        while want.iter().any(|w| !rotel.metric_names().contains(w))
+            && std::time::Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let got = rotel.metric_names();
+        for w in &want {
+            assert!(
+                got.contains(w),
+                "{protocol:?}: {w} missing; output:\n{}",
+                rotel.output()
+            );
+        }
+        assert!(rotel.output().contains("service.name: Str(e2e-exporter)"));
+        e.shutdown();
+        assert!(e.counters().metric_exports.load(Ordering::Relaxed) >= 1);
+    }
+}
