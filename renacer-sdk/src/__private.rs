@@ -19,7 +19,7 @@
 pub use crate::fnv::{decision_id, site_id};
 pub use crate::record::{
     enter, enter_async, enter_async_with_rate, enter_with_rate, AsyncSpan, Instrumented,
-    IntoFieldValue, Site, SpanGuard,
+    IntoFieldValue, PollGuard, Site, SpanGuard,
 };
 pub use std::cell::Cell;
 pub use std::thread::LocalKey;

@@ -9,19 +9,73 @@
 //! rate limiting, clock, per-thread ring) → `collect` (collector thread:
 //! pairing, ids, clock conversion) → `export` (sinks).
 
+mod collect;
+pub mod config;
 pub mod context;
+pub mod export;
 mod fnv;
+#[cfg(feature = "tracing")]
+pub mod interop;
 pub mod model;
 mod record;
+mod runtime;
 pub mod spool;
+pub mod stats;
+pub(crate) mod sync;
 pub mod unified;
 // OTLP sink; moves under `export` once that module exists.
 #[cfg(feature = "otlp")]
 #[path = "export/otlp/mod.rs"]
 pub mod otlp;
 
+pub use config::{Config, ConfigBuilder};
+pub use export::Exporter;
 pub use fnv::{decision_id, fnv1a64, site_id};
+pub use record::clock;
+pub use record::{AsyncSpan, IntoFieldValue, SpanGuard};
 pub use renacer_macros::trace;
+pub use runtime::{flush, init, InitGuard};
+pub use stats::{stats, BreakerState, Stats};
 
 #[doc(hidden)]
 pub mod __private;
+
+/// Opens a span for the rest of the enclosing block:
+/// `let _g = renacer::span!("load_config");`. The name must be a string
+/// literal; the site metadata is a `static`, like `#[renacer::trace]`'s.
+#[macro_export]
+macro_rules! span {
+    ($name:literal) => {{
+        static __RENACER_SITE: $crate::__private::Site =
+            $crate::__private::Site::new($name, module_path!(), file!(), line!(), 0, &[]);
+        $crate::__private::enter(&__RENACER_SITE)
+    }};
+    ($name:literal, $($field:ident = $value:expr),+ $(,)?) => {{
+        static __RENACER_SITE: $crate::__private::Site = $crate::__private::Site::new(
+            $name,
+            module_path!(),
+            file!(),
+            line!(),
+            0,
+            &[$(stringify!($field)),+],
+        );
+        let guard = $crate::__private::enter(&__RENACER_SITE);
+        if guard.is_recording() {
+            let mut _index: u8 = 0;
+            $(
+                guard.record_field(_index, &($value));
+                _index += 1;
+            )+
+        }
+        guard
+    }};
+}
+
+/// Internals exposed to the loom models in `tests/loom_ring.rs`.
+#[cfg(loom)]
+#[doc(hidden)]
+pub mod __loom {
+    pub use crate::record::event::Event;
+    pub use crate::record::ring::Ring;
+    pub use crate::record::thread::Registry;
+}

@@ -1,0 +1,247 @@
+//! The collector thread: drains every ring, pairs events into spans and
+//! hands batches to the exporters.
+//!
+//! It wakes every `flush_interval` (default 10 ms) or when `flush()` asks,
+//! takes a snapshot of the registry, drains each ring completely, replays
+//! the events (see [`pairing`]), converts raw timestamps to
+//! `CLOCK_MONOTONIC` ns with the current clock fit, and exports the batch.
+//! Rings of exited threads are retired once drained after their exit.
+
+pub(crate) mod pairing;
+
+use std::collections::HashMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::export::Exporter;
+use crate::model::{SpanId, TraceId};
+use crate::record::clock::{self, Converter};
+use crate::record::thread::registry;
+use crate::stats;
+use pairing::{Batch, Pairing, ThreadCtx};
+
+/// The trace (and parent span) that root spans join, e.g. from
+/// `TRACEPARENT`. Set it before `init` (it is read at every pass, so later
+/// changes apply to roots that start afterwards).
+static REMOTE_PARENT: Mutex<Option<(TraceId, SpanId)>> = Mutex::new(None);
+
+/// Makes every future root span a child of `parent` in trace `trace`
+/// (`None`: roots start new traces). The hook `context` uses for
+/// `TRACEPARENT`.
+#[allow(dead_code)]
+pub(crate) fn set_remote_parent(parent: Option<(TraceId, SpanId)>) {
+    *REMOTE_PARENT.lock().unwrap_or_else(|p| p.into_inner()) = parent;
+}
+
+/// The current remote parent, if any.
+pub(crate) fn remote_parent() -> Option<(TraceId, SpanId)> {
+    *REMOTE_PARENT.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+#[derive(Default)]
+struct Ctl {
+    flush_requested: u64,
+    flush_done: u64,
+    stop: bool,
+}
+
+/// What the application side shares with the collector thread.
+#[derive(Default)]
+pub(crate) struct Shared {
+    ctl: Mutex<Ctl>,
+    cv: Condvar,
+}
+
+impl Shared {
+    fn ctl(&self) -> std::sync::MutexGuard<'_, Ctl> {
+        self.ctl.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Asks for a drain + export + exporter flush and waits until it is done
+    /// (at most `timeout`, so a wedged exporter cannot hang the program).
+    pub(crate) fn flush(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut ctl = self.ctl();
+        ctl.flush_requested += 1;
+        let ticket = ctl.flush_requested;
+        self.cv.notify_all();
+        while ctl.flush_done < ticket {
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            ctl = match self.cv.wait_timeout(ctl, deadline - now) {
+                Ok((g, _)) => g,
+                Err(p) => p.into_inner().0,
+            };
+        }
+        true
+    }
+}
+
+/// A running collector thread.
+pub(crate) struct Collector {
+    pub(crate) shared: Arc<Shared>,
+    handle: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Collector {
+    pub(crate) fn start(
+        exporters: Vec<Box<dyn Exporter>>,
+        interval: Duration,
+        seed: u64,
+    ) -> Result<Collector, String> {
+        let shared = Arc::new(Shared::default());
+        let s2 = shared.clone();
+        let handle = std::thread::Builder::new()
+            .name("renacer-collector".into())
+            .spawn(move || run(s2, exporters, interval, seed))
+            .map_err(|e| format!("cannot start the collector thread: {e}"))?;
+        Ok(Collector {
+            shared,
+            handle: Some(handle),
+        })
+    }
+
+    /// Final drain, exporter shutdown, join.
+    pub(crate) fn stop(mut self) {
+        {
+            let mut ctl = self.shared.ctl();
+            ctl.stop = true;
+            self.shared.cv.notify_all();
+        }
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+fn run(shared: Arc<Shared>, mut exporters: Vec<Box<dyn Exporter>>, interval: Duration, seed: u64) {
+    let mut state = State {
+        pairing: Pairing::new(seed),
+        threads: HashMap::new(),
+        rings: Vec::new(),
+        scratch: Vec::new(),
+    };
+    loop {
+        let (ticket, stop) = {
+            let mut ctl = shared.ctl();
+            if ctl.flush_requested == ctl.flush_done && !ctl.stop {
+                ctl = match shared.cv.wait_timeout(ctl, interval) {
+                    Ok((g, _)) => g,
+                    Err(p) => p.into_inner().0,
+                };
+            }
+            (ctl.flush_requested, ctl.stop)
+        };
+        // Catch panics of our own code and of exporters: a panic must never
+        // kill the collector (flush() would then wait in vain).
+        let pass = catch_unwind(AssertUnwindSafe(|| state.pass(&mut exporters)));
+        if pass.is_err() {
+            stats::add_export_errors(1);
+        }
+        let flushing = {
+            let ctl = shared.ctl();
+            ticket > ctl.flush_done || stop
+        };
+        if flushing {
+            for e in exporters.iter_mut() {
+                if catch_unwind(AssertUnwindSafe(|| e.flush())).is_err() {
+                    stats::add_export_errors(1);
+                }
+            }
+        }
+        if stop {
+            for e in exporters.iter_mut() {
+                if catch_unwind(AssertUnwindSafe(|| e.shutdown())).is_err() {
+                    stats::add_export_errors(1);
+                }
+            }
+        }
+        {
+            let mut ctl = shared.ctl();
+            ctl.flush_done = ctl.flush_done.max(ticket);
+            shared.cv.notify_all();
+        }
+        if stop {
+            return;
+        }
+    }
+}
+
+struct State {
+    pairing: Pairing,
+    threads: HashMap<u64, ThreadCtx>,
+    rings: Vec<Arc<crate::record::ring::Ring>>,
+    scratch: Vec<crate::record::event::Event>,
+}
+
+impl State {
+    fn pass(&mut self, exporters: &mut [Box<dyn Exporter>]) {
+        clock::refine();
+        let conv = Converter::current();
+        self.pairing.remote = remote_parent();
+        registry().snapshot(&mut self.rings);
+        let mut batch = Batch::default();
+        let mut closed = Vec::new();
+        for ring in &self.rings {
+            // Read `closed` before draining: everything pushed before the
+            // owner closed the ring is then in this drain.
+            let was_closed = ring.is_closed();
+            let ctx = self
+                .threads
+                .entry(ring.thread_no)
+                .or_insert_with(|| ThreadCtx::new(ring.clone()));
+            self.scratch.clear();
+            // SAFETY: the collector thread is the only consumer of rings.
+            unsafe { ring.drain(&mut self.scratch) };
+            ctx.pending.extend(self.scratch.drain(..));
+            if was_closed {
+                closed.push(ring.clone());
+            }
+        }
+        // Replay until no thread makes progress (a thread blocked on an async
+        // span started on another thread resumes after that one's replay).
+        loop {
+            let mut progressed = false;
+            for ctx in self.threads.values_mut() {
+                progressed |= self.pairing.replay(ctx, &conv, &mut batch);
+            }
+            if !progressed {
+                break;
+            }
+        }
+        for ctx in self.threads.values_mut() {
+            self.pairing.note_stall(ctx, &mut batch);
+        }
+        for ring in closed {
+            let done = self
+                .threads
+                .get(&ring.thread_no)
+                .is_none_or(|c| c.pending.is_empty());
+            if done {
+                if let Some(ctx) = self.threads.remove(&ring.thread_no) {
+                    // Spans a thread never exited (leaked guards) are lost.
+                    batch.dropped += ctx.open_spans() as u64;
+                }
+                registry().retire(&ring);
+            }
+        }
+        stats::add_recorded(batch.started);
+        stats::add_collector_dropped(batch.dropped);
+        if batch.spans.is_empty() {
+            return;
+        }
+        for e in exporters.iter_mut() {
+            if catch_unwind(AssertUnwindSafe(|| {
+                e.export_with_kinds(&batch.spans, &batch.is_async)
+            }))
+            .is_err()
+            {
+                stats::add_export_errors(1);
+            }
+        }
+        stats::add_exported(batch.spans.len() as u64);
+    }
+}

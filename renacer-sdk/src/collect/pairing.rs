@@ -1,0 +1,333 @@
+//! Turns ring events into completed [`SpanRecord`]s.
+//!
+//! Per thread the collector replays the thread's events against a stack:
+//! `ENTER` pushes a frame (parent = the frame below, or a new root),
+//! `EXIT` pops and emits it, `RESUME`/`SUSPEND` bracket the polls of an
+//! async span so sync spans inside become its children. Async spans live in
+//! a map keyed by their producer-chosen id, because their start, polls and
+//! end may be on different threads. Rings are drained in some order, so an
+//! event can name an async span whose `ASYNC_START` sits in a ring not yet
+//! drained; such a thread's replay pauses at that event and resumes on the
+//! next drain of the other ring (the start happened before, so it is there).
+
+use std::borrow::Cow;
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+use rand_core::{Rng, SeedableRng};
+use rand_xorshift::XorShiftRng;
+
+use crate::model::{FieldValue, SpanId, SpanKind, SpanRecord, SpanStatus, TraceId};
+use crate::record::async_span::span_id;
+use crate::record::clock::Converter;
+use crate::record::event::{self, Event};
+use crate::record::ring::Ring;
+use crate::record::Site;
+
+/// Passes an event may stay blocked before it is dropped (and counted):
+/// only reachable if the `ASYNC_START` it waits for was never pushed.
+const MAX_STALL_PASSES: u32 = 500;
+/// Cap on concurrently open async spans tracked by the collector.
+const MAX_OPEN_ASYNC: usize = 1 << 16;
+
+type Fields = Vec<(Cow<'static, str>, FieldValue)>;
+
+struct Open {
+    site: &'static Site,
+    start: u64,
+    id: SpanId,
+    parent: Option<SpanId>,
+    trace: TraceId,
+    fields: Fields,
+}
+
+enum Frame {
+    Sync(Open),
+    /// A poll of async span `id` is running on this thread.
+    Resume(SpanId, TraceId),
+}
+
+struct OpenAsync {
+    span: Open,
+    tid: u32,
+    thread_name: Option<Arc<str>>,
+}
+
+/// Collector-side state of one thread.
+pub(crate) struct ThreadCtx {
+    pub(crate) ring: Arc<Ring>,
+    pub(crate) pending: VecDeque<Event>,
+    stack: Vec<Frame>,
+    counter: u64,
+    target: Option<u64>,
+    stalled: u32,
+}
+
+impl ThreadCtx {
+    pub(crate) fn new(ring: Arc<Ring>) -> ThreadCtx {
+        ThreadCtx {
+            ring,
+            pending: VecDeque::new(),
+            stack: Vec::new(),
+            counter: 0,
+            target: None,
+            stalled: 0,
+        }
+    }
+
+    /// Spans still open (never exited) on this thread.
+    pub(crate) fn open_spans(&self) -> usize {
+        self.stack
+            .iter()
+            .filter(|f| matches!(f, Frame::Sync(_)))
+            .count()
+    }
+}
+
+impl Drop for ThreadCtx {
+    fn drop(&mut self) {
+        for ev in self.pending.drain(..) {
+            // SAFETY: pending events were moved out of the ring and never
+            // decoded; each is discarded once.
+            unsafe { ev.discard() };
+        }
+    }
+}
+
+/// Output of one pass: spans in completion order with their kind.
+#[derive(Default)]
+pub(crate) struct Batch {
+    pub(crate) spans: Vec<SpanRecord>,
+    pub(crate) is_async: Vec<bool>,
+    pub(crate) started: u64,
+    pub(crate) dropped: u64,
+}
+
+/// Pairing state shared by all threads.
+pub(crate) struct Pairing {
+    asyncs: HashMap<u64, OpenAsync>,
+    rng: XorShiftRng,
+    pid: u32,
+    pub(crate) remote: Option<(TraceId, SpanId)>,
+}
+
+impl Pairing {
+    pub(crate) fn new(seed: u64) -> Pairing {
+        Pairing {
+            asyncs: HashMap::new(),
+            rng: XorShiftRng::seed_from_u64(seed),
+            pid: std::process::id(),
+            remote: None,
+        }
+    }
+
+    fn new_trace(&mut self) -> TraceId {
+        loop {
+            let id = (self.rng.next_u64() as u128) << 64 | self.rng.next_u64() as u128;
+            if id != 0 {
+                return TraceId(id);
+            }
+        }
+    }
+
+    /// Parent and trace for a span starting on `ctx` now.
+    fn parent_of(&mut self, ctx: &ThreadCtx) -> (Option<SpanId>, TraceId) {
+        match ctx.stack.last() {
+            Some(Frame::Sync(o)) => (Some(o.id), o.trace),
+            Some(Frame::Resume(id, trace)) => (Some(*id), *trace),
+            None => match self.remote {
+                Some((trace, parent)) => (Some(parent), trace),
+                None => (None, self.new_trace()),
+            },
+        }
+    }
+
+    /// Replays `ctx.pending` until it is empty or blocked. Returns whether
+    /// any event was consumed.
+    pub(crate) fn replay(
+        &mut self,
+        ctx: &mut ThreadCtx,
+        conv: &Converter,
+        out: &mut Batch,
+    ) -> bool {
+        let mut progressed = false;
+        while let Some(&ev) = ctx.pending.front() {
+            if !self.apply(ctx, ev, conv, out) {
+                return progressed;
+            }
+            ctx.pending.pop_front();
+            ctx.stalled = 0;
+            progressed = true;
+        }
+        progressed
+    }
+
+    /// Called once per pass for a thread still blocked after all replays:
+    /// after too many passes, drops the blocking event.
+    pub(crate) fn note_stall(&mut self, ctx: &mut ThreadCtx, out: &mut Batch) {
+        if ctx.pending.is_empty() {
+            return;
+        }
+        ctx.stalled += 1;
+        if ctx.stalled > MAX_STALL_PASSES {
+            if let Some(ev) = ctx.pending.pop_front() {
+                // SAFETY: removed from the queue, discarded once.
+                unsafe { ev.discard() };
+                out.dropped += 1;
+            }
+            ctx.stalled = 0;
+        }
+    }
+
+    /// Applies one event; `false` if it names an async span not seen yet.
+    fn apply(&mut self, ctx: &mut ThreadCtx, ev: Event, conv: &Converter, out: &mut Batch) -> bool {
+        match ev.kind {
+            event::ENTER => {
+                let (parent, trace) = self.parent_of(ctx);
+                ctx.counter += 1;
+                let id = SpanId(span_id(ctx.ring.thread_no, ctx.counter, false));
+                ctx.stack.push(Frame::Sync(Open {
+                    site: ev.site(),
+                    start: ev.w[1],
+                    id,
+                    parent,
+                    trace,
+                    fields: Vec::new(),
+                }));
+                out.started += 1;
+            }
+            event::EXIT => {
+                if let Some(pos) = ctx.stack.iter().rposition(|f| matches!(f, Frame::Sync(_))) {
+                    if let Frame::Sync(open) = ctx.stack.remove(pos) {
+                        let rec = self.record(
+                            open,
+                            ev.w[0],
+                            ev.a,
+                            conv,
+                            ctx.ring.tid,
+                            ctx.ring.thread_name.clone(),
+                        );
+                        out.spans.push(rec);
+                        out.is_async.push(false);
+                    }
+                }
+            }
+            event::FIELD => {
+                // SAFETY: this event was moved out of the ring and is
+                // consumed here exactly once.
+                let value = unsafe { ev.into_field_value() };
+                let target = if ev.c & event::FIELD_TARGETED != 0 {
+                    ctx.target
+                        .and_then(|id| self.asyncs.get_mut(&id))
+                        .map(|a| &mut a.span)
+                } else {
+                    ctx.stack.iter_mut().rev().find_map(|f| match f {
+                        Frame::Sync(o) => Some(o),
+                        Frame::Resume(..) => None,
+                    })
+                };
+                if let Some(open) = target {
+                    let name = match open.site.fields.get(ev.a as usize) {
+                        Some(n) => Cow::Borrowed(*n),
+                        None => Cow::Owned(format!("field{}", ev.a)),
+                    };
+                    open.fields.push((name, value));
+                }
+            }
+            event::TARGET => {
+                if !self.asyncs.contains_key(&ev.w[0]) {
+                    return false;
+                }
+                ctx.target = Some(ev.w[0]);
+            }
+            event::ASYNC_START => {
+                let (parent, trace) = self.parent_of(ctx);
+                if self.asyncs.len() >= MAX_OPEN_ASYNC {
+                    out.dropped += 1;
+                    return true;
+                }
+                self.asyncs.insert(
+                    ev.w[1],
+                    OpenAsync {
+                        span: Open {
+                            site: ev.site(),
+                            start: ev.w[2],
+                            id: SpanId(ev.w[1]),
+                            parent,
+                            trace,
+                            fields: Vec::new(),
+                        },
+                        tid: ctx.ring.tid,
+                        thread_name: ctx.ring.thread_name.clone(),
+                    },
+                );
+                out.started += 1;
+            }
+            event::ASYNC_END => {
+                let Some(a) = self.asyncs.remove(&ev.w[0]) else {
+                    return false;
+                };
+                let rec = self.record(a.span, ev.w[1], ev.a, conv, a.tid, a.thread_name);
+                out.spans.push(rec);
+                out.is_async.push(true);
+            }
+            event::RESUME => {
+                let Some(a) = self.asyncs.get(&ev.w[0]) else {
+                    return false;
+                };
+                ctx.stack.push(Frame::Resume(a.span.id, a.span.trace));
+            }
+            event::SUSPEND => {
+                if let Some(pos) = ctx
+                    .stack
+                    .iter()
+                    .rposition(|f| matches!(f, Frame::Resume(id, _) if id.0 == ev.w[0]))
+                {
+                    ctx.stack.truncate(pos);
+                }
+            }
+            _ => {}
+        }
+        true
+    }
+
+    fn record(
+        &self,
+        open: Open,
+        end_raw: u64,
+        flags: u8,
+        conv: &Converter,
+        tid: u32,
+        thread_name: Option<Arc<str>>,
+    ) -> SpanRecord {
+        let start_ns = conv.to_ns(open.start);
+        let end_ns = conv.to_ns(end_raw).max(start_ns);
+        let status = if flags & event::FLAG_PANIC != 0 {
+            SpanStatus::Error(Cow::Borrowed("panic"))
+        } else if flags & event::FLAG_ERROR != 0 {
+            SpanStatus::Error(Cow::Borrowed("error"))
+        } else {
+            SpanStatus::Unset
+        };
+        let site = open.site;
+        SpanRecord {
+            trace_id: open.trace,
+            span_id: open.id,
+            parent_span_id: open.parent,
+            name: Cow::Borrowed(site.name),
+            kind: SpanKind::Function,
+            start_ns,
+            end_ns,
+            pid: self.pid,
+            tid,
+            thread_name,
+            site_id: site.site_id,
+            decision_id: (site.decision_id != 0).then_some(site.decision_id),
+            module_path: Cow::Borrowed(site.module_path),
+            file: Cow::Borrowed(site.file),
+            line: site.line,
+            fields: open.fields,
+            status,
+        }
+    }
+}

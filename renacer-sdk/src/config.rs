@@ -1,0 +1,301 @@
+//! Configuration: builder + environment.
+//!
+//! `Config::builder()` starts from the defaults overridden by the
+//! environment (`RENACER_SAMPLE_RATE`, `RENACER_RATE_LIMIT`,
+//! `RENACER_RING_CAPACITY`, `RENACER_OUTPUT`, `RENACER_FLUSH_INTERVAL_MS`);
+//! builder calls override both. A bad value is reported in one line on
+//! stderr and replaced by the default — never a panic.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::export::{parse_output, Exporter};
+use crate::runtime::InitGuard;
+
+/// Default sample rate: record every root.
+pub const DEFAULT_SAMPLE_RATE: f64 = 1.0;
+/// Default rate limit, spans per second.
+pub const DEFAULT_RATE_LIMIT: u64 = 10_000;
+/// Default events per thread ring.
+pub const DEFAULT_RING_CAPACITY: usize = crate::record::thread::DEFAULT_RING_CAPACITY;
+/// Default collector wake-up interval.
+pub const DEFAULT_FLUSH_INTERVAL: Duration = Duration::from_millis(10);
+
+/// Runtime configuration; build with [`Config::builder`].
+pub struct Config {
+    pub(crate) sample_rate: f64,
+    pub(crate) rate_limit: u64,
+    pub(crate) ring_capacity: usize,
+    pub(crate) flush_interval: Duration,
+    pub(crate) exporters: Vec<Box<dyn Exporter>>,
+    pub(crate) seed: Option<u64>,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("sample_rate", &self.sample_rate)
+            .field("rate_limit", &self.rate_limit)
+            .field("ring_capacity", &self.ring_capacity)
+            .field("flush_interval", &self.flush_interval)
+            .field("exporters", &self.exporters.len())
+            .finish()
+    }
+}
+
+impl Config {
+    /// A builder seeded from the defaults and the environment.
+    pub fn builder() -> ConfigBuilder {
+        ConfigBuilder::from_env()
+    }
+
+    /// The sample rate in effect.
+    pub fn sample_rate(&self) -> f64 {
+        self.sample_rate
+    }
+    /// The rate limit in effect (0 = unlimited).
+    pub fn rate_limit(&self) -> u64 {
+        self.rate_limit
+    }
+    /// Events per thread ring.
+    pub fn ring_capacity(&self) -> usize {
+        self.ring_capacity
+    }
+    /// Number of configured sinks.
+    pub fn exporter_count(&self) -> usize {
+        self.exporters.len()
+    }
+}
+
+/// Builder of [`Config`].
+pub struct ConfigBuilder {
+    sample_rate: f64,
+    rate_limit: u64,
+    ring_capacity: usize,
+    flush_interval: Duration,
+    env_output: Option<String>,
+    output: Option<Vec<String>>,
+    exporters: Vec<Box<dyn Exporter>>,
+    seed: Option<u64>,
+}
+
+impl fmt::Debug for ConfigBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConfigBuilder")
+            .field("sample_rate", &self.sample_rate)
+            .field("rate_limit", &self.rate_limit)
+            .field("ring_capacity", &self.ring_capacity)
+            .field("output", &self.output)
+            .finish()
+    }
+}
+
+fn warn(var: &str, value: &str, why: &str, default: impl fmt::Display) {
+    eprintln!("renacer: ignoring {var}={value:?}: {why}; using {default}");
+}
+
+/// Reads `var` and parses it with `parse`; warns and returns `None` on a
+/// bad value.
+fn env_parse<T>(
+    var: &str,
+    parse: impl Fn(&str) -> Result<T, String>,
+    default: impl fmt::Display,
+) -> Option<T> {
+    let value = std::env::var(var).ok()?;
+    match parse(value.trim()) {
+        Ok(v) => Some(v),
+        Err(why) => {
+            warn(var, &value, &why, default);
+            None
+        }
+    }
+}
+
+pub(crate) fn parse_rate(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(r) if (0.0..=1.0).contains(&r) => Ok(r),
+        Ok(_) => Err("sample rate must be within [0, 1]".into()),
+        Err(_) => Err("not a number".into()),
+    }
+}
+
+pub(crate) fn parse_u64(s: &str) -> Result<u64, String> {
+    s.parse::<u64>()
+        .map_err(|_| "not a non-negative integer".into())
+}
+
+pub(crate) fn parse_capacity(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(c) if (4..=1 << 30).contains(&c) => Ok(c),
+        Ok(_) => Err("ring capacity must be within [4, 2^30]".into()),
+        Err(_) => Err("not a non-negative integer".into()),
+    }
+}
+
+impl ConfigBuilder {
+    /// Defaults only, ignoring the environment.
+    pub fn defaults() -> ConfigBuilder {
+        ConfigBuilder {
+            sample_rate: DEFAULT_SAMPLE_RATE,
+            rate_limit: DEFAULT_RATE_LIMIT,
+            ring_capacity: DEFAULT_RING_CAPACITY,
+            flush_interval: DEFAULT_FLUSH_INTERVAL,
+            env_output: None,
+            output: None,
+            exporters: Vec::new(),
+            seed: None,
+        }
+    }
+
+    /// Defaults overridden by the `RENACER_*` environment variables.
+    pub fn from_env() -> ConfigBuilder {
+        let mut b = ConfigBuilder::defaults();
+        if let Some(r) = env_parse("RENACER_SAMPLE_RATE", parse_rate, DEFAULT_SAMPLE_RATE) {
+            b.sample_rate = r;
+        }
+        if let Some(l) = env_parse("RENACER_RATE_LIMIT", parse_u64, DEFAULT_RATE_LIMIT) {
+            b.rate_limit = l;
+        }
+        if let Some(c) = env_parse(
+            "RENACER_RING_CAPACITY",
+            parse_capacity,
+            DEFAULT_RING_CAPACITY,
+        ) {
+            b.ring_capacity = c;
+        }
+        if let Some(ms) = env_parse(
+            "RENACER_FLUSH_INTERVAL_MS",
+            |s| match parse_u64(s)? {
+                0 => Err("must be at least 1".into()),
+                ms => Ok(ms),
+            },
+            "10",
+        ) {
+            b.flush_interval = Duration::from_millis(ms);
+        }
+        b.env_output = std::env::var("RENACER_OUTPUT").ok();
+        b
+    }
+
+    /// Fraction of root spans recorded, in [0, 1] (out of range: clamped,
+    /// with a warning).
+    pub fn sample_rate(mut self, rate: f64) -> Self {
+        if !(0.0..=1.0).contains(&rate) {
+            warn(
+                "sample_rate",
+                &rate.to_string(),
+                "must be within [0, 1]",
+                "a clamped value",
+            );
+        }
+        self.sample_rate = if rate.is_nan() {
+            0.0
+        } else {
+            rate.clamp(0.0, 1.0)
+        };
+        self
+    }
+
+    /// Spans per second across the process (0 = unlimited).
+    pub fn rate_limit(mut self, spans_per_second: u64) -> Self {
+        self.rate_limit = spans_per_second;
+        self
+    }
+
+    /// Events per thread ring (rounded up to a power of two, min 4).
+    pub fn ring_capacity(mut self, events: usize) -> Self {
+        self.ring_capacity = events.clamp(4, 1 << 30);
+        self
+    }
+
+    /// How often the collector drains the rings when nobody flushes.
+    pub fn flush_interval(mut self, interval: Duration) -> Self {
+        self.flush_interval = interval.max(Duration::from_millis(1));
+        self
+    }
+
+    /// Adds sinks in the `RENACER_OUTPUT` syntax (`jsonl:PATH,perfetto:PATH`).
+    /// Using it replaces the sinks of `RENACER_OUTPUT`.
+    pub fn output(mut self, spec: &str) -> Self {
+        self.output
+            .get_or_insert_with(Vec::new)
+            .push(spec.to_owned());
+        self
+    }
+
+    /// Adds a custom sink.
+    pub fn exporter(mut self, exporter: Box<dyn Exporter>) -> Self {
+        self.exporters.push(exporter);
+        self
+    }
+
+    /// Seeds the sampling and id generators (reproducible runs and tests).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// Builds the configuration, opening the output sinks. A sink that
+    /// cannot be opened is reported on stderr and skipped.
+    pub fn build(self) -> Config {
+        let specs: Vec<(String, &str)> = match &self.output {
+            Some(v) => v.iter().map(|s| (s.clone(), "output")).collect(),
+            None => self
+                .env_output
+                .iter()
+                .map(|s| (s.clone(), "RENACER_OUTPUT"))
+                .collect(),
+        };
+        let mut exporters = Vec::new();
+        for (spec, origin) in specs {
+            let (sinks, errors) = parse_output(&spec);
+            for e in errors {
+                eprintln!("renacer: {origin}: {e}; sink skipped");
+            }
+            exporters.extend(sinks);
+        }
+        exporters.extend(self.exporters);
+        Config {
+            sample_rate: self.sample_rate,
+            rate_limit: self.rate_limit,
+            ring_capacity: self.ring_capacity,
+            flush_interval: self.flush_interval,
+            exporters,
+            seed: self.seed,
+        }
+    }
+
+    /// Builds and starts the runtime (see [`crate::init`]).
+    pub fn init(self) -> InitGuard {
+        crate::runtime::start(self.build())
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn value_parsers_reject_bad_input_with_a_reason() {
+        assert_eq!(parse_rate("0.25"), Ok(0.25));
+        assert!(parse_rate("1.5").unwrap_err().contains("[0, 1]"));
+        assert!(parse_rate("abc").unwrap_err().contains("number"));
+        assert_eq!(parse_u64("0"), Ok(0));
+        assert!(parse_u64("-1").is_err());
+        assert_eq!(parse_capacity("1024"), Ok(1024));
+        assert!(parse_capacity("2").is_err());
+    }
+
+    #[test]
+    fn builder_overrides_and_clamps() {
+        let c = ConfigBuilder::defaults()
+            .sample_rate(2.0)
+            .rate_limit(0)
+            .ring_capacity(1)
+            .build();
+        assert_eq!(c.sample_rate(), 1.0);
+        assert_eq!(c.rate_limit(), 0);
+        assert_eq!(c.ring_capacity(), 4);
+        assert_eq!(c.exporter_count(), 0);
+    }
+}

@@ -1,0 +1,125 @@
+//! JSON lines: one completed span per line, schema `renacer.span/1`
+//! (documented in `docs/formats.md`, section "JSON lines").
+//!
+//! [`write_span_json`] is the one serializer of that schema; the CLI reuses
+//! it for its unified JSON output.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+
+use super::json;
+use super::Exporter;
+use crate::model::{SpanRecord, SpanStatus};
+
+/// Version marker written in every line.
+pub const SCHEMA: &str = "renacer.span/1";
+
+/// Appends one span as a JSON object (no trailing newline) to `out`.
+pub fn write_span_json(out: &mut Vec<u8>, s: &SpanRecord) {
+    out.extend_from_slice(b"{\"schema\":\"");
+    out.extend_from_slice(SCHEMA.as_bytes());
+    out.extend_from_slice(b"\",\"name\":");
+    json::string(out, &s.name);
+    out.extend_from_slice(b",\"kind\":\"");
+    out.extend_from_slice(s.kind.as_str().as_bytes());
+    out.extend_from_slice(b"\",\"trace_id\":\"");
+    json::hex(out, s.trace_id.0, 32);
+    out.extend_from_slice(b"\",\"span_id\":");
+    json::hex16_quoted(out, s.span_id.0);
+    out.extend_from_slice(b",\"parent_span_id\":");
+    match s.parent_span_id {
+        Some(p) => json::hex16_quoted(out, p.0),
+        None => out.extend_from_slice(b"null"),
+    }
+    out.extend_from_slice(b",\"start_ns\":");
+    json::uint(out, s.start_ns);
+    out.extend_from_slice(b",\"end_ns\":");
+    json::uint(out, s.end_ns);
+    out.extend_from_slice(b",\"pid\":");
+    json::uint(out, s.pid as u64);
+    out.extend_from_slice(b",\"tid\":");
+    json::uint(out, s.tid as u64);
+    out.extend_from_slice(b",\"thread_name\":");
+    match &s.thread_name {
+        Some(n) => json::string(out, n),
+        None => out.extend_from_slice(b"null"),
+    }
+    out.extend_from_slice(b",\"site_id\":");
+    json::hex16_quoted(out, s.site_id);
+    out.extend_from_slice(b",\"decision_id\":");
+    match s.decision_id {
+        Some(d) => json::hex16_quoted(out, d),
+        None => out.extend_from_slice(b"null"),
+    }
+    out.extend_from_slice(b",\"code.file.path\":");
+    json::string(out, &s.file);
+    out.extend_from_slice(b",\"code.line.number\":");
+    json::uint(out, s.line as u64);
+    out.extend_from_slice(b",\"code.function.name\":");
+    json::string(out, &s.name);
+    out.extend_from_slice(b",\"code.namespace\":");
+    json::string(out, &s.module_path);
+    match &s.status {
+        SpanStatus::Unset => out.extend_from_slice(b",\"status\":\"unset\""),
+        SpanStatus::Error(msg) => {
+            out.extend_from_slice(b",\"status\":\"error\",\"status_message\":");
+            json::string(out, msg);
+        }
+    }
+    out.extend_from_slice(b",\"fields\":{");
+    for (i, (k, v)) in s.fields.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        json::string(out, k);
+        out.push(b':');
+        json::field_value(out, v);
+    }
+    out.extend_from_slice(b"}}");
+}
+
+/// Writes spans as JSON lines to a file (buffered; durable on flush).
+#[derive(Debug)]
+pub struct JsonLinesExporter {
+    out: BufWriter<File>,
+    buf: Vec<u8>,
+}
+
+impl JsonLinesExporter {
+    /// Creates (truncates) the file at `path`.
+    pub fn create(path: impl AsRef<Path>) -> Result<JsonLinesExporter, String> {
+        let path = path.as_ref();
+        if path.as_os_str().is_empty() {
+            return Err("jsonl sink needs a path (jsonl:PATH)".into());
+        }
+        let file =
+            File::create(path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+        Ok(JsonLinesExporter {
+            out: BufWriter::with_capacity(256 * 1024, file),
+            buf: Vec::with_capacity(64 * 1024),
+        })
+    }
+}
+
+impl Exporter for JsonLinesExporter {
+    fn export(&mut self, spans: &[SpanRecord]) {
+        for chunk in spans.chunks(256) {
+            self.buf.clear();
+            for s in chunk {
+                write_span_json(&mut self.buf, s);
+                self.buf.push(b'\n');
+            }
+            if self.out.write_all(&self.buf).is_err() {
+                super::count_export_errors(1);
+                super::count_dropped_spans(chunk.len() as u64);
+            }
+        }
+    }
+
+    fn flush(&mut self) {
+        if self.out.flush().is_err() {
+            super::count_export_errors(1);
+        }
+    }
+}

@@ -1,0 +1,100 @@
+//! Exporters: where the collector hands completed spans.
+//!
+//! An [`Exporter`] runs on the collector thread. It must not block for long
+//! (a network exporter hands spans to its own bounded queue) and reports
+//! losses through [`count_export_errors`] / [`count_dropped_spans`], so
+//! every drop is visible in [`crate::stats()`].
+//!
+//! Sinks named in `RENACER_OUTPUT` / `Config::output` (`scheme:argument`,
+//! comma-separated) are built by [`make_sink`]: to add a sink, add one match
+//! arm there that calls your module's constructor.
+
+pub(crate) mod json;
+pub mod jsonl;
+pub mod perfetto;
+
+use crate::model::SpanRecord;
+
+/// A sink of completed spans, driven by the collector thread.
+pub trait Exporter: Send {
+    /// Takes one batch of completed spans (in completion order).
+    fn export(&mut self, spans: &[SpanRecord]);
+
+    /// Makes everything exported so far durable / sent. Called by
+    /// `renacer::flush()` and before shutdown.
+    fn flush(&mut self) {}
+
+    /// Final flush; no more calls follow.
+    fn shutdown(&mut self) {
+        self.flush();
+    }
+
+    /// Like [`Exporter::export`], with `is_async[i]` telling whether span `i`
+    /// is an async (possibly thread-crossing) span rather than a
+    /// stack-nested sync span. Formats that draw per-thread stacks
+    /// (Perfetto) need that; the default ignores it.
+    fn export_with_kinds(&mut self, spans: &[SpanRecord], is_async: &[bool]) {
+        let _ = is_async;
+        self.export(spans);
+    }
+}
+
+/// Counts `n` export errors (failed writes, rejected requests).
+pub fn count_export_errors(n: u64) {
+    crate::stats::add_export_errors(n);
+}
+
+/// Counts `n` spans an exporter had to drop (full queue, failed batch).
+pub fn count_dropped_spans(n: u64) {
+    crate::stats::add_export_dropped(n);
+}
+
+/// Builds the sink named by `scheme` with `argument`. `None`: no such sink.
+pub fn make_sink(scheme: &str, argument: &str) -> Option<Result<Box<dyn Exporter>, String>> {
+    match scheme {
+        "jsonl" => Some(jsonl::JsonLinesExporter::create(argument).map(boxed)),
+        "perfetto" => Some(perfetto::PerfettoExporter::create(argument).map(boxed)),
+        _ => None,
+    }
+}
+
+fn boxed<E: Exporter + 'static>(e: E) -> Box<dyn Exporter> {
+    Box::new(e)
+}
+
+/// Parses a comma-separated sink list (`jsonl:/tmp/a.jsonl,perfetto:t.json`).
+/// Returns the sinks that could be built and one message per bad entry.
+pub fn parse_output(spec: &str) -> (Vec<Box<dyn Exporter>>, Vec<String>) {
+    let mut sinks = Vec::new();
+    let mut errors = Vec::new();
+    for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let (scheme, arg) = item.split_once(':').unwrap_or((item, ""));
+        match make_sink(scheme, arg) {
+            Some(Ok(sink)) => sinks.push(sink),
+            Some(Err(e)) => errors.push(format!("output `{item}`: {e}")),
+            None => errors.push(format!(
+                "output `{item}`: unknown sink `{scheme}` (known: jsonl, perfetto)"
+            )),
+        }
+    }
+    (sinks, errors)
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_output_reports_bad_entries_and_keeps_good_ones() {
+        let dir = std::env::temp_dir().join(format!("renacer-parse-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let good = dir.join("a.jsonl");
+        let spec = format!("jsonl:{}, nope:x ,jsonl:", good.display());
+        let (sinks, errors) = parse_output(&spec);
+        assert_eq!(sinks.len(), 1);
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert!(errors[0].contains("unknown sink `nope`"));
+        assert!(errors[1].contains("path"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

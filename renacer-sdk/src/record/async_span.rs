@@ -1,0 +1,341 @@
+//! Async spans: from the first poll of a future to its completion, on
+//! whatever threads it is polled.
+//!
+//! `enter_async` (called by the macro inside the `async` body, so at the
+//! first poll) pushes `ASYNC_START` with a span id chosen here, on the
+//! producer side, because later events on other threads must name it. Each
+//! poll of the [`Instrumented`] future pushes `RESUME`/`SUSPEND` around the
+//! inner poll, so sync spans recorded during the poll become its children
+//! (and, like under a recorded sync root, are recorded: head sampling). The
+//! end (`ASYNC_END`) is pushed on the thread that completes or drops it.
+//!
+//! [`AsyncSpan`] is `Send` and doubles as a generic dynamic span (the
+//! `tracing` layer starts one on a thread and ends it on any other; its
+//! [`AsyncSpan::enter`] scopes map to `RESUME`/`SUSPEND`).
+
+use std::cell::Cell;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::Ordering;
+use std::sync::OnceLock;
+use std::task::{Context, Poll};
+use std::thread::LocalKey;
+
+use super::event::{self, Event};
+use super::ring::{Counters, Ring};
+use super::thread::{Hot, HOT};
+use super::{breaker, clock, sampler, IntoFieldValue, Site, ENABLED, GENERATION};
+
+/// A per-process key, so span ids of different processes look unrelated.
+fn process_key() -> u64 {
+    static KEY: OnceLock<u64> = OnceLock::new();
+    *KEY.get_or_init(|| {
+        sampler::mix64(
+            clock::now_monotonic_ns() ^ (std::process::id() as u64) << 40 ^ clock::raw_now(),
+        )
+    })
+}
+
+/// Span id of the `counter`-th span of thread `thread_no`. Sync spans are
+/// numbered by the collector, async ones by the producer; the `is_async`
+/// bit keeps the two sequences apart, and the keyed bijective mix keeps ids
+/// unique within the process while looking random across processes.
+pub(crate) fn span_id(thread_no: u64, counter: u64, is_async: bool) -> u64 {
+    let raw = thread_no << 40 | (is_async as u64) << 39 | (counter & ((1 << 39) - 1));
+    match sampler::mix64(raw ^ process_key()) {
+        0 => 1,
+        id => id,
+    }
+}
+
+/// Handle of an async (or dynamic) span. Ends when dropped, or when the
+/// future it instruments completes.
+#[derive(Debug)]
+pub struct AsyncSpan {
+    /// 0 when not recording (or already ended).
+    id: u64,
+    error: Cell<bool>,
+}
+
+impl AsyncSpan {
+    const fn inert() -> AsyncSpan {
+        AsyncSpan {
+            id: 0,
+            error: Cell::new(false),
+        }
+    }
+
+    /// Whether this span is being recorded.
+    pub fn is_recording(&self) -> bool {
+        self.id != 0
+    }
+
+    /// The span's id (as exported), when recording.
+    pub fn span_id(&self) -> Option<crate::model::SpanId> {
+        (self.id != 0).then_some(crate::model::SpanId(self.id))
+    }
+
+    /// Attaches field `index` of the site's field list.
+    pub fn record_field<V: IntoFieldValue>(&self, index: u8, value: V) {
+        if self.id == 0 {
+            return;
+        }
+        let ev = [
+            Event::simple(event::TARGET, self.id, 0, 0),
+            Event::field(index, value.__into_raw(), true),
+        ];
+        if !push_here(&ev) {
+            // SAFETY: not pushed, so we own the only copy.
+            unsafe { ev[1].discard() };
+        }
+    }
+
+    /// Marks the span as failed.
+    pub fn set_error(&self) {
+        self.error.set(true);
+    }
+
+    /// Makes this span the parent of sync spans recorded on this thread
+    /// until the returned guard drops (one poll, or one `tracing` enter).
+    pub fn enter(&self) -> PollGuard {
+        if self.id == 0 {
+            return PollGuard { id: 0 };
+        }
+        let pushed = HOT
+            .try_with(|h| {
+                let ring = h.ring()?;
+                let depth = h.depth.get();
+                // SAFETY: own ring, single producer; reserve the SUSPEND slot
+                // and the exits of open spans.
+                if !unsafe { ring.push(&[Event::simple(event::RESUME, self.id, 0, 0)], depth + 1) }
+                {
+                    Counters::bump(&ring.counters.ring_dropped, 1);
+                    return None;
+                }
+                if depth == 0 {
+                    h.saved_skip.set(h.skip.get());
+                    h.skip.set(0);
+                }
+                h.depth.set(depth + 1);
+                Some(())
+            })
+            .ok()
+            .flatten();
+        PollGuard {
+            id: if pushed.is_some() { self.id } else { 0 },
+        }
+    }
+
+    /// Wraps `fut`: each poll runs inside [`AsyncSpan::enter`], and the span
+    /// ends when the future completes (or is dropped).
+    pub fn instrument<F: Future>(self, fut: F) -> Instrumented<F> {
+        Instrumented { span: self, fut }
+    }
+
+    fn end(&mut self) {
+        if self.id == 0 {
+            return;
+        }
+        let mut flags = 0;
+        if self.error.get() {
+            flags |= event::FLAG_ERROR;
+        }
+        if std::thread::panicking() {
+            flags |= event::FLAG_ERROR | event::FLAG_PANIC;
+        }
+        push_here(&[Event::simple(
+            event::ASYNC_END,
+            self.id,
+            clock::raw_now(),
+            flags,
+        )]);
+        self.id = 0;
+    }
+}
+
+impl Drop for AsyncSpan {
+    fn drop(&mut self) {
+        self.end();
+    }
+}
+
+/// Scope of one poll (see [`AsyncSpan::enter`]).
+#[derive(Debug)]
+#[must_use]
+pub struct PollGuard {
+    id: u64,
+}
+
+impl Drop for PollGuard {
+    fn drop(&mut self) {
+        if self.id == 0 {
+            return;
+        }
+        let _ = HOT.try_with(|h| {
+            let p = h.ring.get();
+            if !p.is_null() {
+                // SAFETY: non-null `ring` is this thread's live ring; the
+                // slot was reserved by the RESUME push.
+                let ring = unsafe { &*p };
+                // SAFETY: single producer (own ring).
+                if !unsafe { ring.push(&[Event::simple(event::SUSPEND, self.id, 0, 0)], 0) } {
+                    Counters::bump(&ring.counters.ring_dropped, 1);
+                }
+            }
+            let depth = h.depth.get().saturating_sub(1);
+            h.depth.set(depth);
+            if depth == 0 {
+                h.skip.set(h.saved_skip.get());
+            }
+        });
+    }
+}
+
+/// Pushes events to this thread's ring, keeping open spans' exit slots.
+fn push_here(events: &[Event]) -> bool {
+    HOT.try_with(|h| {
+        let Some(ring) = h.ring() else {
+            return false;
+        };
+        // SAFETY: own ring, single producer.
+        if unsafe { ring.push(events, h.depth.get()) } {
+            true
+        } else {
+            Counters::bump(&ring.counters.ring_dropped, 1);
+            false
+        }
+    })
+    .unwrap_or(false)
+}
+
+/// Starts an async span of `site` under the global sample rate.
+pub fn enter_async(site: &'static Site) -> AsyncSpan {
+    if !ENABLED.load(Ordering::Relaxed) {
+        return AsyncSpan::inert();
+    }
+    HOT.with(|h| {
+        let skip = h.skip.get();
+        if skip != 0 {
+            h.skip.set(skip - 1);
+            return AsyncSpan::inert();
+        }
+        let Some(ring) = h.ring() else {
+            return AsyncSpan::inert();
+        };
+        if h.depth.get() == 0 {
+            // A root: draw the next countdown now (the async span itself
+            // does not hold the thread's countdown open).
+            let n = draw(h, ring, sampler::rate());
+            h.skip.set(n);
+        }
+        start(h, ring, site)
+    })
+}
+
+/// Starts an async span of `site` under its own sample rate.
+pub fn enter_async_with_rate(
+    site: &'static Site,
+    rate: f64,
+    skip: &'static LocalKey<Cell<u64>>,
+) -> AsyncSpan {
+    if !ENABLED.load(Ordering::Relaxed) {
+        return AsyncSpan::inert();
+    }
+    let sampled = skip.with(|s| match s.get() {
+        0 => true,
+        n => {
+            s.set(n - 1);
+            false
+        }
+    });
+    if !sampled {
+        return AsyncSpan::inert();
+    }
+    HOT.with(|h| {
+        let Some(ring) = h.ring() else {
+            return AsyncSpan::inert();
+        };
+        let n = draw(h, ring, rate);
+        skip.with(|s| s.set(n));
+        start(h, ring, site)
+    })
+}
+
+fn draw(h: &Hot, ring: &Ring, rate: f64) -> u64 {
+    let generation = GENERATION.load(Ordering::Relaxed);
+    if h.generation.get() != generation {
+        h.generation.set(generation);
+        h.tokens.set(0);
+        h.rng.set(None);
+    }
+    let mut rng = h
+        .rng
+        .take()
+        .unwrap_or_else(|| sampler::thread_rng(ring.thread_no ^ generation << 32));
+    let n = sampler::geometric_skip(&mut rng, rate);
+    h.rng.set(Some(rng));
+    Counters::bump(&ring.counters.sampled_out, n.min(u32::MAX as u64));
+    n
+}
+
+fn start(h: &Hot, ring: &Ring, site: &'static Site) -> AsyncSpan {
+    let t = h.tokens.get();
+    if t != 0 {
+        h.tokens.set(t - 1);
+    } else {
+        let got = breaker::take_batch();
+        if got == 0 {
+            Counters::bump(&ring.counters.rate_limited, 1);
+            return AsyncSpan::inert();
+        }
+        h.tokens.set(got - 1);
+    }
+    let counter = h.async_counter.get() + 1;
+    h.async_counter.set(counter);
+    let id = span_id(ring.thread_no, counter, true);
+    let ev = Event::async_start(site, id, clock::raw_now());
+    // SAFETY: own ring, single producer; keep the open spans' exit slots.
+    if unsafe { ring.push(&[ev], h.depth.get()) } {
+        AsyncSpan {
+            id,
+            error: Cell::new(false),
+        }
+    } else {
+        Counters::bump(&ring.counters.ring_dropped, 1);
+        AsyncSpan::inert()
+    }
+}
+
+/// A future wrapped in an async span.
+#[derive(Debug)]
+pub struct Instrumented<F> {
+    span: AsyncSpan,
+    fut: F,
+}
+
+impl<F: Future> Future for Instrumented<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        // SAFETY: structural pinning of `fut`: we never move it out of the
+        // pinned `Instrumented`, and `Instrumented` has no Drop impl that
+        // moves it. `span` is not structurally pinned (only read/ended).
+        let this = unsafe { self.get_unchecked_mut() };
+        let poll = {
+            let _scope = this.span.enter();
+            // SAFETY: see above: `fut` stays pinned inside `this`.
+            unsafe { Pin::new_unchecked(&mut this.fut) }.poll(cx)
+        };
+        if poll.is_ready() {
+            this.span.end();
+        }
+        poll
+    }
+}
+
+// `AsyncSpan` and instrumented futures must cross threads.
+const _: () = {
+    const fn is_send<T: Send>() {}
+    is_send::<AsyncSpan>();
+    is_send::<Instrumented<std::future::Ready<()>>>();
+};

@@ -1,0 +1,215 @@
+//! Per-thread recorder state and the registry of rings.
+//!
+//! `HOT` is a `const`-initialized thread-local without a destructor, so the
+//! hot path reaches it with a plain TLS offset and no lazy-init check. The
+//! thread's ring is owned by `OWNER` (which has a destructor): on thread exit
+//! it marks the ring closed and clears `HOT.ring`, so nothing is pushed to a
+//! ring the collector may be about to free. The registry keeps an `Arc` of
+//! every ring until the collector has drained it after the thread exited:
+//! a thread that exits before the collector runs loses nothing.
+
+use std::cell::{Cell, RefCell};
+use std::sync::atomic::{AtomicUsize, Ordering as StdOrdering};
+use std::sync::OnceLock;
+
+use rand_xorshift::XorShiftRng;
+
+use super::ring::Ring;
+use crate::sync::{lock, Arc, AtomicU64, Mutex, Ordering};
+
+/// Default events per thread ring (32 bytes each: 512 KiB).
+pub(crate) const DEFAULT_RING_CAPACITY: usize = 16 * 1024;
+static RING_CAPACITY: AtomicUsize = AtomicUsize::new(DEFAULT_RING_CAPACITY);
+
+pub(crate) fn set_ring_capacity(cap: usize) {
+    RING_CAPACITY.store(cap, StdOrdering::Relaxed);
+}
+
+/// Hot per-thread state. Only the owning thread touches it.
+pub(crate) struct Hot {
+    /// Calls left to skip before the next sampled root (global rate).
+    pub(crate) skip: Cell<u64>,
+    /// `skip` to restore when the current recorded tree closes.
+    pub(crate) saved_skip: Cell<u64>,
+    /// Open recorded spans + async polls in progress on this thread.
+    pub(crate) depth: Cell<u64>,
+    /// Rate-limiter tokens taken from the global bucket and not used yet.
+    pub(crate) tokens: Cell<u64>,
+    /// This thread's ring, or null before registration / after exit.
+    pub(crate) ring: Cell<*const Ring>,
+    /// Set once the thread-exit destructor ran: never register again.
+    pub(crate) dead: Cell<bool>,
+    /// Configuration generation the cached state belongs to.
+    pub(crate) generation: Cell<u64>,
+    pub(crate) rng: Cell<Option<XorShiftRng>>,
+    /// Counter behind this thread's async span ids.
+    pub(crate) async_counter: Cell<u64>,
+}
+
+impl Hot {
+    const fn new() -> Hot {
+        Hot {
+            skip: Cell::new(0),
+            saved_skip: Cell::new(0),
+            depth: Cell::new(0),
+            tokens: Cell::new(0),
+            ring: Cell::new(std::ptr::null()),
+            dead: Cell::new(false),
+            generation: Cell::new(0),
+            rng: Cell::new(None),
+            async_counter: Cell::new(0),
+        }
+    }
+
+    /// This thread's ring, registering it on first use.
+    #[inline(always)]
+    pub(crate) fn ring(&self) -> Option<&Ring> {
+        let p = self.ring.get();
+        if p.is_null() {
+            return self.register();
+        }
+        // SAFETY: a non-null `ring` points into the `Arc<Ring>` held by
+        // `OWNER` of this same thread, which nulls this pointer before it
+        // releases the Arc (see `Owner::drop`).
+        Some(unsafe { &*p })
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn register(&self) -> Option<&Ring> {
+        if self.dead.get() {
+            return None;
+        }
+        let ring = OWNER
+            .try_with(|owner| {
+                let ring = registry().register(
+                    RING_CAPACITY.load(StdOrdering::Relaxed),
+                    current_tid(),
+                    std::thread::current().name().map(std::sync::Arc::from),
+                );
+                let p: *const Ring = &*ring;
+                *owner.0.borrow_mut() = Some(ring);
+                p
+            })
+            .ok()?;
+        self.ring.set(ring);
+        // SAFETY: just stored in OWNER, see `ring()`.
+        Some(unsafe { &*ring })
+    }
+}
+
+thread_local! {
+    pub(crate) static HOT: Hot = const { Hot::new() };
+    static OWNER: Owner = const { Owner(RefCell::new(None)) };
+}
+
+struct Owner(RefCell<Option<Arc<Ring>>>);
+
+impl Drop for Owner {
+    fn drop(&mut self) {
+        // Null the hot pointer first so no later destructor pushes into a
+        // ring we are giving up.
+        let _ = HOT.try_with(|h| {
+            h.ring.set(std::ptr::null());
+            h.dead.set(true);
+        });
+        if let Some(ring) = self.0.borrow_mut().take() {
+            ring.close();
+        }
+    }
+}
+
+fn current_tid() -> u32 {
+    // SAFETY: gettid has no preconditions and cannot fail.
+    unsafe { libc::syscall(libc::SYS_gettid) as u32 }
+}
+
+/// Totals of rings the collector already retired.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Totals {
+    pub(crate) sampled_out: u64,
+    pub(crate) rate_limited: u64,
+    pub(crate) ring_dropped: u64,
+}
+
+impl Totals {
+    fn add_ring(&mut self, r: &Ring) {
+        let c = &r.counters;
+        self.sampled_out += c.sampled_out.load(Ordering::Relaxed);
+        self.rate_limited += c.rate_limited.load(Ordering::Relaxed);
+        self.ring_dropped += c.ring_dropped.load(Ordering::Relaxed);
+    }
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    rings: Vec<Arc<Ring>>,
+    retired: Totals,
+}
+
+/// Every live ring, plus the counters of retired ones.
+#[derive(Debug)]
+pub(crate) struct Registry {
+    inner: Mutex<Inner>,
+    next_thread_no: AtomicU64,
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        Registry {
+            inner: Mutex::new(Inner::default()),
+            next_thread_no: AtomicU64::new(1),
+        }
+    }
+}
+
+impl Registry {
+    /// Creates and registers a ring (the once-per-thread lock).
+    pub(crate) fn register(
+        &self,
+        capacity: usize,
+        tid: u32,
+        name: Option<std::sync::Arc<str>>,
+    ) -> Arc<Ring> {
+        let no = self.next_thread_no.fetch_add(1, Ordering::Relaxed);
+        let ring = Arc::new(Ring::new(capacity, no, tid, name));
+        lock(&self.inner).rings.push(ring.clone());
+        ring
+    }
+
+    /// Copies the current ring list into `out` (replacing its contents).
+    pub(crate) fn snapshot(&self, out: &mut Vec<Arc<Ring>>) {
+        out.clear();
+        out.extend(lock(&self.inner).rings.iter().cloned());
+    }
+
+    /// Forgets a ring whose thread exited and which has been fully drained.
+    pub(crate) fn retire(&self, ring: &Arc<Ring>) {
+        let mut inner = lock(&self.inner);
+        if let Some(i) = inner.rings.iter().position(|r| Arc::ptr_eq(r, ring)) {
+            inner.rings.swap_remove(i);
+            inner.retired.add_ring(ring);
+        }
+    }
+
+    /// Counter totals over live and retired rings.
+    pub(crate) fn totals(&self) -> Totals {
+        let inner = lock(&self.inner);
+        let mut t = inner.retired;
+        for r in &inner.rings {
+            t.add_ring(r);
+        }
+        t
+    }
+
+    #[cfg(loom)]
+    pub(crate) fn len(&self) -> usize {
+        lock(&self.inner).rings.len()
+    }
+}
+
+/// The process-wide registry.
+pub(crate) fn registry() -> &'static Registry {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
+    REGISTRY.get_or_init(Registry::default)
+}

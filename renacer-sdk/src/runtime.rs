@@ -1,0 +1,121 @@
+//! Process-wide runtime: `init`, `flush`, shutdown on guard drop and at
+//! process exit.
+//!
+//! `init` applies the configuration to the hot path's globals, starts the
+//! collector and flips `ENABLED`. Dropping the [`InitGuard`] flushes,
+//! shuts the exporters down and disables recording; the runtime can be
+//! initialized again afterwards. Programs that never drop the guard
+//! (`std::process::exit`, returning from `main` with the guard in a
+//! static) are covered by a `libc::atexit` handler doing the same.
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, Once};
+use std::time::Duration;
+
+use crate::collect::{Collector, Shared};
+use crate::config::Config;
+use crate::record::{breaker, clock, sampler, thread, ENABLED, GENERATION};
+
+static RUNTIME: Mutex<Option<Collector>> = Mutex::new(None);
+static ATEXIT: Once = Once::new();
+
+/// How long `flush` waits for a wedged exporter before giving up.
+const FLUSH_TIMEOUT: Duration = Duration::from_secs(10);
+
+fn runtime() -> std::sync::MutexGuard<'static, Option<Collector>> {
+    RUNTIME.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Keeps the runtime alive; dropping it flushes and shuts down.
+#[must_use = "dropping the guard shuts renacer down at once"]
+#[derive(Debug)]
+pub struct InitGuard {
+    active: bool,
+}
+
+impl InitGuard {
+    /// Whether this guard started the runtime (`false` if renacer was
+    /// already initialized, or the collector could not start).
+    pub fn is_active(&self) -> bool {
+        self.active
+    }
+}
+
+impl Drop for InitGuard {
+    fn drop(&mut self) {
+        if self.active {
+            shutdown();
+        }
+    }
+}
+
+/// Initializes renacer from the environment (see [`Config::builder`]).
+pub fn init() -> InitGuard {
+    Config::builder().init()
+}
+
+pub(crate) fn start(cfg: Config) -> InitGuard {
+    let mut rt = runtime();
+    if rt.is_some() {
+        eprintln!(
+            "renacer: init called while already initialized; keeping the running configuration"
+        );
+        return InitGuard { active: false };
+    }
+    clock::calibrate();
+    let seed = cfg.seed.unwrap_or_else(|| {
+        sampler::mix64(clock::now_monotonic_ns() ^ (std::process::id() as u64) << 32)
+    });
+    sampler::set_seed(seed);
+    sampler::set_rate(cfg.sample_rate);
+    breaker::configure(cfg.rate_limit);
+    thread::set_ring_capacity(cfg.ring_capacity);
+    GENERATION.fetch_add(1, Ordering::Relaxed);
+    match Collector::start(
+        cfg.exporters,
+        cfg.flush_interval,
+        sampler::mix64(seed ^ 0x5eed),
+    ) {
+        Ok(c) => *rt = Some(c),
+        Err(e) => {
+            eprintln!("renacer: {e}; tracing disabled");
+            return InitGuard { active: false };
+        }
+    }
+    ENABLED.store(true, Ordering::Release);
+    drop(rt);
+    ATEXIT.call_once(|| {
+        // SAFETY: `at_exit` is an `extern "C" fn()` that never unwinds (it
+        // catches panics); registering it has no other precondition.
+        if unsafe { libc::atexit(at_exit) } != 0 {
+            eprintln!(
+                "renacer: cannot register the exit handler; call renacer::flush() before exiting"
+            );
+        }
+    });
+    InitGuard { active: true }
+}
+
+/// Exports everything recorded before the call (spans that have ended) and
+/// flushes the exporters. Returns `false` if renacer is not initialized or
+/// the collector did not finish within 10 s.
+pub fn flush() -> bool {
+    let shared: Option<Arc<Shared>> = runtime().as_ref().map(|c| c.shared.clone());
+    match shared {
+        Some(s) => s.flush(FLUSH_TIMEOUT),
+        None => false,
+    }
+}
+
+/// Stops recording, drains and exports everything, shuts exporters down.
+pub(crate) fn shutdown() {
+    let collector = runtime().take();
+    if let Some(c) = collector {
+        ENABLED.store(false, Ordering::Release);
+        c.stop();
+    }
+}
+
+extern "C" fn at_exit() {
+    let _ = std::panic::catch_unwind(shutdown);
+}
