@@ -1,0 +1,205 @@
+//! Code generation for `#[trace]`: turns a parsed function and its
+//! [`TraceArgs`] into the instrumented function.
+//!
+//! The expansion only names items of `::renacer::__private` (the
+//! macro ↔ runtime contract documented there). The synchronous expansion is
+//! deliberately flat — a `static`, one call, the original body — so the
+//! unsampled path inlines to a decrement and a branch.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned, ToTokens};
+use syn::spanned::Spanned;
+use syn::{ItemFn, ReturnType, Type};
+
+use crate::attr::TraceArgs;
+
+/// Instruments `func` according to `args`.
+pub(crate) fn expand(args: &TraceArgs, func: ItemFn) -> syn::Result<TokenStream> {
+    if let Some(constness) = &func.sig.constness {
+        return Err(syn::Error::new_spanned(
+            constness,
+            "#[renacer::trace] cannot instrument a `const fn`: a span reads the clock at run time",
+        ));
+    }
+    let ItemFn {
+        attrs,
+        vis,
+        sig,
+        block,
+    } = func;
+    // Locals the expansion introduces resolve at the macro's definition
+    // site, so they can neither shadow nor be shadowed by user variables.
+    let hyg = Span::mixed_site();
+    let guard = quote_spanned!(hyg=> __renacer_guard);
+
+    let site = site_static(args, &sig);
+    let (skip, enter) = enter_call(args, sig.asyncness.is_some());
+    let fields = record_fields(args, &guard);
+    let returns_result = returns_result(&sig.output);
+
+    let body = if sig.asyncness.is_some() {
+        // The span starts at the first poll (this code runs then) and ends
+        // when the inner future completes, on whatever thread polls it. The
+        // original body becomes an inner `async move` block so `return` and
+        // `?` keep their meaning.
+        // `Err` of an async fn is not flagged: the contract's `AsyncSpan`
+        // is consumed by `instrument`, so nothing can reach it afterwards.
+        let finish = quote! {
+            ::renacer::__private::AsyncSpan::instrument(#guard, async move #block).await
+        };
+        quote! {
+            #site
+            #skip
+            let #guard = #enter;
+            #fields
+            #finish
+        }
+    } else if returns_result {
+        let result = quote_spanned!(hyg=> __renacer_result);
+        quote! {
+            #site
+            #skip
+            let #guard = #enter;
+            #fields
+            // A closure so that `return` and `?` in the body land here,
+            // where the outcome is inspected; it inlines in optimized builds.
+            #[allow(clippy::redundant_closure_call)]
+            let #result = (move || #block)();
+            if ::core::result::Result::is_err(&#result) {
+                ::renacer::__private::SpanGuard::set_error(&#guard);
+            }
+            #result
+        }
+    } else {
+        quote! {
+            #site
+            #skip
+            let #guard = #enter;
+            #fields
+            #block
+        }
+    };
+
+    Ok(quote! {
+        #(#attrs)*
+        #vis #sig {
+            #body
+        }
+    })
+}
+
+/// The `static` [`Site`] (and decision-id `const`) of the function.
+fn site_static(args: &TraceArgs, sig: &syn::Signature) -> TokenStream {
+    let name = match &args.name {
+        Some(lit) => lit.value(),
+        None => sig.ident.unraw_string(),
+    };
+    let field_names = args.fields.iter().map(|f| f.name.to_string());
+    let decision = match &args.decision {
+        Some(d) => {
+            let (category, dname) = (&d.category, &d.name);
+            // `line!()` and `file!()` resolve to where the attribute is
+            // written, the location a transpiler knows when it emits the
+            // decision, so both sides compute the same id.
+            let at = d.lit.span();
+            quote_spanned! {at=>
+                const __RENACER_DECISION: u64 = ::renacer::__private::decision_id(
+                    #category, #dname, ::core::file!(), ::core::line!(),
+                );
+            }
+        }
+        None => quote! { const __RENACER_DECISION: u64 = 0; },
+    };
+    quote! {
+        #decision
+        static __RENACER_SITE: ::renacer::__private::Site = ::renacer::__private::Site::new(
+            #name,
+            ::core::module_path!(),
+            ::core::file!(),
+            ::core::line!(),
+            __RENACER_DECISION,
+            &[#(#field_names),*],
+        );
+    }
+}
+
+/// The per-site countdown (only with `sample = ..`) and the `enter*` call.
+fn enter_call(args: &TraceArgs, is_async: bool) -> (TokenStream, TokenStream) {
+    match &args.sample {
+        None if is_async => (
+            TokenStream::new(),
+            quote!(::renacer::__private::enter_async(&__RENACER_SITE)),
+        ),
+        None => (
+            TokenStream::new(),
+            quote!(::renacer::__private::enter(&__RENACER_SITE)),
+        ),
+        Some(rate) => {
+            let f = if is_async {
+                quote!(enter_async_with_rate)
+            } else {
+                quote!(enter_with_rate)
+            };
+            let skip = quote! {
+                ::std::thread_local! {
+                    static __RENACER_SKIP: ::renacer::__private::Cell<u64> =
+                        const { ::renacer::__private::Cell::new(0) };
+                }
+            };
+            (
+                skip,
+                quote!(::renacer::__private::#f(&__RENACER_SITE, #rate, &__RENACER_SKIP)),
+            )
+        }
+    }
+}
+
+/// `if guard.is_recording() { guard.record_field(i, &value); ... }`: values
+/// are evaluated only for spans that are recorded.
+fn record_fields(args: &TraceArgs, guard: &TokenStream) -> TokenStream {
+    if args.fields.is_empty() {
+        return TokenStream::new();
+    }
+    let records = args.fields.iter().enumerate().map(|(i, f)| {
+        let index = u8::try_from(i).unwrap_or(u8::MAX);
+        let value = &f.value;
+        quote_spanned! {value.span()=>
+            #guard.record_field(#index, &(#value));
+        }
+    });
+    quote! {
+        if #guard.is_recording() {
+            #(#records)*
+        }
+    }
+}
+
+/// Whether the declared return type is a `Result` (syntactically: its last
+/// path segment is `Result`, which covers `io::Result<T>` and aliases).
+fn returns_result(output: &ReturnType) -> bool {
+    let ReturnType::Type(_, ty) = output else {
+        return false;
+    };
+    let mut ty: &Type = ty;
+    while let Type::Paren(p) = ty {
+        ty = &p.elem;
+    }
+    match ty {
+        Type::Path(p) if p.qself.is_none() => {
+            p.path.segments.last().is_some_and(|s| s.ident == "Result")
+        }
+        _ => false,
+    }
+}
+
+/// `r#type` → `type`: span names are what a user reads.
+trait UnrawString {
+    fn unraw_string(&self) -> String;
+}
+
+impl UnrawString for syn::Ident {
+    fn unraw_string(&self) -> String {
+        let s = self.to_token_stream().to_string();
+        s.strip_prefix("r#").map(str::to_owned).unwrap_or(s)
+    }
+}

@@ -1,0 +1,4 @@
+#[renacer::trace(decision = "optimization::")]
+fn f() {}
+
+fn main() {}

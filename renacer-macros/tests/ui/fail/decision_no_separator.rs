@@ -1,0 +1,4 @@
+#[renacer::trace(decision = "inline_candidate")]
+fn f() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[renacer::trace(decision = "a::b::c")]
+fn f() {}
+
+fn main() {}

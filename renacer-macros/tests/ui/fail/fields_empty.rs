@@ -1,0 +1,4 @@
+#[renacer::trace(fields())]
+fn f() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[renacer::trace(name)]
+fn f() {}
+
+fn main() {}

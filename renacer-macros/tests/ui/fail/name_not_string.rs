@@ -1,0 +1,4 @@
+#[renacer::trace(name = load_config)]
+fn f() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[renacer::trace]
+struct Config {
+    path: String,
+}
+
+fn main() {}

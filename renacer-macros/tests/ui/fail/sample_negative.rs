@@ -1,0 +1,4 @@
+#[renacer::trace(sample = -0.5)]
+fn f() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[renacer::trace(sample = 1)]
+fn f() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[renacer::trace(sample = 0.0)]
+fn f() {}
+
+fn main() {}

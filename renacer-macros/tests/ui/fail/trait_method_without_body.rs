@@ -1,0 +1,6 @@
+trait Store {
+    #[renacer::trace]
+    fn get(&self, key: u32) -> u32;
+}
+
+fn main() {}

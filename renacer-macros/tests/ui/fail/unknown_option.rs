@@ -1,0 +1,4 @@
+#[renacer::trace(level = "debug")]
+fn f() {}
+
+fn main() {}
