@@ -77,6 +77,9 @@ pub struct ConfigBuilder {
     output: Option<Vec<String>>,
     exporters: Vec<Box<dyn Exporter>>,
     seed: Option<u64>,
+    /// OTLP settings (see `export::otlp`'s builder methods).
+    #[cfg(feature = "otlp")]
+    pub(crate) otlp: Option<crate::export::otlp::OtlpOptions>,
 }
 
 impl fmt::Debug for ConfigBuilder {
@@ -144,6 +147,8 @@ impl ConfigBuilder {
             output: None,
             exporters: Vec::new(),
             seed: None,
+            #[cfg(feature = "otlp")]
+            otlp: None,
         }
     }
 
@@ -238,7 +243,8 @@ impl ConfigBuilder {
     /// Builds the configuration, opening the output sinks. A sink that
     /// cannot be opened is reported on stderr and skipped.
     pub fn build(self) -> Config {
-        let specs: Vec<(String, &str)> = match &self.output {
+        #[cfg_attr(not(feature = "otlp"), allow(unused_mut))]
+        let mut specs: Vec<(String, &str)> = match &self.output {
             Some(v) => v.iter().map(|s| (s.clone(), "output")).collect(),
             None => self
                 .env_output
@@ -246,6 +252,8 @@ impl ConfigBuilder {
                 .map(|s| (s.clone(), "RENACER_OUTPUT"))
                 .collect(),
         };
+        #[cfg(feature = "otlp")]
+        crate::export::otlp::configure(&self.otlp, &mut specs);
         let mut exporters = Vec::new();
         for (spec, origin) in specs {
             let (sinks, errors) = parse_output(&spec);

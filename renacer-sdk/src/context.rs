@@ -11,6 +11,7 @@
 //! program starts a new trace), never a panic.
 
 use std::fmt;
+use std::sync::Mutex;
 
 use crate::model::{SpanId, TraceId};
 
@@ -260,6 +261,49 @@ pub fn remote_context_from(get: impl Fn(&str) -> Option<String>) -> Option<Remot
 /// [`remote_context_from`] over the process environment.
 pub fn remote_context_from_env() -> Option<RemoteContext> {
     remote_context_from(|k| std::env::var(k).ok())
+}
+
+/// The remote context applied at the last `init`.
+static REMOTE: Mutex<Option<RemoteContext>> = Mutex::new(None);
+
+/// Called by `init`: reads `TRACEPARENT`/`TRACESTATE` and makes the remote
+/// parent the parent of this process's root spans (a malformed value: one
+/// warning line, and a new trace).
+pub(crate) fn apply_env() {
+    let remote = remote_context_from_env();
+    crate::collect::set_remote_parent(
+        remote
+            .as_ref()
+            .map(|r| (r.traceparent.trace_id, r.traceparent.parent_id)),
+    );
+    *REMOTE.lock().unwrap_or_else(|e| e.into_inner()) = remote;
+}
+
+/// The remote context this process joined at init, if any.
+pub fn remote_context() -> Option<RemoteContext> {
+    REMOTE.lock().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
+/// The `traceparent` to hand to work started from here: the remote parent
+/// this process joined through `TRACEPARENT`, so children join the same
+/// trace under the same parent. `None` when the process started its own
+/// traces (their ids are assigned by the collector thread, after the fact).
+pub fn current_traceparent() -> Option<String> {
+    remote_context().map(|r| r.traceparent.to_string())
+}
+
+/// Sets `TRACEPARENT` (and `TRACESTATE`) on `cmd` from
+/// [`current_traceparent`], so the child process joins this trace. Returns
+/// whether anything was set.
+pub fn inject_env(cmd: &mut std::process::Command) -> bool {
+    let Some(remote) = remote_context() else {
+        return false;
+    };
+    cmd.env(TRACEPARENT_ENV, remote.traceparent.to_string());
+    if let Some(ts) = &remote.tracestate {
+        cmd.env(TRACESTATE_ENV, ts);
+    }
+    true
 }
 
 #[cfg(test)]

@@ -23,13 +23,11 @@ pub mod spool;
 pub mod stats;
 pub(crate) mod sync;
 pub mod unified;
-// OTLP sink; moves under `export` once that module exists.
-#[cfg(feature = "otlp")]
-#[path = "export/otlp/mod.rs"]
-pub mod otlp;
 
 pub use config::{Config, ConfigBuilder};
 pub use export::Exporter;
+#[cfg(feature = "otlp")]
+pub use export::otlp::Protocol;
 pub use fnv::{decision_id, fnv1a64, site_id};
 pub use record::clock;
 pub use record::{AsyncSpan, IntoFieldValue, SpanGuard};

@@ -71,6 +71,7 @@ pub(crate) fn start(cfg: Config) -> InitGuard {
     breaker::configure(cfg.rate_limit);
     thread::set_ring_capacity(cfg.ring_capacity);
     GENERATION.fetch_add(1, Ordering::Relaxed);
+    crate::context::apply_env();
     match Collector::start(
         cfg.exporters,
         cfg.flush_interval,

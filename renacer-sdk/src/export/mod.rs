@@ -11,6 +11,8 @@
 
 pub(crate) mod json;
 pub mod jsonl;
+#[cfg(feature = "otlp")]
+pub mod otlp;
 pub mod perfetto;
 
 use crate::model::SpanRecord;
@@ -54,6 +56,10 @@ pub fn make_sink(scheme: &str, argument: &str) -> Option<Result<Box<dyn Exporter
     match scheme {
         "jsonl" => Some(jsonl::JsonLinesExporter::create(argument).map(boxed)),
         "perfetto" => Some(perfetto::PerfettoExporter::create(argument).map(boxed)),
+        #[cfg(feature = "otlp")]
+        "otlp" => Some(otlp::sink(argument).map(boxed)),
+        #[cfg(not(feature = "otlp"))]
+        "otlp" => Some(Err("renacer was built without its `otlp` feature".into())),
         _ => None,
     }
 }
@@ -73,7 +79,7 @@ pub fn parse_output(spec: &str) -> (Vec<Box<dyn Exporter>>, Vec<String>) {
             Some(Ok(sink)) => sinks.push(sink),
             Some(Err(e)) => errors.push(format!("output `{item}`: {e}")),
             None => errors.push(format!(
-                "output `{item}`: unknown sink `{scheme}` (known: jsonl, perfetto)"
+                "output `{item}`: unknown sink `{scheme}` (known: jsonl, perfetto, otlp)"
             )),
         }
     }

@@ -107,7 +107,7 @@ fn wall_clock_offset_is_close_to_now() {
 
 #[test]
 fn resource_has_service_process_host_and_user_attributes() {
-    let cfg = crate::otlp::OtlpOptions {
+    let cfg = super::super::OtlpOptions {
         service_name: Some("checkout".into()),
         resource_attributes: vec![("deployment.environment".into(), "test".into())],
         ..Default::default()

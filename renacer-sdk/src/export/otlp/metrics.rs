@@ -1,5 +1,5 @@
 //! Self-telemetry as OTLP metrics: renacer's counters (recorded, sampled out,
-//! rate limited, ring dropped, exported, export errors) exported as cumulative
+//! rate limited, ring dropped, exported, export errors, export dropped) exported as cumulative
 //! monotonic sums `renacer.spans.<counter>`, with the same resource as spans.
 //!
 //! A manual reader is collected on the export thread itself (periodically and

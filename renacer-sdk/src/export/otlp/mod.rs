@@ -13,6 +13,7 @@
 mod config;
 mod mapping;
 mod metrics;
+mod sdk;
 mod worker;
 
 use std::sync::atomic::Ordering;
@@ -28,6 +29,8 @@ pub use config::{parse_key_values, OtlpConfig, OtlpOptions, Protocol};
 pub use mapping::ClockOffset;
 pub use metrics::{StatsSource, COUNTERS};
 pub use worker::OtlpCounters;
+
+pub(crate) use sdk::{configure, sink};
 
 use crate::model::SpanRecord;
 use worker::{Msg, Shared};
