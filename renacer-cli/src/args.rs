@@ -1,0 +1,334 @@
+//! Command-line parsing, strace-compatible: combined short flags (`-ftt`,
+//! `-s64`, `-ofile`), `--` before the command, `-e trace=...`.
+//!
+//! Hand-rolled rather than clap because strace's grammar (repeatable `-t`,
+//! glued values, `-e` expressions) does not map onto a derive parser, and
+//! users type these flags from muscle memory.
+
+use crate::filter::{StatusFilter, TraceSet};
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+/// How `-t`/`-tt`/`-ttt` stamp each line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Timestamps {
+    /// No stamp.
+    #[default]
+    None,
+    /// `-t`: wall-clock time of day, seconds.
+    Seconds,
+    /// `-tt`: time of day with microseconds.
+    Micros,
+    /// `-ttt`: seconds since the epoch with microseconds.
+    Epoch,
+}
+
+/// `-c` / `-C`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Summary {
+    /// Normal per-call output.
+    #[default]
+    Off,
+    /// `-c`: only the summary table.
+    Only,
+    /// `-C`: per-call output and the summary table.
+    Also,
+}
+
+/// `--format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    /// strace-style text.
+    #[default]
+    Text,
+    /// One JSON document (`{"version":1,"events":[...]}`).
+    Json,
+    /// One JSON object per line.
+    Jsonl,
+}
+
+/// Where output goes.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Output {
+    /// The default, like strace.
+    #[default]
+    Stderr,
+    /// `-o -`.
+    Stdout,
+    /// `-o FILE`.
+    File(PathBuf),
+}
+
+/// Everything the command line says.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// `-f`: follow forks, vforks and threads.
+    pub follow: bool,
+    /// `-p PID[,PID...]`: attach to running processes.
+    pub pids: Vec<i32>,
+    /// `-e trace=`.
+    pub trace: TraceSet,
+    /// `-e status=`.
+    pub status: StatusFilter,
+    /// `-c` / `-C`.
+    pub summary: Summary,
+    /// `-T`: time spent in each call.
+    pub syscall_times: bool,
+    /// `-t`, `-tt`, `-ttt`.
+    pub timestamps: Timestamps,
+    /// `-r`: relative timestamp (since the previous line).
+    pub relative: bool,
+    /// `-s N`: longest string printed (default 32).
+    pub strsize: usize,
+    /// `-y`: print paths of file descriptors.
+    pub decode_fds: bool,
+    /// `-o`.
+    pub output: Output,
+    /// `-q`: no attach/detach messages.
+    pub quiet: bool,
+    /// `--format`.
+    pub format: Format,
+    /// The command to run (empty with `-p`).
+    pub command: Vec<OsString>,
+}
+
+/// What the user asked for.
+#[derive(Debug)]
+pub enum Parsed {
+    /// Trace.
+    Run(Box<Options>),
+    /// `-h` / `--help`.
+    Help,
+    /// `-V` / `--version`.
+    Version,
+}
+
+/// Usage text for `--help`.
+pub const USAGE: &str = "\
+usage: renacer [-cCfqrTty] [-e EXPR] [-o FILE] [-p PID[,PID...]] [-s N]
+               [--format text|json|jsonl] { -p PID | [--] PROG [ARGS...] }
+
+  -f             follow forks, vforks and threads (pid prefixes)
+  -p PID,...     attach to running processes; Ctrl-C detaches
+  -e trace=SET   names, %file %network %process %memory %signal %ipc %desc %creds,
+                 /regex/, all, none, !negation (seccomp-bpf filtered)
+  -e status=S    failed | successful | all
+  -c / -C        summary table only / output and summary table
+  -T             time spent in each call
+  -t -tt -ttt    time of day / with microseconds / epoch seconds
+  -r             relative timestamps
+  -s N           string size to print (default 32)
+  -y             print paths associated with file descriptors
+  -o FILE        write to FILE (- for stdout); default stderr
+  -q             suppress attach/detach messages
+  --format F     text (default), json, jsonl
+";
+
+fn value_of(
+    flag: char,
+    rest: &str,
+    it: &mut std::vec::IntoIter<OsString>,
+) -> Result<String, String> {
+    if !rest.is_empty() {
+        return Ok(rest.to_string());
+    }
+    let v = it
+        .next()
+        .ok_or_else(|| format!("option requires an argument -- '{flag}'"))?;
+    v.into_string()
+        .map_err(|_| format!("invalid UTF-8 in argument of -{flag}"))
+}
+
+fn apply_expr(opts: &mut Options, expr: &str) -> Result<(), String> {
+    let (qual, value) = match expr.split_once('=') {
+        Some((q, v)) => (q, v),
+        None => ("trace", expr),
+    };
+    match qual {
+        "trace" | "t" => opts.trace = TraceSet::parse(value)?,
+        "status" => opts.status = StatusFilter::parse(value)?,
+        other => {
+            return Err(format!(
+                "invalid -e qualifier '{other}' (expected trace= or status=)"
+            ))
+        }
+    }
+    Ok(())
+}
+
+fn parse_pids(v: &str, out: &mut Vec<i32>) -> Result<(), String> {
+    for p in v.split([',', ' ']).filter(|s| !s.is_empty()) {
+        match p.parse::<i32>() {
+            Ok(n) if n > 0 => out.push(n),
+            _ => return Err(format!("invalid process id: '{p}'")),
+        }
+    }
+    Ok(())
+}
+
+/// Parse the arguments after the program name.
+pub fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
+    let mut opts = Options {
+        strsize: 32,
+        ..Options::default()
+    };
+    let mut t_count = 0;
+    let mut it = args.into_iter();
+    while let Some(arg) = it.next() {
+        let Some(s) = arg.to_str() else {
+            opts.command.push(arg);
+            break;
+        };
+        if s == "--" {
+            break;
+        }
+        if let Some(long) = s.strip_prefix("--") {
+            let (name, inline) = match long.split_once('=') {
+                Some((n, v)) => (n, Some(v.to_string())),
+                None => (long, None),
+            };
+            match name {
+                "help" => return Ok(Parsed::Help),
+                "version" => return Ok(Parsed::Version),
+                "format" => {
+                    let v = match inline {
+                        Some(v) => v,
+                        None => value_of('-', "", &mut it)
+                            .map_err(|_| "option '--format' requires an argument".to_string())?,
+                    };
+                    opts.format = match v.as_str() {
+                        "text" => Format::Text,
+                        "json" => Format::Json,
+                        "jsonl" => Format::Jsonl,
+                        o => return Err(format!("invalid --format '{o}' (text, json or jsonl)")),
+                    };
+                }
+                _ => return Err(format!("unrecognized option '--{name}'")),
+            }
+            continue;
+        }
+        if !s.starts_with('-') || s == "-" {
+            opts.command.push(arg);
+            break;
+        }
+        let body = &s[1..];
+        for (i, c) in body.char_indices() {
+            let rest = &body[i + c.len_utf8()..];
+            match c {
+                'f' => opts.follow = true,
+                'c' => opts.summary = Summary::Only,
+                'C' => opts.summary = Summary::Also,
+                'T' => opts.syscall_times = true,
+                't' => t_count += 1,
+                'r' => opts.relative = true,
+                'y' => opts.decode_fds = true,
+                'q' => opts.quiet = true,
+                'h' => return Ok(Parsed::Help),
+                'V' => return Ok(Parsed::Version),
+                'o' | 'p' | 'e' | 's' => {
+                    let v = value_of(c, rest, &mut it)?;
+                    match c {
+                        'o' if v == "-" => opts.output = Output::Stdout,
+                        'o' => opts.output = Output::File(PathBuf::from(v)),
+                        'p' => parse_pids(&v, &mut opts.pids)?,
+                        'e' => apply_expr(&mut opts, &v)?,
+                        _ => {
+                            opts.strsize = v
+                                .parse()
+                                .map_err(|_| format!("invalid -s argument: '{v}'"))?
+                        }
+                    }
+                    break;
+                }
+                other => return Err(format!("invalid option -- '{other}'")),
+            }
+        }
+    }
+    opts.command.extend(it);
+    opts.timestamps = match t_count {
+        0 => Timestamps::None,
+        1 => Timestamps::Seconds,
+        2 => Timestamps::Micros,
+        _ => Timestamps::Epoch,
+    };
+    if opts.command.is_empty() && opts.pids.is_empty() {
+        return Err("must have PROG [ARGS] or -p PID".into());
+    }
+    if !opts.command.is_empty() && !opts.pids.is_empty() {
+        return Err("-p and a command are mutually exclusive".into());
+    }
+    Ok(Parsed::Run(Box::new(opts)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(args: &[&str]) -> Result<Options, String> {
+        match parse(args.iter().map(OsString::from).collect())? {
+            Parsed::Run(o) => Ok(*o),
+            other => Err(format!("{other:?}")),
+        }
+    }
+
+    #[test]
+    fn combined_and_glued_flags() {
+        let o = p(&[
+            "-ftt",
+            "-s64",
+            "-ofile.txt",
+            "-e",
+            "trace=openat",
+            "--",
+            "ls",
+            "-l",
+        ])
+        .unwrap();
+        assert!(o.follow);
+        assert_eq!(o.timestamps, Timestamps::Micros);
+        assert_eq!(o.strsize, 64);
+        assert_eq!(o.output, Output::File("file.txt".into()));
+        assert!(!o.trace.is_all());
+        assert_eq!(o.command, vec![OsString::from("ls"), OsString::from("-l")]);
+    }
+
+    #[test]
+    fn command_stops_option_parsing() {
+        let o = p(&["-c", "ls", "-f"]).unwrap();
+        assert_eq!(o.summary, Summary::Only);
+        assert!(!o.follow);
+        assert_eq!(o.command.len(), 2);
+    }
+
+    #[test]
+    fn pids_format_and_status() {
+        let o = p(&[
+            "-p",
+            "12,34",
+            "--format=jsonl",
+            "-e",
+            "status=failed",
+            "-o",
+            "-",
+        ])
+        .unwrap();
+        assert_eq!(o.pids, vec![12, 34]);
+        assert_eq!(o.format, Format::Jsonl);
+        assert_eq!(o.status, StatusFilter::Failed);
+        assert_eq!(o.output, Output::Stdout);
+        assert_eq!(p(&["-ttt", "-p1"]).unwrap().timestamps, Timestamps::Epoch);
+    }
+
+    #[test]
+    fn errors() {
+        assert!(p(&["-Z", "ls"]).unwrap_err().contains("'Z'"));
+        assert!(p(&["-e", "trace=nosuch", "ls"])
+            .unwrap_err()
+            .contains("nosuch"));
+        assert!(p(&[]).unwrap_err().contains("PROG"));
+        assert!(p(&["-s"]).unwrap_err().contains("requires an argument"));
+        assert!(p(&["-p", "x"]).unwrap_err().contains("process id"));
+        assert!(p(&["--bogus", "ls"]).unwrap_err().contains("--bogus"));
+        assert!(p(&["--format", "xml", "ls"]).unwrap_err().contains("xml"));
+    }
+}

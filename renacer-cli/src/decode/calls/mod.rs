@@ -1,0 +1,102 @@
+//! Per-syscall argument decoders, grouped by area. Each group returns `None`
+//! for calls it does not own; the first group that knows the call wins.
+
+mod fs;
+mod net;
+mod proc;
+
+use super::mem::{self, Mem};
+use super::Ctx;
+
+/// Decoded arguments of `name`, or `None` when no decoder exists (the caller
+/// prints the raw words in hex).
+pub fn decode(ctx: &Ctx, name: &str, a: &[u64; 6], ret: Option<i64>) -> Option<Vec<String>> {
+    let h = H { ctx, ret };
+    fs::decode(&h, name, a)
+        .or_else(|| proc::decode(&h, name, a))
+        .or_else(|| net::decode(&h, name, a))
+}
+
+/// Shared helpers for the decoders.
+struct H<'a, 'b> {
+    ctx: &'a Ctx<'b>,
+    ret: Option<i64>,
+}
+
+impl H<'_, '_> {
+    fn mem(&self) -> Mem {
+        self.ctx.mem
+    }
+    /// A C `int`.
+    fn int(&self, v: u64) -> String {
+        (v as i32).to_string()
+    }
+    /// A `long` / `off_t`.
+    fn long(&self, v: u64) -> String {
+        (v as i64).to_string()
+    }
+    /// An unsigned count.
+    fn uint(&self, v: u64) -> String {
+        v.to_string()
+    }
+    /// A pointer: `NULL` or hex.
+    fn ptr(&self, v: u64) -> String {
+        if v == 0 {
+            "NULL".into()
+        } else {
+            format!("{v:#x}")
+        }
+    }
+    fn fd(&self, v: u64) -> String {
+        self.ctx.fd(v)
+    }
+    fn dirfd(&self, v: u64) -> String {
+        match super::flags::dirfd(v) {
+            Some(s) => s.to_string(),
+            None => self.fd(v),
+        }
+    }
+    fn path(&self, v: u64) -> String {
+        mem::path(self.mem(), v)
+    }
+    fn string(&self, v: u64) -> String {
+        mem::string(self.mem(), v, self.ctx.strsize)
+    }
+    /// An input buffer of `len` bytes.
+    fn inbuf(&self, addr: u64, len: u64) -> String {
+        mem::buffer(self.mem(), addr, len as usize, self.ctx.strsize, false)
+    }
+    /// An output buffer, filled with the returned byte count on success.
+    fn outbuf(&self, addr: u64) -> String {
+        match self.ret {
+            Some(n) if n >= 0 => mem::buffer(self.mem(), addr, n as usize, self.ctx.strsize, false),
+            _ => self.ptr(addr),
+        }
+    }
+    /// An output struct printed by `f` when the call succeeded.
+    fn out(&self, addr: u64, f: impl FnOnce(Mem, u64) -> String) -> String {
+        if addr != 0 && self.ret.is_some() {
+            f(self.mem(), addr)
+        } else {
+            self.ptr(addr)
+        }
+    }
+    /// An input struct printed by `f`.
+    fn inp(&self, addr: u64, f: impl FnOnce(Mem, u64) -> String) -> String {
+        if addr != 0 {
+            f(self.mem(), addr)
+        } else {
+            "NULL".into()
+        }
+    }
+    /// `[N]` for an `int *` / `socklen_t *` holding N.
+    fn int_ref(&self, addr: u64) -> String {
+        if addr == 0 {
+            return "NULL".into();
+        }
+        match self.mem().read(addr, 4) {
+            Some(b) => format!("[{}]", i32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+            None => self.ptr(addr),
+        }
+    }
+}

@@ -1,0 +1,179 @@
+//! Sockets, poll and epoll.
+
+use super::H;
+use crate::decode::flags::{self, enum_name, flags};
+use crate::decode::structs;
+
+/// A sockaddr whose length lives behind a `socklen_t *` (accept, getsockname).
+fn sockaddr_out(h: &H, addr: u64, lenp: u64) -> (String, String) {
+    if addr == 0 || h.ret.is_none() {
+        return (h.ptr(addr), h.ptr(lenp));
+    }
+    let len = h
+        .mem()
+        .read(lenp, 4)
+        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as u64);
+    match len {
+        Some(l) => (structs::sockaddr(h.mem(), addr, l), format!("[{l}]")),
+        None => (h.ptr(addr), h.ptr(lenp)),
+    }
+}
+
+fn protocol(domain: u64, p: u64) -> String {
+    match domain {
+        2 | 10 => enum_name(p, flags::IPPROTO),
+        16 => enum_name(
+            p,
+            &[
+                (0, "NETLINK_ROUTE"),
+                (9, "NETLINK_AUDIT"),
+                (15, "NETLINK_KOBJECT_UEVENT"),
+            ],
+        ),
+        _ => (p as i32).to_string(),
+    }
+}
+
+const SOL: &[(u64, &str)] = &[
+    (0, "SOL_IP"),
+    (1, "SOL_SOCKET"),
+    (6, "SOL_TCP"),
+    (17, "SOL_UDP"),
+    (41, "SOL_IPV6"),
+];
+const SO: &[(u64, &str)] = &[
+    (1, "SO_DEBUG"),
+    (2, "SO_REUSEADDR"),
+    (3, "SO_TYPE"),
+    (4, "SO_ERROR"),
+    (5, "SO_DONTROUTE"),
+    (6, "SO_BROADCAST"),
+    (7, "SO_SNDBUF"),
+    (8, "SO_RCVBUF"),
+    (9, "SO_KEEPALIVE"),
+    (13, "SO_LINGER"),
+    (15, "SO_REUSEPORT"),
+    (16, "SO_PASSCRED"),
+    (17, "SO_PEERCRED"),
+    (20, "SO_RCVTIMEO"),
+    (21, "SO_SNDTIMEO"),
+];
+
+pub(super) fn decode(h: &H, name: &str, a: &[u64; 6]) -> Option<Vec<String>> {
+    Some(match name {
+        "socket" => vec![
+            enum_name(a[0], flags::AF),
+            flags::sock_type(a[1]),
+            protocol(a[0], a[2]),
+        ],
+        "socketpair" => vec![
+            enum_name(a[0], flags::AF),
+            flags::sock_type(a[1]),
+            protocol(a[0], a[2]),
+            h.out(a[3], structs::int_pair),
+        ],
+        "connect" | "bind" => {
+            vec![
+                h.fd(a[0]),
+                structs::sockaddr(h.mem(), a[1], a[2]),
+                h.uint(a[2]),
+            ]
+        }
+        "accept" | "accept4" | "getsockname" | "getpeername" => {
+            let (addr, len) = sockaddr_out(h, a[1], a[2]);
+            let mut v = vec![h.fd(a[0]), addr, len];
+            if name == "accept4" {
+                v.push(flags(
+                    a[3],
+                    &[(0o4000, "SOCK_NONBLOCK"), (0o2000000, "SOCK_CLOEXEC")],
+                    "0",
+                ));
+            }
+            v
+        }
+        "listen" => vec![h.fd(a[0]), h.int(a[1])],
+        "shutdown" => vec![h.fd(a[0]), enum_name(a[1], flags::SHUT)],
+        "sendto" => vec![
+            h.fd(a[0]),
+            h.inbuf(a[1], a[2]),
+            h.uint(a[2]),
+            flags(a[3], flags::MSG, "0"),
+            structs::sockaddr(h.mem(), a[4], a[5]),
+            h.uint(a[5]),
+        ],
+        "recvfrom" => {
+            let (addr, len) = sockaddr_out(h, a[4], a[5]);
+            vec![
+                h.fd(a[0]),
+                h.outbuf(a[1]),
+                h.uint(a[2]),
+                flags(a[3], flags::MSG, "0"),
+                addr,
+                len,
+            ]
+        }
+        "sendmsg" | "recvmsg" => vec![h.fd(a[0]), h.ptr(a[1]), flags(a[2], flags::MSG, "0")],
+        "setsockopt" | "getsockopt" => {
+            let opt = if a[1] == 1 {
+                enum_name(a[2], SO)
+            } else {
+                h.int(a[2])
+            };
+            let last = if name == "getsockopt" {
+                h.int_ref(a[4])
+            } else {
+                h.uint(a[4])
+            };
+            vec![h.fd(a[0]), enum_name(a[1], SOL), opt, h.ptr(a[3]), last]
+        }
+        "poll" => vec![
+            structs::pollfds(h.mem(), a[0], a[1], false),
+            h.uint(a[1]),
+            h.int(a[2]),
+        ],
+        "ppoll" => vec![
+            structs::pollfds(h.mem(), a[0], a[1], false),
+            h.uint(a[1]),
+            structs::timespec(h.mem(), a[2]),
+            h.inp(a[3], |m, p| structs::sigset(m, p, a[4])),
+            h.uint(a[4]),
+        ],
+        "epoll_create" => vec![h.int(a[0])],
+        "epoll_create1" => vec![flags(a[0], &[(0o2000000, "EPOLL_CLOEXEC")], "0")],
+        "epoll_ctl" => vec![
+            h.fd(a[0]),
+            enum_name(a[1], flags::EPOLL_CTL),
+            h.fd(a[2]),
+            h.inp(a[3], |m, p| {
+                let s = structs::epoll_events(m, p, 1);
+                s.trim_start_matches('[').trim_end_matches(']').to_string()
+            }),
+        ],
+        "epoll_wait" | "epoll_pwait" => {
+            let evs = match h.ret {
+                Some(n) if n > 0 => structs::epoll_events(h.mem(), a[1], n as u64),
+                Some(_) => "[]".into(),
+                None => h.ptr(a[1]),
+            };
+            let mut v = vec![h.fd(a[0]), evs, h.int(a[2]), h.int(a[3])];
+            if name == "epoll_pwait" {
+                v.push(h.inp(a[4], |m, p| structs::sigset(m, p, a[5])));
+                v.push(h.uint(a[5]));
+            }
+            v
+        }
+        "eventfd2" => vec![
+            h.uint(a[0]),
+            flags(
+                a[1],
+                &[
+                    (0o2000000, "EFD_CLOEXEC"),
+                    (0o4000, "EFD_NONBLOCK"),
+                    (1, "EFD_SEMAPHORE"),
+                ],
+                "0",
+            ),
+        ],
+        _ => return None,
+    })
+}

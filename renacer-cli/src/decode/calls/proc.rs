@@ -1,0 +1,299 @@
+//! Processes, memory, signals, time and misc kernel interfaces.
+
+use super::H;
+use crate::decode::flags::{self, enum_name, flags};
+use crate::decode::{hex_or_zero, mem, signals, structs};
+
+/// `["ls", "-la"]`, at most 64 entries (then `...`).
+fn argv(h: &H, addr: u64) -> String {
+    if addr == 0 {
+        return "NULL".into();
+    }
+    let mut items = Vec::new();
+    for i in 0..=64u64 {
+        let Some(p) = h.mem().u64(addr + i * 8) else {
+            return h.ptr(addr);
+        };
+        if p == 0 {
+            return format!("[{}]", items.join(", "));
+        }
+        if i == 64 {
+            items.push("...".to_string());
+            break;
+        }
+        items.push(mem::string(h.mem(), p, h.ctx.strsize));
+    }
+    format!("[{}]", items.join(", "))
+}
+
+/// `0x7ffe... /* 35 vars */`.
+fn envp(h: &H, addr: u64) -> String {
+    if addr == 0 {
+        return "NULL".into();
+    }
+    let mut n = 0u64;
+    while n < 100_000 {
+        match h.mem().u64(addr + n * 8) {
+            Some(0) => return format!("{addr:#x} /* {n} vars */"),
+            Some(_) => n += 1,
+            None => break,
+        }
+    }
+    h.ptr(addr)
+}
+
+fn sig(v: u64) -> String {
+    signals::name(v as i32)
+}
+
+fn futex_op(v: u64) -> String {
+    const OPS: [&str; 14] = [
+        "FUTEX_WAIT",
+        "FUTEX_WAKE",
+        "FUTEX_FD",
+        "FUTEX_REQUEUE",
+        "FUTEX_CMP_REQUEUE",
+        "FUTEX_WAKE_OP",
+        "FUTEX_LOCK_PI",
+        "FUTEX_UNLOCK_PI",
+        "FUTEX_TRYLOCK_PI",
+        "FUTEX_WAIT_BITSET",
+        "FUTEX_WAKE_BITSET",
+        "FUTEX_WAIT_REQUEUE_PI",
+        "FUTEX_CMP_REQUEUE_PI",
+        "FUTEX_LOCK_PI2",
+    ];
+    let cmd = (v & 0x7f) as usize;
+    let Some(base) = OPS.get(cmd) else {
+        return format!("{v:#x}");
+    };
+    let private = if v & 128 != 0 { "_PRIVATE" } else { "" };
+    let rt = if v & 256 != 0 {
+        "FUTEX_CLOCK_REALTIME|"
+    } else {
+        ""
+    };
+    let rest = v & !(0x7f | 128 | 256);
+    let tail = if rest != 0 {
+        format!("|{rest:#x}")
+    } else {
+        String::new()
+    };
+    format!("{rt}{base}{private}{tail}")
+}
+
+pub(super) fn decode(h: &H, name: &str, a: &[u64; 6]) -> Option<Vec<String>> {
+    let ts = |p| structs::timespec(h.mem(), p);
+    Some(match name {
+        "execve" => vec![h.path(a[0]), argv(h, a[1]), envp(h, a[2])],
+        "execveat" => vec![
+            h.dirfd(a[0]),
+            h.path(a[1]),
+            argv(h, a[2]),
+            envp(h, a[3]),
+            flags(a[4], flags::AT, "0"),
+        ],
+        "exit" | "exit_group" => vec![h.int(a[0])],
+        "clone" => {
+            let fl = a[0];
+            let mut v = vec![
+                format!("child_stack={}", h.ptr(a[1])),
+                format!("flags={}", flags::clone_flags(fl)),
+            ];
+            if fl & 0x100000 != 0 {
+                v.push(format!("parent_tid={}", h.int_ref(a[2])));
+            }
+            if fl & 0x80000 != 0 {
+                v.push(format!("tls={}", h.ptr(a[4])));
+            }
+            if fl & 0x1200000 != 0 {
+                v.push(format!("child_tidptr={}", h.ptr(a[3])));
+            }
+            v
+        }
+        "clone3" => vec![
+            h.inp(a[0], |m, p| structs::clone_args(m, p, a[1])),
+            h.uint(a[1]),
+        ],
+        "wait4" => {
+            let status = match h.ret {
+                Some(r) if r > 0 && a[1] != 0 => match h.mem().read(a[1], 4) {
+                    Some(b) => structs::wait_status(i32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+                    None => h.ptr(a[1]),
+                },
+                _ => h.ptr(a[1]),
+            };
+            vec![
+                h.int(a[0]),
+                status,
+                flags(a[2], flags::WAIT, "0"),
+                h.ptr(a[3]),
+            ]
+        }
+        "waitid" => vec![
+            enum_name(
+                a[0],
+                &[(0, "P_ALL"), (1, "P_PID"), (2, "P_PGID"), (3, "P_PIDFD")],
+            ),
+            h.int(a[1]),
+            h.ptr(a[2]),
+            flags(a[3], flags::WAIT, "0"),
+            h.ptr(a[4]),
+        ],
+        "kill" => vec![h.int(a[0]), sig(a[1])],
+        "tkill" => vec![h.int(a[0]), sig(a[1])],
+        "tgkill" => vec![h.int(a[0]), h.int(a[1]), sig(a[2])],
+        "rt_sigaction" => vec![
+            sig(a[0]),
+            h.inp(a[1], structs::sigaction),
+            h.out(a[2], structs::sigaction),
+            h.uint(a[3]),
+        ],
+        "rt_sigprocmask" => vec![
+            enum_name(a[0], flags::SIG_HOW),
+            h.inp(a[1], |m, p| structs::sigset(m, p, a[3])),
+            h.out(a[2], |m, p| structs::sigset(m, p, a[3])),
+            h.uint(a[3]),
+        ],
+        "rt_sigsuspend" => vec![
+            h.inp(a[0], |m, p| structs::sigset(m, p, a[1])),
+            h.uint(a[1]),
+        ],
+        "sigaltstack" => vec![h.ptr(a[0]), h.ptr(a[1])],
+        "alarm" => vec![h.uint(a[0])],
+        "mmap" => vec![
+            h.ptr(a[0]),
+            h.uint(a[1]),
+            flags(a[2], flags::PROT, "PROT_NONE"),
+            flags::map_flags(a[3]),
+            h.int(a[4]),
+            hex_or_zero(a[5]),
+        ],
+        "mprotect" => vec![
+            h.ptr(a[0]),
+            h.uint(a[1]),
+            flags(a[2], flags::PROT, "PROT_NONE"),
+        ],
+        "munmap" => vec![h.ptr(a[0]), h.uint(a[1])],
+        "brk" => vec![h.ptr(a[0])],
+        "madvise" => vec![h.ptr(a[0]), h.uint(a[1]), enum_name(a[2], flags::MADV)],
+        "mremap" => vec![
+            h.ptr(a[0]),
+            h.uint(a[1]),
+            h.uint(a[2]),
+            flags(
+                a[3],
+                &[
+                    (1, "MREMAP_MAYMOVE"),
+                    (2, "MREMAP_FIXED"),
+                    (4, "MREMAP_DONTUNMAP"),
+                ],
+                "0",
+            ),
+            h.ptr(a[4]),
+        ],
+        "mlock" | "munlock" => vec![h.ptr(a[0]), h.uint(a[1])],
+        "futex" => {
+            let cmd = a[1] & 0x7f;
+            let timeout = if matches!(cmd, 0 | 9 | 11) {
+                ts(a[3])
+            } else {
+                hex_or_zero(a[3])
+            };
+            let mut v = vec![h.ptr(a[0]), futex_op(a[1]), h.int(a[2])];
+            match cmd {
+                0 => v.push(timeout),
+                9 => {
+                    let mask = if a[5] as u32 == u32::MAX {
+                        "FUTEX_BITSET_MATCH_ANY".to_string()
+                    } else {
+                        format!("{:#x}", a[5])
+                    };
+                    v.extend([timeout, h.ptr(a[4]), mask]);
+                }
+                1 | 7 | 8 => {}
+                _ => v.extend([timeout, h.ptr(a[4]), hex_or_zero(a[5])]),
+            }
+            v
+        }
+        "nanosleep" => vec![ts(a[0]), h.ptr(a[1])],
+        "clock_nanosleep" => vec![
+            enum_name(a[0], flags::CLOCK),
+            flags(a[1], &[(1, "TIMER_ABSTIME")], "0"),
+            ts(a[2]),
+            h.ptr(a[3]),
+        ],
+        "clock_gettime" | "clock_getres" => vec![
+            enum_name(a[0], flags::CLOCK),
+            h.out(a[1], structs::timespec),
+        ],
+        "getrandom" => {
+            let buf = match h.ret {
+                Some(n) if n >= 0 => mem::buffer(h.mem(), a[0], n as usize, h.ctx.strsize, true),
+                _ => h.ptr(a[0]),
+            };
+            vec![buf, h.uint(a[1]), flags(a[2], flags::GRND, "0")]
+        }
+        "uname" => vec![h.out(a[0], structs::utsname)],
+        "prlimit64" => vec![
+            h.int(a[0]),
+            enum_name(a[1], flags::RLIMIT),
+            h.inp(a[2], structs::rlimit),
+            h.out(a[3], structs::rlimit),
+        ],
+        "getrlimit" => vec![enum_name(a[0], flags::RLIMIT), h.out(a[1], structs::rlimit)],
+        "setrlimit" => vec![enum_name(a[0], flags::RLIMIT), h.inp(a[1], structs::rlimit)],
+        "arch_prctl" => vec![flags::enum_hex(a[0], flags::ARCH_PRCTL), h.ptr(a[1])],
+        "set_tid_address" => vec![h.ptr(a[0])],
+        "set_robust_list" => vec![h.ptr(a[0]), h.uint(a[1])],
+        "rseq" => vec![
+            h.ptr(a[0]),
+            h.uint(a[1]),
+            h.int(a[2]),
+            format!("{:#x}", a[3]),
+        ],
+        "prctl" => {
+            let mut v = vec![flags::enum_name(a[0], flags::PRCTL)];
+            match a[0] {
+                15 => v.push(h.string(a[1])),
+                38 | 4 | 36 => v.push(h.uint(a[1])),
+                3 | 39 => {}
+                _ => v.extend(a[1..5].iter().map(|&x| hex_or_zero(x))),
+            }
+            v
+        }
+        "setuid" | "setgid" | "setfsuid" | "setfsgid" => vec![h.int(a[0])],
+        "setreuid" | "setregid" => vec![h.int(a[0]), h.int(a[1])],
+        "setresuid" | "setresgid" => vec![h.int(a[0]), h.int(a[1]), h.int(a[2])],
+        "setpgid" => vec![h.int(a[0]), h.int(a[1])],
+        "getpgid" | "getsid" => vec![h.int(a[0])],
+        "pidfd_open" => vec![h.int(a[0]), flags(a[1], &[(0o4000, "PIDFD_NONBLOCK")], "0")],
+        "sched_getaffinity" | "sched_setaffinity" => vec![h.int(a[0]), h.uint(a[1]), h.ptr(a[2])],
+        "getpriority" | "setpriority" => {
+            let mut v = vec![
+                enum_name(
+                    a[0],
+                    &[(0, "PRIO_PROCESS"), (1, "PRIO_PGRP"), (2, "PRIO_USER")],
+                ),
+                h.int(a[1]),
+            ];
+            if name == "setpriority" {
+                v.push(h.int(a[2]));
+            }
+            v
+        }
+        "sysinfo" | "times" => vec![h.ptr(a[0])],
+        "getrusage" => vec![
+            enum_name(
+                a[0] as i32 as i64 as u64,
+                &[
+                    (0, "RUSAGE_SELF"),
+                    (u64::MAX, "RUSAGE_CHILDREN"),
+                    (1, "RUSAGE_THREAD"),
+                ],
+            ),
+            h.ptr(a[1]),
+        ],
+        _ => return None,
+    })
+}

@@ -1,0 +1,567 @@
+//! Symbolic names for flag words and enumerations, in strace's spelling and
+//! order. Unknown bits are kept as hex so nothing is ever hidden or wrong.
+
+/// `A|B|0x40` for the bits of `v` named in `table` (tried in order, multi-bit
+/// entries first where they matter), `zero` when `v` is 0.
+pub fn flags(v: u64, table: &[(u64, &str)], zero: &str) -> String {
+    if v == 0 {
+        return zero.to_string();
+    }
+    let mut rest = v;
+    let mut out: Vec<String> = Vec::new();
+    for &(bits, name) in table {
+        if bits != 0 && rest & bits == bits {
+            out.push(name.to_string());
+            rest &= !bits;
+        }
+    }
+    if rest != 0 {
+        out.push(format!("{rest:#x}"));
+    }
+    out.join("|")
+}
+
+/// The name of `v` in an enumeration, or the number (decimal) if unknown.
+pub fn enum_name(v: u64, table: &[(u64, &str)]) -> String {
+    table
+        .iter()
+        .find(|&&(x, _)| x == v)
+        .map(|&(_, n)| n.to_string())
+        .unwrap_or_else(|| format!("{}", v as i64))
+}
+
+/// The name of `v` in an enumeration, or hex if unknown.
+pub fn enum_hex(v: u64, table: &[(u64, &str)]) -> String {
+    table
+        .iter()
+        .find(|&&(x, _)| x == v)
+        .map(|&(_, n)| n.to_string())
+        .unwrap_or(format!("{v:#x}"))
+}
+
+/// `open`/`openat` flags: the access mode, then the other bits.
+pub fn open_flags(v: u64) -> String {
+    let mode = match v & 3 {
+        0 => "O_RDONLY",
+        1 => "O_WRONLY",
+        2 => "O_RDWR",
+        _ => "O_ACCMODE",
+    };
+    let rest = flags(v & !3, OPEN, "");
+    if rest.is_empty() {
+        mode.to_string()
+    } else {
+        format!("{mode}|{rest}")
+    }
+}
+
+/// Does this open flag word take a mode argument?
+pub fn open_needs_mode(v: u64) -> bool {
+    v & 0o100 != 0 || v & 0o20_000_000 == 0o20_000_000
+}
+
+/// A file mode in octal, with the file type when present (`S_IFREG|0644`).
+pub fn mode(v: u64) -> String {
+    let ty = match v & 0o170000 {
+        0 => "",
+        0o140000 => "S_IFSOCK|",
+        0o120000 => "S_IFLNK|",
+        0o100000 => "S_IFREG|",
+        0o060000 => "S_IFBLK|",
+        0o040000 => "S_IFDIR|",
+        0o020000 => "S_IFCHR|",
+        0o010000 => "S_IFIFO|",
+        _ => "",
+    };
+    let perm = v & 0o7777;
+    let ty = if ty.is_empty() && v & 0o170000 != 0 {
+        format!("{:#o}|", v & 0o170000)
+    } else {
+        ty.into()
+    };
+    format!("{ty}{}", octal(perm))
+}
+
+/// C's `%#03o`: `0644`, `000`, `007`.
+pub fn octal(v: u64) -> String {
+    let s = if v == 0 {
+        "0".to_string()
+    } else {
+        format!("0{v:o}")
+    };
+    format!("{s:0>3}")
+}
+
+/// `dirfd` arguments: `AT_FDCWD` or the number.
+pub fn dirfd(v: u64) -> Option<&'static str> {
+    (v as i32 == -100).then_some("AT_FDCWD")
+}
+
+/// `O_*` bits other than the access mode.
+pub const OPEN: &[(u64, &str)] = &[
+    (0o100, "O_CREAT"),
+    (0o200, "O_EXCL"),
+    (0o400, "O_NOCTTY"),
+    (0o1000, "O_TRUNC"),
+    (0o2000, "O_APPEND"),
+    (0o4000, "O_NONBLOCK"),
+    (0o4010000, "O_SYNC"),
+    (0o10000, "O_DSYNC"),
+    (0o20000, "O_ASYNC"),
+    (0o40000, "O_DIRECT"),
+    (0o100000, "O_LARGEFILE"),
+    (0o400000, "O_NOFOLLOW"),
+    (0o1000000, "O_NOATIME"),
+    (0o2000000, "O_CLOEXEC"),
+    (0o10000000, "O_PATH"),
+    (0o20200000, "O_TMPFILE"),
+    (0o200000, "O_DIRECTORY"),
+];
+
+/// `PROT_*`.
+pub const PROT: &[(u64, &str)] = &[
+    (1, "PROT_READ"),
+    (2, "PROT_WRITE"),
+    (4, "PROT_EXEC"),
+    (8, "PROT_SEM"),
+    (0x0100_0000, "PROT_GROWSDOWN"),
+    (0x0200_0000, "PROT_GROWSUP"),
+];
+
+/// `MAP_*` (the sharing type is handled by [`map_flags`]).
+pub const MAP: &[(u64, &str)] = &[
+    (0x10, "MAP_FIXED"),
+    (0x20, "MAP_ANONYMOUS"),
+    (0x40, "MAP_32BIT"),
+    (0x100, "MAP_GROWSDOWN"),
+    (0x800, "MAP_DENYWRITE"),
+    (0x1000, "MAP_EXECUTABLE"),
+    (0x2000, "MAP_LOCKED"),
+    (0x4000, "MAP_NORESERVE"),
+    (0x8000, "MAP_POPULATE"),
+    (0x10000, "MAP_NONBLOCK"),
+    (0x20000, "MAP_STACK"),
+    (0x40000, "MAP_HUGETLB"),
+    (0x80000, "MAP_SYNC"),
+    (0x100000, "MAP_FIXED_NOREPLACE"),
+];
+
+/// mmap flags: `MAP_PRIVATE|MAP_ANONYMOUS`...
+pub fn map_flags(v: u64) -> String {
+    let ty = match v & 0xf {
+        1 => "MAP_SHARED",
+        2 => "MAP_PRIVATE",
+        3 => "MAP_SHARED_VALIDATE",
+        _ => "",
+    };
+    let rest = flags(v & !0xf, MAP, "");
+    match (ty.is_empty(), rest.is_empty()) {
+        (true, true) => format!("{:#x}", v & 0xf),
+        (false, true) => ty.to_string(),
+        (true, false) => rest,
+        (false, false) => format!("{ty}|{rest}"),
+    }
+}
+
+/// `AT_*` flags of the `*at` calls.
+pub const AT: &[(u64, &str)] = &[
+    (0x100, "AT_SYMLINK_NOFOLLOW"),
+    (0x200, "AT_REMOVEDIR"),
+    (0x400, "AT_SYMLINK_FOLLOW"),
+    (0x800, "AT_NO_AUTOMOUNT"),
+    (0x1000, "AT_EMPTY_PATH"),
+    (0x2000, "AT_STATX_FORCE_SYNC"),
+    (0x4000, "AT_STATX_DONT_SYNC"),
+    (0x8000, "AT_RECURSIVE"),
+];
+
+/// `faccessat2` flags (0x200 means AT_EACCESS there).
+pub const AT_ACCESS: &[(u64, &str)] = &[
+    (0x100, "AT_SYMLINK_NOFOLLOW"),
+    (0x200, "AT_EACCESS"),
+    (0x1000, "AT_EMPTY_PATH"),
+];
+
+/// `access` modes.
+pub fn access_mode(v: u64) -> String {
+    flags(v, &[(4, "R_OK"), (2, "W_OK"), (1, "X_OK")], "F_OK")
+}
+
+/// `STATX_*` request/result mask.
+pub const STATX: &[(u64, &str)] = &[
+    (0xfff, "STATX_ALL"),
+    (0x7ff, "STATX_BASIC_STATS"),
+    (1, "STATX_TYPE"),
+    (2, "STATX_MODE"),
+    (4, "STATX_NLINK"),
+    (8, "STATX_UID"),
+    (0x10, "STATX_GID"),
+    (0x20, "STATX_ATIME"),
+    (0x40, "STATX_MTIME"),
+    (0x80, "STATX_CTIME"),
+    (0x100, "STATX_INO"),
+    (0x200, "STATX_SIZE"),
+    (0x400, "STATX_BLOCKS"),
+    (0x800, "STATX_BTIME"),
+    (0x1000, "STATX_MNT_ID"),
+    (0x2000, "STATX_DIOALIGN"),
+    (0x4000, "STATX_MNT_ID_UNIQUE"),
+];
+
+/// `lseek` whence.
+pub const WHENCE: &[(u64, &str)] = &[
+    (0, "SEEK_SET"),
+    (1, "SEEK_CUR"),
+    (2, "SEEK_END"),
+    (3, "SEEK_DATA"),
+    (4, "SEEK_HOLE"),
+];
+
+/// `clone` flags (the low byte is the exit signal).
+pub const CLONE: &[(u64, &str)] = &[
+    (0x100, "CLONE_VM"),
+    (0x200, "CLONE_FS"),
+    (0x400, "CLONE_FILES"),
+    (0x800, "CLONE_SIGHAND"),
+    (0x1000, "CLONE_PIDFD"),
+    (0x2000, "CLONE_PTRACE"),
+    (0x4000, "CLONE_VFORK"),
+    (0x8000, "CLONE_PARENT"),
+    (0x10000, "CLONE_THREAD"),
+    (0x20000, "CLONE_NEWNS"),
+    (0x40000, "CLONE_SYSVSEM"),
+    (0x80000, "CLONE_SETTLS"),
+    (0x100000, "CLONE_PARENT_SETTID"),
+    (0x200000, "CLONE_CHILD_CLEARTID"),
+    (0x400000, "CLONE_DETACHED"),
+    (0x800000, "CLONE_UNTRACED"),
+    (0x1000000, "CLONE_CHILD_SETTID"),
+    (0x2000000, "CLONE_NEWCGROUP"),
+    (0x4000000, "CLONE_NEWUTS"),
+    (0x8000000, "CLONE_NEWIPC"),
+    (0x10000000, "CLONE_NEWUSER"),
+    (0x20000000, "CLONE_NEWPID"),
+    (0x40000000, "CLONE_NEWNET"),
+    (0x80000000, "CLONE_IO"),
+];
+
+/// `clone` flags word: named bits plus the exit signal (`...|SIGCHLD`).
+pub fn clone_flags(v: u64) -> String {
+    let sig = v & 0xff;
+    let mut s = flags(v & !0xff, CLONE, "");
+    if sig != 0 {
+        if !s.is_empty() {
+            s.push('|');
+        }
+        s.push_str(&super::signals::name(sig as i32));
+    }
+    if s.is_empty() {
+        s.push('0');
+    }
+    s
+}
+
+/// `wait4`/`waitid` options.
+pub const WAIT: &[(u64, &str)] = &[
+    (1, "WNOHANG"),
+    (2, "WUNTRACED"),
+    (4, "WEXITED"),
+    (8, "WCONTINUED"),
+    (0x0100_0000, "WNOWAIT"),
+    (0x2000_0000, "__WNOTHREAD"),
+    (0x4000_0000, "__WALL"),
+    (0x8000_0000, "__WCLONE"),
+];
+
+/// `sigaction` flags.
+pub const SA: &[(u64, &str)] = &[
+    (1, "SA_NOCLDSTOP"),
+    (2, "SA_NOCLDWAIT"),
+    (4, "SA_SIGINFO"),
+    (0x0400_0000, "SA_RESTORER"),
+    (0x0800_0000, "SA_ONSTACK"),
+    (0x1000_0000, "SA_RESTART"),
+    (0x4000_0000, "SA_NODEFER"),
+    (0x8000_0000, "SA_RESETHAND"),
+];
+
+/// `sigprocmask` how.
+pub const SIG_HOW: &[(u64, &str)] = &[(0, "SIG_BLOCK"), (1, "SIG_UNBLOCK"), (2, "SIG_SETMASK")];
+
+/// Address families.
+pub const AF: &[(u64, &str)] = &[
+    (0, "AF_UNSPEC"),
+    (1, "AF_UNIX"),
+    (2, "AF_INET"),
+    (10, "AF_INET6"),
+    (16, "AF_NETLINK"),
+    (17, "AF_PACKET"),
+    (40, "AF_VSOCK"),
+];
+
+/// Socket type (low nibble) plus `SOCK_NONBLOCK`/`SOCK_CLOEXEC`.
+pub fn sock_type(v: u64) -> String {
+    let ty = enum_name(
+        v & 0xf,
+        &[
+            (1, "SOCK_STREAM"),
+            (2, "SOCK_DGRAM"),
+            (3, "SOCK_RAW"),
+            (4, "SOCK_RDM"),
+            (5, "SOCK_SEQPACKET"),
+            (10, "SOCK_PACKET"),
+        ],
+    );
+    let rest = flags(
+        v & !0xf,
+        &[(0o4000, "SOCK_NONBLOCK"), (0o2000000, "SOCK_CLOEXEC")],
+        "",
+    );
+    if rest.is_empty() {
+        ty
+    } else {
+        format!("{ty}|{rest}")
+    }
+}
+
+/// IP protocols (for `socket(AF_INET*, ...)`).
+pub const IPPROTO: &[(u64, &str)] = &[
+    (0, "IPPROTO_IP"),
+    (1, "IPPROTO_ICMP"),
+    (6, "IPPROTO_TCP"),
+    (17, "IPPROTO_UDP"),
+    (58, "IPPROTO_ICMPV6"),
+    (255, "IPPROTO_RAW"),
+];
+
+/// `MSG_*` flags of send/recv.
+pub const MSG: &[(u64, &str)] = &[
+    (1, "MSG_OOB"),
+    (2, "MSG_PEEK"),
+    (4, "MSG_DONTROUTE"),
+    (8, "MSG_CTRUNC"),
+    (0x20, "MSG_TRUNC"),
+    (0x40, "MSG_DONTWAIT"),
+    (0x80, "MSG_EOR"),
+    (0x100, "MSG_WAITALL"),
+    (0x4000, "MSG_NOSIGNAL"),
+    (0x8000, "MSG_MORE"),
+    (0x4000_0000, "MSG_CMSG_CLOEXEC"),
+];
+
+/// `poll` events.
+pub const POLL: &[(u64, &str)] = &[
+    (1, "POLLIN"),
+    (2, "POLLPRI"),
+    (4, "POLLOUT"),
+    (8, "POLLERR"),
+    (0x10, "POLLHUP"),
+    (0x20, "POLLNVAL"),
+    (0x40, "POLLRDNORM"),
+    (0x80, "POLLRDBAND"),
+    (0x100, "POLLWRNORM"),
+    (0x200, "POLLWRBAND"),
+    (0x400, "POLLMSG"),
+    (0x2000, "POLLRDHUP"),
+];
+
+/// `epoll` events.
+pub const EPOLL: &[(u64, &str)] = &[
+    (1, "EPOLLIN"),
+    (2, "EPOLLPRI"),
+    (4, "EPOLLOUT"),
+    (8, "EPOLLERR"),
+    (0x10, "EPOLLHUP"),
+    (0x40, "EPOLLRDNORM"),
+    (0x80, "EPOLLRDBAND"),
+    (0x100, "EPOLLWRNORM"),
+    (0x200, "EPOLLWRBAND"),
+    (0x400, "EPOLLMSG"),
+    (0x2000, "EPOLLRDHUP"),
+    (1 << 28, "EPOLLEXCLUSIVE"),
+    (1 << 29, "EPOLLWAKEUP"),
+    (1 << 30, "EPOLLONESHOT"),
+    (1 << 31, "EPOLLET"),
+];
+
+/// `epoll_ctl` ops.
+pub const EPOLL_CTL: &[(u64, &str)] = &[
+    (1, "EPOLL_CTL_ADD"),
+    (2, "EPOLL_CTL_DEL"),
+    (3, "EPOLL_CTL_MOD"),
+];
+
+/// `fcntl` commands.
+pub const FCNTL: &[(u64, &str)] = &[
+    (0, "F_DUPFD"),
+    (1, "F_GETFD"),
+    (2, "F_SETFD"),
+    (3, "F_GETFL"),
+    (4, "F_SETFL"),
+    (5, "F_GETLK"),
+    (6, "F_SETLK"),
+    (7, "F_SETLKW"),
+    (8, "F_SETOWN"),
+    (9, "F_GETOWN"),
+    (36, "F_OFD_GETLK"),
+    (37, "F_OFD_SETLK"),
+    (38, "F_OFD_SETLKW"),
+    (1030, "F_DUPFD_CLOEXEC"),
+    (1031, "F_SETPIPE_SZ"),
+    (1032, "F_GETPIPE_SZ"),
+    (1033, "F_ADD_SEALS"),
+    (1034, "F_GET_SEALS"),
+];
+
+/// `RLIMIT_*`.
+pub const RLIMIT: &[(u64, &str)] = &[
+    (0, "RLIMIT_CPU"),
+    (1, "RLIMIT_FSIZE"),
+    (2, "RLIMIT_DATA"),
+    (3, "RLIMIT_STACK"),
+    (4, "RLIMIT_CORE"),
+    (5, "RLIMIT_RSS"),
+    (6, "RLIMIT_NPROC"),
+    (7, "RLIMIT_NOFILE"),
+    (8, "RLIMIT_MEMLOCK"),
+    (9, "RLIMIT_AS"),
+    (10, "RLIMIT_LOCKS"),
+    (11, "RLIMIT_SIGPENDING"),
+    (12, "RLIMIT_MSGQUEUE"),
+    (13, "RLIMIT_NICE"),
+    (14, "RLIMIT_RTPRIO"),
+    (15, "RLIMIT_RTTIME"),
+];
+
+/// `arch_prctl` codes.
+pub const ARCH_PRCTL: &[(u64, &str)] = &[
+    (0x1001, "ARCH_SET_GS"),
+    (0x1002, "ARCH_SET_FS"),
+    (0x1003, "ARCH_GET_FS"),
+    (0x1004, "ARCH_GET_GS"),
+    (0x1011, "ARCH_GET_CPUID"),
+    (0x1012, "ARCH_SET_CPUID"),
+    (0x3001, "ARCH_CET_STATUS"),
+    (0x5001, "ARCH_SHSTK_ENABLE"),
+    (0x5002, "ARCH_SHSTK_DISABLE"),
+    (0x5005, "ARCH_SHSTK_STATUS"),
+];
+
+/// Clock ids.
+pub const CLOCK: &[(u64, &str)] = &[
+    (0, "CLOCK_REALTIME"),
+    (1, "CLOCK_MONOTONIC"),
+    (2, "CLOCK_PROCESS_CPUTIME_ID"),
+    (3, "CLOCK_THREAD_CPUTIME_ID"),
+    (4, "CLOCK_MONOTONIC_RAW"),
+    (5, "CLOCK_REALTIME_COARSE"),
+    (6, "CLOCK_MONOTONIC_COARSE"),
+    (7, "CLOCK_BOOTTIME"),
+];
+
+/// `madvise` advice.
+pub const MADV: &[(u64, &str)] = &[
+    (0, "MADV_NORMAL"),
+    (1, "MADV_RANDOM"),
+    (2, "MADV_SEQUENTIAL"),
+    (3, "MADV_WILLNEED"),
+    (4, "MADV_DONTNEED"),
+    (8, "MADV_FREE"),
+    (9, "MADV_REMOVE"),
+    (10, "MADV_DONTFORK"),
+    (11, "MADV_DOFORK"),
+    (12, "MADV_MERGEABLE"),
+    (13, "MADV_UNMERGEABLE"),
+    (14, "MADV_HUGEPAGE"),
+    (15, "MADV_NOHUGEPAGE"),
+    (16, "MADV_DONTDUMP"),
+    (17, "MADV_DODUMP"),
+    (18, "MADV_WIPEONFORK"),
+    (19, "MADV_KEEPONFORK"),
+    (20, "MADV_COLD"),
+    (21, "MADV_PAGEOUT"),
+    (22, "MADV_POPULATE_READ"),
+    (23, "MADV_POPULATE_WRITE"),
+];
+
+/// Terminal and file ioctls worth naming (arguments stay hex).
+pub const IOCTL: &[(u64, &str)] = &[
+    (0x5401, "TCGETS"),
+    (0x5402, "TCSETS"),
+    (0x5403, "TCSETSW"),
+    (0x5404, "TCSETSF"),
+    (0x540f, "TIOCGPGRP"),
+    (0x5410, "TIOCSPGRP"),
+    (0x5413, "TIOCGWINSZ"),
+    (0x5414, "TIOCSWINSZ"),
+    (0x541b, "FIONREAD"),
+    (0x5421, "FIONBIO"),
+    (0x5450, "FIONCLEX"),
+    (0x5451, "FIOCLEX"),
+];
+
+/// `prctl` options.
+pub const PRCTL: &[(u64, &str)] = &[
+    (1, "PR_SET_PDEATHSIG"),
+    (2, "PR_GET_PDEATHSIG"),
+    (3, "PR_GET_DUMPABLE"),
+    (4, "PR_SET_DUMPABLE"),
+    (15, "PR_SET_NAME"),
+    (16, "PR_GET_NAME"),
+    (22, "PR_SET_SECCOMP"),
+    (23, "PR_CAPBSET_READ"),
+    (36, "PR_SET_CHILD_SUBREAPER"),
+    (38, "PR_SET_NO_NEW_PRIVS"),
+    (39, "PR_GET_NO_NEW_PRIVS"),
+    (0x5356_4d41, "PR_SET_VMA"),
+];
+
+/// `getrandom` flags.
+pub const GRND: &[(u64, &str)] = &[
+    (1, "GRND_NONBLOCK"),
+    (2, "GRND_RANDOM"),
+    (4, "GRND_INSECURE"),
+];
+
+/// `SHUT_*`.
+pub const SHUT: &[(u64, &str)] = &[(0, "SHUT_RD"), (1, "SHUT_WR"), (2, "SHUT_RDWR")];
+
+/// `RESOLVE_*` of `open_how`.
+pub const RESOLVE: &[(u64, &str)] = &[
+    (1, "RESOLVE_NO_XDEV"),
+    (2, "RESOLVE_NO_MAGICLINKS"),
+    (4, "RESOLVE_NO_SYMLINKS"),
+    (8, "RESOLVE_BENEATH"),
+    (0x10, "RESOLVE_IN_ROOT"),
+    (0x20, "RESOLVE_CACHED"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strace_spellings() {
+        assert_eq!(open_flags(0o2_000_000), "O_RDONLY|O_CLOEXEC");
+        assert_eq!(
+            open_flags(0o2_204_000),
+            "O_RDONLY|O_NONBLOCK|O_CLOEXEC|O_DIRECTORY"
+        );
+        assert_eq!(open_flags(0o1101), "O_WRONLY|O_CREAT|O_TRUNC");
+        assert_eq!(map_flags(0x22), "MAP_PRIVATE|MAP_ANONYMOUS");
+        assert_eq!(map_flags(0x812), "MAP_PRIVATE|MAP_FIXED|MAP_DENYWRITE");
+        assert_eq!(flags(0, PROT, "PROT_NONE"), "PROT_NONE");
+        assert_eq!(flags(5, PROT, "PROT_NONE"), "PROT_READ|PROT_EXEC");
+        assert_eq!(flags(0x1_0001, PROT, "PROT_NONE"), "PROT_READ|0x10000");
+        assert_eq!(mode(0o100644), "S_IFREG|0644");
+        assert_eq!(mode(0o755), "0755");
+        assert_eq!(access_mode(0), "F_OK");
+        assert_eq!(access_mode(6), "R_OK|W_OK");
+        assert_eq!(
+            clone_flags(0x1200011),
+            "CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD"
+        );
+        assert_eq!(sock_type(0o2_000_001), "SOCK_STREAM|SOCK_CLOEXEC");
+        assert_eq!(enum_name(99, WHENCE), "99");
+    }
+}

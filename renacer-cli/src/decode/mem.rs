@@ -1,0 +1,168 @@
+//! Reading the tracee's memory (strings, buffers, structs) and printing it
+//! the way strace does: C-escaped, truncated at `-s` with `...`.
+
+use crate::tracer::sys;
+
+/// Access to one tracee's address space.
+#[derive(Debug, Clone, Copy)]
+pub struct Mem {
+    /// Any tid of the process.
+    pub pid: i32,
+}
+
+impl Mem {
+    /// Exactly `len` bytes at `addr`, or `None` if any is unreadable.
+    pub fn read(&self, addr: u64, len: usize) -> Option<Vec<u8>> {
+        let mut buf = vec![0u8; len];
+        (sys::read_mem(self.pid, addr, &mut buf) == len).then_some(buf)
+    }
+
+    /// Read a little-endian u64 / u32.
+    pub fn u64(&self, addr: u64) -> Option<u64> {
+        self.read(addr, 8)
+            .map(|b| u64::from_le_bytes(b.try_into().unwrap_or([0; 8])))
+    }
+
+    /// A NUL-terminated string of at most `max` bytes; the flag says whether
+    /// the terminator was found within `max`.
+    pub fn cstr(&self, addr: u64, max: usize) -> Option<(Vec<u8>, bool)> {
+        if addr == 0 {
+            return None;
+        }
+        let mut out = Vec::new();
+        let mut cur = addr;
+        // Read page by page: process_vm_readv stops at the first unmapped page,
+        // and a string may end right before one.
+        while out.len() < max {
+            let page_left = 4096 - (cur % 4096) as usize;
+            let want = page_left.min(max - out.len()).min(256);
+            let mut chunk = vec![0u8; want];
+            let n = sys::read_mem(self.pid, cur, &mut chunk);
+            if n == 0 {
+                return if out.is_empty() {
+                    None
+                } else {
+                    Some((out, false))
+                };
+            }
+            if let Some(z) = chunk[..n].iter().position(|&b| b == 0) {
+                out.extend_from_slice(&chunk[..z]);
+                return Some((out, true));
+            }
+            out.extend_from_slice(&chunk[..n]);
+            cur += n as u64;
+        }
+        Some((out, false))
+    }
+}
+
+/// Escape bytes like strace: printable ASCII as is, `\n \t \r \v \f`,
+/// `\"` `\\`, other bytes in the shortest octal that cannot be misread.
+pub fn escape(bytes: &[u8], force_hex: bool) -> String {
+    let mut s = String::with_capacity(bytes.len() + 2);
+    s.push('"');
+    for (i, &b) in bytes.iter().enumerate() {
+        if force_hex {
+            s.push_str(&format!("\\x{b:02x}"));
+            continue;
+        }
+        match b {
+            b'"' => s.push_str("\\\""),
+            b'\\' => s.push_str("\\\\"),
+            b'\n' => s.push_str("\\n"),
+            b'\t' => s.push_str("\\t"),
+            b'\r' => s.push_str("\\r"),
+            0x0b => s.push_str("\\v"),
+            0x0c => s.push_str("\\f"),
+            0x20..=0x7e => s.push(b as char),
+            _ => {
+                let next_is_octal = bytes.get(i + 1).is_some_and(|n| (b'0'..=b'7').contains(n));
+                if next_is_octal {
+                    s.push_str(&format!("\\{b:03o}"));
+                } else {
+                    s.push_str(&format!("\\{b:o}"));
+                }
+            }
+        }
+    }
+    s.push('"');
+    s
+}
+
+/// A buffer of `len` bytes at `addr`, printed up to `strsize` bytes, `...`
+/// after the quote when cut; the address in hex when unreadable.
+pub fn buffer(mem: Mem, addr: u64, len: usize, strsize: usize, force_hex: bool) -> String {
+    if addr == 0 {
+        return "NULL".into();
+    }
+    let shown = len.min(strsize);
+    match mem.read(addr, shown) {
+        Some(b) => {
+            let mut s = escape(&b, force_hex);
+            if len > strsize {
+                s.push_str("...");
+            }
+            s
+        }
+        None => format!("{addr:#x}"),
+    }
+}
+
+/// A NUL-terminated string truncated at `strsize` (argv entries, names).
+pub fn string(mem: Mem, addr: u64, strsize: usize) -> String {
+    if addr == 0 {
+        return "NULL".into();
+    }
+    match mem.cstr(addr, strsize + 1) {
+        Some((b, complete)) => {
+            if b.len() > strsize {
+                format!("{}...", escape(&b[..strsize], false))
+            } else if complete {
+                escape(&b, false)
+            } else {
+                format!("{}...", escape(&b, false))
+            }
+        }
+        None => format!("{addr:#x}"),
+    }
+}
+
+/// A path (never truncated by `-s`, like strace; capped at PATH_MAX).
+pub fn path(mem: Mem, addr: u64) -> String {
+    if addr == 0 {
+        return "NULL".into();
+    }
+    match mem.cstr(addr, 4096) {
+        Some((b, true)) => escape(&b, false),
+        Some((b, false)) => format!("{}...", escape(&b, false)),
+        None => format!("{addr:#x}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_like_strace() {
+        assert_eq!(escape(b"hello\n", false), "\"hello\\n\"");
+        assert_eq!(escape(b"\x7fELF\x02\x01", false), "\"\\177ELF\\2\\1\"");
+        assert_eq!(escape(b"\x001", false), "\"\\0001\"");
+        assert_eq!(escape(b"a\"b\\", false), "\"a\\\"b\\\\\"");
+        assert_eq!(escape(b"\xff\x01", true), "\"\\xff\\x01\"");
+    }
+
+    #[test]
+    fn reads_own_memory() {
+        let mem = Mem {
+            pid: std::process::id() as i32,
+        };
+        let data = b"some text that is longer than eight\0";
+        let addr = data.as_ptr() as u64;
+        assert_eq!(string(mem, addr, 4), "\"some\"...");
+        assert_eq!(path(mem, addr), "\"some text that is longer than eight\"");
+        assert_eq!(buffer(mem, addr, 9, 32, false), "\"some text\"");
+        assert_eq!(buffer(mem, 0, 9, 32, false), "NULL");
+        assert_eq!(string(mem, 8, 4), "0x8");
+    }
+}

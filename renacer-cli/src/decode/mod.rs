@@ -1,0 +1,87 @@
+//! Turning a syscall's raw arguments and result into strace's text.
+//!
+//! Decoding happens at syscall *exit* (so output buffers and structs are
+//! filled in), except for calls that never return to the same image
+//! (`execve`, `exit_group`), which the tracer decodes at entry. Anything this
+//! module does not know is printed as strace prints undecoded arguments: in
+//! hex, never invented.
+
+mod calls;
+pub mod flags;
+pub mod mem;
+pub mod ret;
+pub mod signals;
+pub mod structs;
+
+use crate::arch::Arch;
+pub use mem::Mem;
+
+/// Everything a decoder may need about the call being printed.
+#[derive(Debug)]
+pub struct Ctx<'a> {
+    /// The tracee's memory.
+    pub mem: Mem,
+    /// The ABI of the call.
+    pub arch: &'static Arch,
+    /// `-s`.
+    pub strsize: usize,
+    /// `-y`.
+    pub decode_fds: bool,
+    /// Path of an fd captured at entry (for `close`, whose fd is gone at exit).
+    pub fd_hint: Option<(u64, &'a str)>,
+}
+
+impl Ctx<'_> {
+    /// A file descriptor: `3`, or `3</etc/passwd>` under `-y`.
+    pub fn fd(&self, v: u64) -> String {
+        let fd = v as i32;
+        if !self.decode_fds || fd < 0 {
+            return fd.to_string();
+        }
+        if let Some((hv, p)) = self.fd_hint {
+            if hv == v {
+                return format!("{fd}<{p}>");
+            }
+        }
+        match fd_path(self.mem.pid, fd) {
+            Some(p) => format!("{fd}<{p}>"),
+            None => fd.to_string(),
+        }
+    }
+}
+
+/// What `/proc/PID/fd/FD` points to.
+pub fn fd_path(pid: i32, fd: i32) -> Option<String> {
+    std::fs::read_link(format!("/proc/{pid}/fd/{fd}"))
+        .ok()
+        .map(|p| p.to_string_lossy().into_owned())
+}
+
+/// The argument list (without parentheses). `ret` is `Some(value)` when the
+/// call has returned successfully, `None` at entry or after an error, so
+/// output arguments print as addresses unless they were filled in.
+pub fn args(ctx: &Ctx, name: &str, a: &[u64; 6], ret: Option<i64>) -> String {
+    match calls::decode(ctx, name, a, ret) {
+        Some(v) => v.join(", "),
+        None => generic(name, a),
+    }
+}
+
+/// strace's rendering of a call it does not decode: each argument in hex.
+pub fn generic(name: &str, a: &[u64; 6]) -> String {
+    let n = crate::arch::nargs(name);
+    a[..n]
+        .iter()
+        .map(|&v| hex_or_zero(v))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `0` or `0x...`, as strace prints an unknown word.
+pub fn hex_or_zero(v: u64) -> String {
+    if v == 0 {
+        "0".into()
+    } else {
+        format!("{v:#x}")
+    }
+}

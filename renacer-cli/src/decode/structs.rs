@@ -1,0 +1,468 @@
+//! The common structs, read from tracee memory and printed strace style
+//! (abbreviated with `...` where strace abbreviates without `-v`). Layouts are
+//! those of x86_64 (and the generic layout for aarch64 where it differs).
+//! Anything unreadable prints as its address, never as invented content.
+
+use super::flags::{self, flags};
+use super::mem::{self, Mem};
+use super::signals;
+
+fn le_u64(b: &[u8], off: usize) -> u64 {
+    let mut a = [0u8; 8];
+    a.copy_from_slice(&b[off..off + 8]);
+    u64::from_le_bytes(a)
+}
+fn le_u32(b: &[u8], off: usize) -> u32 {
+    u32::from_le_bytes([b[off], b[off + 1], b[off + 2], b[off + 3]])
+}
+fn le_u16(b: &[u8], off: usize) -> u16 {
+    u16::from_le_bytes([b[off], b[off + 1]])
+}
+
+fn hex0(v: u64) -> String {
+    if v == 0 {
+        "0".into()
+    } else {
+        format!("{v:#x}")
+    }
+}
+
+/// `makedev(0x1, 0x3)` for a kernel `dev_t`.
+pub fn makedev(dev: u64) -> String {
+    let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff);
+    let minor = (dev & 0xff) | ((dev >> 12) & !0xff);
+    format!("makedev({}, {})", hex0(major), hex0(minor))
+}
+
+/// `struct stat` (x86_64 layout, or the generic one on aarch64).
+pub fn stat(m: Mem, addr: u64, aarch64: bool) -> String {
+    let Some(b) = m.read(addr, 128) else {
+        return format!("{addr:#x}");
+    };
+    let (mode, rdev) = if aarch64 {
+        (le_u32(&b, 16) as u64, le_u64(&b, 32))
+    } else {
+        (le_u32(&b, 24) as u64, le_u64(&b, 40))
+    };
+    let size = le_u64(&b, 48) as i64;
+    let ty = mode & 0o170000;
+    if ty == 0o020000 || ty == 0o060000 {
+        format!(
+            "{{st_mode={}, st_rdev={}, ...}}",
+            flags::mode(mode),
+            makedev(rdev)
+        )
+    } else {
+        format!("{{st_mode={}, st_size={size}, ...}}", flags::mode(mode))
+    }
+}
+
+/// `struct statx`.
+pub fn statx(m: Mem, addr: u64) -> String {
+    let Some(b) = m.read(addr, 144) else {
+        return format!("{addr:#x}");
+    };
+    let mask = le_u32(&b, 0) as u64;
+    let mode = le_u16(&b, 28) as u64;
+    format!(
+        "{{stx_mask={}, stx_attributes={}, stx_mode={}, stx_size={}, ...}}",
+        flags(mask, flags::STATX, "0"),
+        hex0(le_u64(&b, 8)),
+        flags::mode(mode),
+        le_u64(&b, 40)
+    )
+}
+
+/// `struct timespec`.
+pub fn timespec(m: Mem, addr: u64) -> String {
+    if addr == 0 {
+        return "NULL".into();
+    }
+    match m.read(addr, 16) {
+        Some(b) => format!(
+            "{{tv_sec={}, tv_nsec={}}}",
+            le_u64(&b, 0) as i64,
+            le_u64(&b, 8) as i64
+        ),
+        None => format!("{addr:#x}"),
+    }
+}
+
+/// A socket address of `len` bytes.
+pub fn sockaddr(m: Mem, addr: u64, len: u64) -> String {
+    if addr == 0 {
+        return "NULL".into();
+    }
+    let len = len.min(128) as usize;
+    let Some(b) = m.read(addr, len.max(2)) else {
+        return format!("{addr:#x}");
+    };
+    let fam = le_u16(&b, 0) as u64;
+    let famname = flags::enum_name(fam, flags::AF);
+    match fam {
+        1 => {
+            let path = &b[2..len.max(2)];
+            let body = if path.first() == Some(&0) && path.len() > 1 {
+                format!("@{}", mem::escape(&path[1..], false))
+            } else {
+                let end = path.iter().position(|&c| c == 0).unwrap_or(path.len());
+                mem::escape(&path[..end], false)
+            };
+            format!("{{sa_family=AF_UNIX, sun_path={body}}}")
+        }
+        2 if len >= 8 => {
+            let port = u16::from_be_bytes([b[2], b[3]]);
+            let ip = std::net::Ipv4Addr::new(b[4], b[5], b[6], b[7]);
+            format!("{{sa_family=AF_INET, sin_port=htons({port}), sin_addr=inet_addr(\"{ip}\")}}")
+        }
+        10 if len >= 24 => {
+            let port = u16::from_be_bytes([b[2], b[3]]);
+            let flow = u32::from_be_bytes([b[4], b[5], b[6], b[7]]);
+            let mut a = [0u8; 16];
+            a.copy_from_slice(&b[8..24]);
+            let ip = std::net::Ipv6Addr::from(a);
+            let scope = if len >= 28 { le_u32(&b, 24) } else { 0 };
+            format!(
+                "{{sa_family=AF_INET6, sin6_port=htons({port}), sin6_flowinfo=htonl({flow}), \
+                 inet_pton(AF_INET6, \"{ip}\", &sin6_addr), sin6_scope_id={scope}}}"
+            )
+        }
+        16 if len >= 12 => format!(
+            "{{sa_family=AF_NETLINK, nl_pid={}, nl_groups={:08x}}}",
+            le_u32(&b, 4),
+            le_u32(&b, 8)
+        ),
+        _ => format!(
+            "{{sa_family={famname}, sa_data={}}}",
+            mem::escape(&b[2..], false)
+        ),
+    }
+}
+
+/// An `iovec` array; `total` limits the bytes shown (the return value of
+/// readv, or `u64::MAX` for writev).
+pub fn iovec(m: Mem, addr: u64, count: u64, total: u64, strsize: usize) -> String {
+    if addr == 0 {
+        return "NULL".into();
+    }
+    let n = count.min(64) as usize;
+    let Some(b) = m.read(addr, n * 16) else {
+        return format!("{addr:#x}");
+    };
+    let mut left = total;
+    let mut items = Vec::new();
+    for i in 0..n {
+        let base = le_u64(&b, i * 16);
+        let len = le_u64(&b, i * 16 + 8);
+        let shown = len.min(left);
+        left -= shown;
+        let data = mem::buffer(m, base, shown as usize, strsize, false);
+        items.push(format!("{{iov_base={data}, iov_len={len}}}"));
+    }
+    let more = if count as usize > n { ", ..." } else { "" };
+    format!("[{}{more}]", items.join(", "))
+}
+
+/// `pollfd` array; `revents` prints the results (`[{fd=3, revents=POLLIN}]`,
+/// only entries with events) instead of the requests.
+pub fn pollfds(m: Mem, addr: u64, n: u64, revents: bool) -> String {
+    let n = n.min(256) as usize;
+    let Some(b) = m.read(addr, n * 8) else {
+        return format!("{addr:#x}");
+    };
+    let items: Vec<String> = (0..n)
+        .filter_map(|i| {
+            let fd = le_u32(&b, i * 8) as i32;
+            let ev = le_u16(&b, i * 8 + 4) as u64;
+            let rev = le_u16(&b, i * 8 + 6) as u64;
+            if revents {
+                (rev != 0).then(|| format!("{{fd={fd}, revents={}}}", flags(rev, flags::POLL, "0")))
+            } else {
+                Some(format!(
+                    "{{fd={fd}, events={}}}",
+                    flags(ev, flags::POLL, "0")
+                ))
+            }
+        })
+        .collect();
+    format!("[{}]", items.join(", "))
+}
+
+/// `struct epoll_event` array (packed 12-byte layout on x86_64).
+pub fn epoll_events(m: Mem, addr: u64, n: u64) -> String {
+    let n = n.min(64) as usize;
+    let size = 12;
+    let Some(b) = m.read(addr, n * size) else {
+        return format!("{addr:#x}");
+    };
+    let items: Vec<String> = (0..n)
+        .map(|i| {
+            let ev = le_u32(&b, i * size) as u64;
+            let data = le_u64(&b, i * size + 4);
+            format!(
+                "{{events={}, data={{u32={}, u64={}}}}}",
+                flags(ev, flags::EPOLL, "0"),
+                data as u32,
+                data
+            )
+        })
+        .collect();
+    format!("[{}]", items.join(", "))
+}
+
+/// Kernel `struct sigaction` (handler, flags, restorer, mask).
+pub fn sigaction(m: Mem, addr: u64) -> String {
+    if addr == 0 {
+        return "NULL".into();
+    }
+    let Some(b) = m.read(addr, 32) else {
+        return format!("{addr:#x}");
+    };
+    let handler = match le_u64(&b, 0) {
+        0 => "SIG_DFL".to_string(),
+        1 => "SIG_IGN".to_string(),
+        h => format!("{h:#x}"),
+    };
+    let fl = le_u64(&b, 8);
+    let mut s = format!(
+        "{{sa_handler={handler}, sa_mask={}, sa_flags={}",
+        signals::sigset(le_u64(&b, 24), 8),
+        flags(fl, flags::SA, "0")
+    );
+    if fl & 0x0400_0000 != 0 {
+        s.push_str(&format!(", sa_restorer={:#x}", le_u64(&b, 16)));
+    }
+    s.push('}');
+    s
+}
+
+/// A signal set of `size` bytes.
+pub fn sigset(m: Mem, addr: u64, size: u64) -> String {
+    if addr == 0 {
+        return "NULL".into();
+    }
+    match m.read(addr, size.clamp(1, 8) as usize) {
+        Some(b) => {
+            let mut a = [0u8; 8];
+            a[..b.len()].copy_from_slice(&b);
+            signals::sigset(u64::from_le_bytes(a), b.len())
+        }
+        None => format!("{addr:#x}"),
+    }
+}
+
+fn rlim(v: u64) -> String {
+    if v == u64::MAX {
+        "RLIM64_INFINITY".into()
+    } else if v > 0 && v % 1024 == 0 {
+        format!("{}*1024", v / 1024)
+    } else {
+        v.to_string()
+    }
+}
+
+/// `struct rlimit` / `rlimit64`.
+pub fn rlimit(m: Mem, addr: u64) -> String {
+    if addr == 0 {
+        return "NULL".into();
+    }
+    match m.read(addr, 16) {
+        Some(b) => format!(
+            "{{rlim_cur={}, rlim_max={}}}",
+            rlim(le_u64(&b, 0)),
+            rlim(le_u64(&b, 8))
+        ),
+        None => format!("{addr:#x}"),
+    }
+}
+
+/// `struct utsname` (sysname and nodename, like strace without -v).
+pub fn utsname(m: Mem, addr: u64) -> String {
+    let Some(b) = m.read(addr, 65 * 2) else {
+        return format!("{addr:#x}");
+    };
+    let field = |i: usize| {
+        let f = &b[i * 65..(i + 1) * 65];
+        let end = f.iter().position(|&c| c == 0).unwrap_or(65);
+        mem::escape(&f[..end], false)
+    };
+    format!("{{sysname={}, nodename={}, ...}}", field(0), field(1))
+}
+
+/// `struct open_how` of `openat2`.
+pub fn open_how(m: Mem, addr: u64, size: u64) -> String {
+    let Some(b) = m.read(addr, 24) else {
+        return format!("{addr:#x}");
+    };
+    let _ = size;
+    let fl = le_u64(&b, 0);
+    let mut s = format!("{{flags={}", flags::open_flags(fl));
+    if flags::open_needs_mode(fl) || le_u64(&b, 8) != 0 {
+        s.push_str(&format!(", mode={}", flags::octal(le_u64(&b, 8))));
+    }
+    s.push_str(&format!(
+        ", resolve={}}}",
+        flags(le_u64(&b, 16), flags::RESOLVE, "0")
+    ));
+    s
+}
+
+/// `struct clone_args` of `clone3`.
+pub fn clone_args(m: Mem, addr: u64, size: u64) -> String {
+    let Some(b) = m.read(addr, size.clamp(64, 88) as usize) else {
+        return format!("{addr:#x}");
+    };
+    let mut s = format!("{{flags={}", flags(le_u64(&b, 0), flags::CLONE, "0"));
+    let names = [
+        "pidfd",
+        "child_tid",
+        "parent_tid",
+        "exit_signal",
+        "stack",
+        "stack_size",
+        "tls",
+    ];
+    for (i, n) in names.iter().enumerate() {
+        let v = le_u64(&b, 8 + i * 8);
+        if *n == "exit_signal" {
+            s.push_str(&format!(
+                ", exit_signal={}",
+                if v == 0 {
+                    "0".into()
+                } else {
+                    signals::name(v as i32)
+                }
+            ));
+        } else if v != 0 {
+            s.push_str(&format!(", {n}={v:#x}"));
+        }
+    }
+    s.push('}');
+    s
+}
+
+/// A wait status as strace prints it inside `[{...}]`.
+pub fn wait_status(st: i32) -> String {
+    let sig = st & 0x7f;
+    if sig == 0 {
+        format!(
+            "[{{WIFEXITED(s) && WEXITSTATUS(s) == {}}}]",
+            (st >> 8) & 0xff
+        )
+    } else if sig == 0x7f {
+        if st == 0xffff {
+            "[{WIFCONTINUED(s)}]".into()
+        } else {
+            format!(
+                "[{{WIFSTOPPED(s) && WSTOPSIG(s) == {}}}]",
+                signals::name((st >> 8) & 0xff)
+            )
+        }
+    } else {
+        let core = if st & 0x80 != 0 {
+            " && WCOREDUMP(s)"
+        } else {
+            ""
+        };
+        format!(
+            "[{{WIFSIGNALED(s) && WTERMSIG(s) == {}{core}}}]",
+            signals::name(sig)
+        )
+    }
+}
+
+/// `int[2]` of pipe/pipe2/socketpair.
+pub fn int_pair(m: Mem, addr: u64) -> String {
+    match m.read(addr, 8) {
+        Some(b) => format!("[{}, {}]", le_u32(&b, 0) as i32, le_u32(&b, 4) as i32),
+        None => format!("{addr:#x}"),
+    }
+}
+
+/// Number of `linux_dirent64` records in a getdents64 result.
+pub fn dirent_count(m: Mem, addr: u64, len: u64) -> Option<usize> {
+    let b = m.read(addr, len.min(1 << 20) as usize)?;
+    let mut off = 0;
+    let mut n = 0;
+    while off + 19 <= b.len() {
+        let reclen = le_u16(&b, off + 16) as usize;
+        if reclen == 0 {
+            break;
+        }
+        off += reclen;
+        n += 1;
+    }
+    Some(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn me() -> Mem {
+        Mem {
+            pid: std::process::id() as i32,
+        }
+    }
+
+    #[test]
+    fn wait_statuses() {
+        assert_eq!(wait_status(0), "[{WIFEXITED(s) && WEXITSTATUS(s) == 0}]");
+        assert_eq!(
+            wait_status(3 << 8),
+            "[{WIFEXITED(s) && WEXITSTATUS(s) == 3}]"
+        );
+        assert_eq!(
+            wait_status(9),
+            "[{WIFSIGNALED(s) && WTERMSIG(s) == SIGKILL}]"
+        );
+        assert_eq!(
+            wait_status(0x137f),
+            "[{WIFSTOPPED(s) && WSTOPSIG(s) == SIGSTOP}]"
+        );
+    }
+
+    #[test]
+    fn sockaddrs_from_memory() {
+        let mut inet = [0u8; 16];
+        inet[0] = 2;
+        inet[2..4].copy_from_slice(&80u16.to_be_bytes());
+        inet[4..8].copy_from_slice(&[127, 0, 0, 1]);
+        assert_eq!(
+            sockaddr(me(), inet.as_ptr() as u64, 16),
+            "{sa_family=AF_INET, sin_port=htons(80), sin_addr=inet_addr(\"127.0.0.1\")}"
+        );
+        let mut un = [0u8; 110];
+        un[0] = 1;
+        un[2..6].copy_from_slice(b"/tmp");
+        assert_eq!(
+            sockaddr(me(), un.as_ptr() as u64, 110),
+            "{sa_family=AF_UNIX, sun_path=\"/tmp\"}"
+        );
+        let mut six = [0u8; 28];
+        six[0] = 10;
+        six[23] = 1;
+        assert!(sockaddr(me(), six.as_ptr() as u64, 28).contains("\"::1\""));
+    }
+
+    #[test]
+    fn timespec_rlimit_iovec() {
+        let ts: [i64; 2] = [1, 500];
+        assert_eq!(
+            timespec(me(), ts.as_ptr() as u64),
+            "{tv_sec=1, tv_nsec=500}"
+        );
+        let rl: [u64; 2] = [8192 * 1024, u64::MAX];
+        assert_eq!(
+            rlimit(me(), rl.as_ptr() as u64),
+            "{rlim_cur=8192*1024, rlim_max=RLIM64_INFINITY}"
+        );
+        let data = b"hello";
+        let iov: [u64; 2] = [data.as_ptr() as u64, 5];
+        assert_eq!(
+            iovec(me(), iov.as_ptr() as u64, 1, u64::MAX, 32),
+            "[{iov_base=\"hello\", iov_len=5}]"
+        );
+        assert_eq!(makedev(0x103), "makedev(0x1, 0x3)");
+    }
+}

@@ -1,0 +1,134 @@
+//! Machine-readable output: `--format jsonl` (one object per line) and
+//! `--format json` (`{"version":1,"events":[...]}`). Schema: docs/formats.md,
+//! section cli-json. Written by hand to keep the tracer free of serde.
+
+use super::{Event, Sink};
+use crate::decode::{ret, signals};
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+/// Schema version written in every document / line.
+pub const VERSION: u32 = 1;
+
+/// JSON or JSON-lines sink.
+pub struct JsonSink {
+    out: Box<dyn Write>,
+    lines: bool,
+    first: bool,
+}
+
+impl JsonSink {
+    /// `lines`: JSON lines instead of one document.
+    pub fn new(out: Box<dyn Write>, lines: bool) -> Self {
+        JsonSink {
+            out,
+            lines,
+            first: true,
+        }
+    }
+}
+
+/// A JSON string literal.
+pub fn quote(s: &str) -> String {
+    let mut o = String::with_capacity(s.len() + 2);
+    o.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => o.push_str("\\\""),
+            '\\' => o.push_str("\\\\"),
+            '\n' => o.push_str("\\n"),
+            '\r' => o.push_str("\\r"),
+            '\t' => o.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(o, "\\u{:04x}", c as u32);
+            }
+            c => o.push(c),
+        }
+    }
+    o.push('"');
+    o
+}
+
+/// One event as a JSON object.
+pub fn object(ev: &Event) -> String {
+    match ev {
+        Event::Syscall(s) => {
+            let args: Vec<String> = s.args.iter().map(|a| a.to_string()).collect();
+            let (ret, errno) = match (s.ret, s.is_error) {
+                (Some(r), true) => (r.to_string(), quote(&ret::errno_name((-r) as i32))),
+                (Some(r), false) => (r.to_string(), "null".into()),
+                (None, _) => ("null".into(), "null".into()),
+            };
+            let exit = s.exit_ns.map(|x| x.to_string()).unwrap_or("null".into());
+            let dur = s.exit_ns.map(|x| x.saturating_sub(s.entry_ns).to_string()).unwrap_or("null".into());
+            format!(
+                "{{\"type\":\"syscall\",\"pid\":{},\"tid\":{},\"arch\":\"{}\",\"nr\":{},\"name\":{},\
+                 \"args\":{},\"raw_args\":[{}],\"ret\":{ret},\"errno\":{errno},\"ret_text\":{},\
+                 \"entry_ns\":{},\"exit_ns\":{exit},\"duration_ns\":{dur}}}",
+                s.pid,
+                s.tid,
+                s.arch,
+                s.nr,
+                quote(&s.name),
+                quote(&s.args_text),
+                args.join(","),
+                quote(&s.ret_text),
+                s.entry_ns
+            )
+        }
+        Event::Signal { pid, tid, ts_ns, signo, info } => format!(
+            "{{\"type\":\"signal\",\"pid\":{pid},\"tid\":{tid},\"ts_ns\":{ts_ns},\"signal\":\"{}\",\"info\":{}}}",
+            signals::name(*signo),
+            quote(info)
+        ),
+        Event::Stopped { pid, tid, ts_ns, signo } => format!(
+            "{{\"type\":\"stopped\",\"pid\":{pid},\"tid\":{tid},\"ts_ns\":{ts_ns},\"signal\":\"{}\"}}",
+            signals::name(*signo)
+        ),
+        Event::Exited { pid, tid, ts_ns, code } => format!(
+            "{{\"type\":\"exited\",\"pid\":{pid},\"tid\":{tid},\"ts_ns\":{ts_ns},\"code\":{code}}}"
+        ),
+        Event::Killed { pid, tid, ts_ns, signo, core } => format!(
+            "{{\"type\":\"killed\",\"pid\":{pid},\"tid\":{tid},\"ts_ns\":{ts_ns},\"signal\":\"{}\",\"core_dumped\":{core}}}",
+            signals::name(*signo)
+        ),
+    }
+}
+
+impl Sink for JsonSink {
+    fn event(&mut self, ev: &Event, _multi: bool) -> io::Result<()> {
+        let obj = object(ev);
+        if self.lines {
+            writeln!(self.out, "{obj}")
+        } else {
+            let lead = if self.first {
+                format!("{{\"version\":{VERSION},\"events\":[\n")
+            } else {
+                ",\n".into()
+            };
+            self.first = false;
+            write!(self.out, "{lead}{obj}")
+        }
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        if !self.lines {
+            if self.first {
+                write!(self.out, "{{\"version\":{VERSION},\"events\":[")?;
+                self.first = false;
+            }
+            writeln!(self.out, "\n]}}")?;
+        }
+        self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting() {
+        assert_eq!(quote("a\"b\\\n\u{1}"), "\"a\\\"b\\\\\\n\\u0001\"");
+    }
+}

@@ -1,0 +1,143 @@
+//! Structured trace events and the sinks that write them.
+//!
+//! The tracer produces [`Event`]s (one per completed syscall, signal, exit)
+//! and hands them to a [`Sink`]; text, JSON, JSON lines and the `-c` summary
+//! are sinks, and the unified-trace merge plugs in as another one.
+
+mod json;
+mod summary;
+mod text;
+
+pub use json::JsonSink;
+pub use summary::SummarySink;
+pub use text::TextSink;
+
+use std::borrow::Cow;
+use std::io;
+
+/// One system call, entry to exit.
+#[derive(Debug, Clone)]
+pub struct SyscallEvent {
+    /// Thread-group id (process id).
+    pub pid: i32,
+    /// Thread id that made the call.
+    pub tid: i32,
+    /// ABI name (`x86_64`, `i386`).
+    pub arch: &'static str,
+    /// Syscall number in that ABI.
+    pub nr: u64,
+    /// Name (`openat`), or `syscall_0x...` for numbers the table lacks.
+    pub name: Cow<'static, str>,
+    /// Raw argument words.
+    pub args: [u64; 6],
+    /// Decoded argument list, strace style (empty when the sink needs none).
+    pub args_text: String,
+    /// Raw return value; `None` when the call never returned (`= ?`).
+    pub ret: Option<i64>,
+    /// The kernel reported an error (`ret` is `-errno`).
+    pub is_error: bool,
+    /// Decoded return value (`3`, `-1 ENOENT (...)`, `?`).
+    pub ret_text: String,
+    /// Entry time, `CLOCK_MONOTONIC` ns.
+    pub entry_ns: u64,
+    /// Exit time, `CLOCK_MONOTONIC` ns (`None` when it never returned).
+    pub exit_ns: Option<u64>,
+}
+
+/// Everything the tracer reports.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// A completed (or abandoned) system call.
+    Syscall(SyscallEvent),
+    /// A signal delivered to the tracee (`--- SIGCHLD {...} ---`).
+    Signal {
+        pid: i32,
+        tid: i32,
+        ts_ns: u64,
+        signo: i32,
+        info: String,
+    },
+    /// A group-stop (`--- stopped by SIGSTOP ---`).
+    Stopped {
+        pid: i32,
+        tid: i32,
+        ts_ns: u64,
+        signo: i32,
+    },
+    /// A thread or process exited (`+++ exited with N +++`).
+    Exited {
+        pid: i32,
+        tid: i32,
+        ts_ns: u64,
+        code: i32,
+    },
+    /// Killed by a signal (`+++ killed by SIGKILL +++`).
+    Killed {
+        pid: i32,
+        tid: i32,
+        ts_ns: u64,
+        signo: i32,
+        core: bool,
+    },
+}
+
+impl Event {
+    /// The thread the event belongs to.
+    pub fn tid(&self) -> i32 {
+        match self {
+            Event::Syscall(s) => s.tid,
+            Event::Signal { tid, .. }
+            | Event::Stopped { tid, .. }
+            | Event::Exited { tid, .. }
+            | Event::Killed { tid, .. } => *tid,
+        }
+    }
+}
+
+/// A destination for events.
+pub trait Sink {
+    /// Write one event. `multi` is true while more than one task is traced
+    /// (strace adds `[pid N]` prefixes then).
+    fn event(&mut self, ev: &Event, multi: bool) -> io::Result<()>;
+    /// Does this sink print decoded arguments? (`-c` alone does not, which
+    /// saves all memory reads.)
+    fn wants_text(&self) -> bool {
+        true
+    }
+    /// Flush everything (end of trace, detach, fatal signal).
+    fn finish(&mut self) -> io::Result<()>;
+}
+
+/// Two sinks fed the same events (`-C`: text and summary).
+pub struct Tee(pub Box<dyn Sink>, pub Box<dyn Sink>);
+
+impl Sink for Tee {
+    fn event(&mut self, ev: &Event, multi: bool) -> io::Result<()> {
+        self.0.event(ev, multi)?;
+        self.1.event(ev, multi)
+    }
+    fn wants_text(&self) -> bool {
+        self.0.wants_text() || self.1.wants_text()
+    }
+    fn finish(&mut self) -> io::Result<()> {
+        self.0.finish()?;
+        self.1.finish()
+    }
+}
+
+/// Text options from the command line.
+pub fn text_opts(
+    opts: &crate::args::Options,
+    tty: bool,
+    realtime_offset_ns: i64,
+) -> text::TextOpts {
+    text::TextOpts {
+        follow: opts.follow,
+        to_file: matches!(opts.output, crate::args::Output::File(_)),
+        timestamps: opts.timestamps,
+        relative: opts.relative,
+        syscall_times: opts.syscall_times,
+        realtime_offset_ns,
+        line_flush: tty,
+    }
+}

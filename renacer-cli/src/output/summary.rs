@@ -1,0 +1,103 @@
+//! `-c` / `-C`: per-syscall counts, errors and time, printed like strace's
+//! summary table. Time is the wall-clock latency from syscall entry to exit
+//! as seen by the tracer (strace's `-w`), documented in docs/cli.md.
+
+use super::{Event, Sink};
+use std::collections::HashMap;
+use std::io::{self, Write};
+
+#[derive(Default, Clone, Copy)]
+struct Row {
+    calls: u64,
+    errors: u64,
+    ns: u64,
+}
+
+/// Accumulates the table and prints it at [`Sink::finish`].
+pub struct SummarySink {
+    out: Box<dyn Write>,
+    rows: HashMap<String, Row>,
+    text: bool,
+}
+
+impl SummarySink {
+    /// `also_text`: another sink prints per-call lines (`-C`).
+    pub fn new(out: Box<dyn Write>, also_text: bool) -> Self {
+        SummarySink {
+            out,
+            rows: HashMap::new(),
+            text: also_text,
+        }
+    }
+}
+
+impl Sink for SummarySink {
+    fn event(&mut self, ev: &Event, _multi: bool) -> io::Result<()> {
+        if let Event::Syscall(s) = ev {
+            let r = self.rows.entry(s.name.to_string()).or_default();
+            r.calls += 1;
+            if s.is_error {
+                r.errors += 1;
+            }
+            if let Some(x) = s.exit_ns {
+                r.ns += x.saturating_sub(s.entry_ns);
+            }
+        }
+        Ok(())
+    }
+
+    fn wants_text(&self) -> bool {
+        self.text
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        let mut rows: Vec<(&String, &Row)> = self.rows.iter().collect();
+        rows.sort_by(|a, b| {
+            b.1.ns
+                .cmp(&a.1.ns)
+                .then(b.1.calls.cmp(&a.1.calls))
+                .then(a.0.cmp(b.0))
+        });
+        let total = rows.iter().fold(Row::default(), |acc, (_, r)| Row {
+            calls: acc.calls + r.calls,
+            errors: acc.errors + r.errors,
+            ns: acc.ns + r.ns,
+        });
+        let sep = "------ ----------- ----------- --------- --------- ----------------";
+        let mut s = String::new();
+        s.push_str("% time     seconds  usecs/call     calls    errors syscall\n");
+        s.push_str(sep);
+        s.push('\n');
+        let line = |name: &str, r: &Row| {
+            let pct = if total.ns > 0 {
+                r.ns as f64 * 100.0 / total.ns as f64
+            } else {
+                0.0
+            };
+            let per = (r.ns / 1000).checked_div(r.calls).unwrap_or(0);
+            let errs = if r.errors > 0 {
+                r.errors.to_string()
+            } else {
+                String::new()
+            };
+            format!(
+                "{pct:6.2} {:>4}.{:06} {per:>11} {:>9} {errs:>9} {name}\n",
+                r.ns / 1_000_000_000,
+                (r.ns / 1000) % 1_000_000,
+                r.calls
+            )
+        };
+        for (name, r) in &rows {
+            s.push_str(&line(name, r));
+        }
+        s.push_str(sep);
+        s.push('\n');
+        let mut t = line("total", &total);
+        if total.ns > 0 {
+            t.replace_range(0..6, "100.00");
+        }
+        s.push_str(&t);
+        self.out.write_all(s.as_bytes())?;
+        self.out.flush()
+    }
+}

@@ -1,0 +1,162 @@
+//! strace's text format: `[pid N] ` / `N ` prefixes, optional timestamps,
+//! `name(args) = ret` aligned at column 40, `<secs>` with `-T`.
+
+use super::{Event, Sink};
+use crate::args::Timestamps;
+use crate::decode::signals;
+use std::io::{self, Write};
+
+/// Text output options.
+#[derive(Debug, Clone, Copy)]
+pub struct TextOpts {
+    /// `-f`.
+    pub follow: bool,
+    /// Output goes to a file (`-o`): strace then prefixes `PID ` on every
+    /// line under `-f`, instead of `[pid PID] ` when several are traced.
+    pub to_file: bool,
+    /// `-t`/`-tt`/`-ttt`.
+    pub timestamps: Timestamps,
+    /// `-r`.
+    pub relative: bool,
+    /// `-T`.
+    pub syscall_times: bool,
+    /// `CLOCK_REALTIME - CLOCK_MONOTONIC` at start, to print wall times.
+    pub realtime_offset_ns: i64,
+    /// Flush after every line (interactive terminal).
+    pub line_flush: bool,
+}
+
+/// The strace-compatible text sink.
+pub struct TextSink {
+    out: Box<dyn Write>,
+    opts: TextOpts,
+    last_ts: Option<u64>,
+}
+
+impl TextSink {
+    /// A sink writing to `out` (already buffered by the caller).
+    pub fn new(out: Box<dyn Write>, opts: TextOpts) -> Self {
+        TextSink {
+            out,
+            opts,
+            last_ts: None,
+        }
+    }
+
+    fn prefix(&mut self, line: &mut String, tid: i32, ts: u64, multi: bool) {
+        if self.opts.follow && self.opts.to_file {
+            line.push_str(&format!("{tid:<5} "));
+        } else if multi {
+            line.push_str(&format!("[pid {tid:>5}] "));
+        }
+        if self.opts.relative {
+            let d = self.last_ts.map(|l| ts.saturating_sub(l)).unwrap_or(0);
+            self.last_ts = Some(ts);
+            line.push_str(&format!(
+                "{:>6}.{:06} ",
+                d / 1_000_000_000,
+                (d / 1000) % 1_000_000
+            ));
+        }
+        let wall = (ts as i64 + self.opts.realtime_offset_ns) as u64;
+        let (secs, micros) = (wall / 1_000_000_000, (wall / 1000) % 1_000_000);
+        match self.opts.timestamps {
+            Timestamps::None => {}
+            Timestamps::Seconds => line.push_str(&format!("{} ", time_of_day(secs))),
+            Timestamps::Micros => line.push_str(&format!("{}.{micros:06} ", time_of_day(secs))),
+            Timestamps::Epoch => line.push_str(&format!("{secs}.{micros:06} ")),
+        }
+    }
+}
+
+/// `HH:MM:SS` in local time.
+fn time_of_day(secs: u64) -> String {
+    let t = secs as libc::time_t;
+    // SAFETY: an all-zero `tm` is a valid value of this plain C struct.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    // SAFETY: both pointers refer to live locals; localtime_r is reentrant.
+    let ok = !unsafe { libc::localtime_r(&t, &mut tm) }.is_null();
+    if ok {
+        format!("{:02}:{:02}:{:02}", tm.tm_hour, tm.tm_min, tm.tm_sec)
+    } else {
+        let s = secs % 86400;
+        format!("{:02}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
+    }
+}
+
+impl Sink for TextSink {
+    fn event(&mut self, ev: &Event, multi: bool) -> io::Result<()> {
+        let mut line = String::with_capacity(128);
+        match ev {
+            Event::Syscall(s) => {
+                self.prefix(&mut line, s.tid, s.entry_ns, multi);
+                line.push_str(&s.name);
+                line.push('(');
+                line.push_str(&s.args_text);
+                line.push(')');
+                let width = line.chars().count();
+                if width < 39 {
+                    line.extend(std::iter::repeat_n(' ', 39 - width));
+                }
+                line.push_str(" = ");
+                line.push_str(&s.ret_text);
+                if self.opts.syscall_times {
+                    match s.exit_ns {
+                        Some(x) => {
+                            let d = x.saturating_sub(s.entry_ns);
+                            line.push_str(&format!(
+                                " <{}.{:06}>",
+                                d / 1_000_000_000,
+                                (d / 1000) % 1_000_000
+                            ));
+                        }
+                        None => line.push_str(" <unfinished ...>"),
+                    }
+                }
+            }
+            Event::Signal {
+                tid,
+                ts_ns,
+                signo,
+                info,
+                ..
+            } => {
+                self.prefix(&mut line, *tid, *ts_ns, multi);
+                line.push_str(&format!("--- {} {info} ---", signals::name(*signo)));
+            }
+            Event::Stopped {
+                tid, ts_ns, signo, ..
+            } => {
+                self.prefix(&mut line, *tid, *ts_ns, multi);
+                line.push_str(&format!("--- stopped by {} ---", signals::name(*signo)));
+            }
+            Event::Exited {
+                tid, ts_ns, code, ..
+            } => {
+                self.prefix(&mut line, *tid, *ts_ns, multi);
+                line.push_str(&format!("+++ exited with {code} +++"));
+            }
+            Event::Killed {
+                tid,
+                ts_ns,
+                signo,
+                core,
+                ..
+            } => {
+                self.prefix(&mut line, *tid, *ts_ns, multi);
+                let c = if *core { " (core dumped)" } else { "" };
+                line.push_str(&format!("+++ killed by {}{c} +++", signals::name(*signo)));
+            }
+        }
+        line.push('\n');
+        self.out.write_all(line.as_bytes())?;
+        if self.opts.line_flush {
+            self.out.flush()?;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}

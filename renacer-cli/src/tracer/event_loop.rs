@@ -1,0 +1,406 @@
+//! The stop-handling state machine shared by launched and attached tracing.
+
+use super::{seccomp, spawn, sys, Error};
+use crate::arch::{self, Arch};
+use crate::args::Options;
+use crate::decode::{self, ret, signals, Ctx, Mem};
+use crate::output::{Event, Sink, SyscallEvent};
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::io;
+
+const EVENT_FORK: i32 = 1;
+const EVENT_VFORK: i32 = 2;
+const EVENT_CLONE: i32 = 3;
+const EVENT_EXEC: i32 = 4;
+const EVENT_SECCOMP: i32 = 7;
+const EVENT_STOP: i32 = 128;
+
+/// A syscall between its entry and exit stops.
+pub(super) struct Pending {
+    arch: &'static Arch,
+    nr: u64,
+    args: [u64; 6],
+    entry_ns: u64,
+    /// Arguments decoded at entry (execve: the old image is gone at exit).
+    pre_text: Option<String>,
+    /// `-y` path of a `close`d fd, captured before it disappears.
+    fd_hint: Option<(u64, String)>,
+}
+
+/// One traced thread.
+pub(super) struct Task {
+    pub tgid: i32,
+    pending: Option<Pending>,
+    /// Launched child before its `execve`: its own setup is not shown.
+    hidden: bool,
+    /// Printed at all (`-f`, or the initial process).
+    visible: bool,
+}
+
+impl Task {
+    pub fn new(tgid: i32, hidden: bool, visible: bool) -> Self {
+        Task {
+            tgid,
+            pending: None,
+            hidden,
+            visible,
+        }
+    }
+}
+
+/// The tracer's state.
+pub(super) struct Tracer<'a> {
+    pub opts: &'a Options,
+    pub sink: &'a mut dyn Sink,
+    pub tasks: HashMap<i32, Task>,
+    pub seccomp: bool,
+    pub main_pid: i32,
+    pub main_status: Option<u8>,
+    want_text: bool,
+}
+
+fn is_exec(name: &str) -> bool {
+    name == "execve" || name == "execveat"
+}
+
+impl<'a> Tracer<'a> {
+    pub fn new(opts: &'a Options, sink: &'a mut dyn Sink, seccomp: bool) -> Self {
+        let want_text = sink.wants_text();
+        Tracer {
+            opts,
+            sink,
+            tasks: HashMap::new(),
+            seccomp,
+            main_pid: 0,
+            main_status: None,
+            want_text,
+        }
+    }
+
+    fn multi(&self) -> bool {
+        self.tasks.values().filter(|t| t.visible).count() > 1
+    }
+
+    fn emit(&mut self, ev: Event) -> io::Result<()> {
+        let multi = self.multi();
+        self.sink.event(&ev, multi)
+    }
+
+    /// Resume `tid`: to the next syscall stop while a call is open (or
+    /// always without seccomp), else to the next seccomp/event stop.
+    fn resume(&self, tid: i32, sig: i32) {
+        let open = self.tasks.get(&tid).is_some_and(|t| t.pending.is_some());
+        let _ = if self.seccomp && !open {
+            sys::resume_cont(tid, sig)
+        } else {
+            sys::resume_syscall(tid, sig)
+        };
+    }
+
+    fn task(&mut self, tid: i32) -> &mut Task {
+        let follow = self.opts.follow;
+        self.tasks
+            .entry(tid)
+            .or_insert_with(|| Task::new(sys::tgid_of(tid).unwrap_or(tid), false, follow))
+    }
+
+    /// Handle one `waitpid` result.
+    pub fn handle(&mut self, tid: i32, status: i32) -> io::Result<()> {
+        if libc::WIFEXITED(status) || libc::WIFSIGNALED(status) {
+            return self.on_death(tid, status);
+        }
+        if !libc::WIFSTOPPED(status) {
+            return Ok(());
+        }
+        let sig = libc::WSTOPSIG(status);
+        let event = (status >> 16) & 0xff;
+        self.task(tid);
+        if sig == libc::SIGTRAP | 0x80 {
+            match sys::syscall_info(tid) {
+                Ok(sys::SyscallInfo::Entry { arch, nr, args }) => {
+                    self.on_entry(tid, arch, nr, args);
+                }
+                Ok(sys::SyscallInfo::Exit { rval, is_error }) => {
+                    self.on_exit(tid, rval, is_error)?
+                }
+                _ => {}
+            }
+            self.resume(tid, 0);
+        } else if event == EVENT_STOP {
+            if matches!(
+                sig,
+                libc::SIGSTOP | libc::SIGTSTP | libc::SIGTTIN | libc::SIGTTOU
+            ) {
+                let t = &self.tasks[&tid];
+                if t.visible && !t.hidden {
+                    let pid = t.tgid;
+                    self.emit(Event::Stopped {
+                        pid,
+                        tid,
+                        ts_ns: sys::monotonic_ns(),
+                        signo: sig,
+                    })?;
+                }
+                let _ = sys::listen(tid);
+            } else {
+                self.resume(tid, 0);
+            }
+        } else if sig == libc::SIGTRAP && event != 0 {
+            match event {
+                EVENT_SECCOMP => {
+                    if let Ok(sys::SyscallInfo::Seccomp { arch, nr, args }) = sys::syscall_info(tid)
+                    {
+                        self.on_entry(tid, arch, nr, args);
+                    }
+                }
+                EVENT_FORK | EVENT_VFORK | EVENT_CLONE => {
+                    if let Ok(new) = sys::event_msg(tid) {
+                        self.task(new as i32);
+                    }
+                }
+                EVENT_EXEC => self.on_exec(tid),
+                _ => {}
+            }
+            self.resume(tid, 0);
+        } else {
+            // Signal-delivery stop: show it, then deliver it unchanged.
+            let t = &self.tasks[&tid];
+            if t.visible && !t.hidden {
+                let pid = t.tgid;
+                let info = sys::siginfo(tid)
+                    .map(|r| signals::siginfo(&r))
+                    .unwrap_or_default();
+                self.emit(Event::Signal {
+                    pid,
+                    tid,
+                    ts_ns: sys::monotonic_ns(),
+                    signo: sig,
+                    info,
+                })?;
+            }
+            self.resume(tid, sig);
+        }
+        Ok(())
+    }
+
+    fn on_exec(&mut self, tid: i32) {
+        // A non-leader thread that execs takes over the leader's tid.
+        if let Ok(former) = sys::event_msg(tid) {
+            let former = former as i32;
+            if former != tid {
+                if let Some(old) = self.tasks.remove(&former) {
+                    let t = self.task(tid);
+                    t.pending = old.pending;
+                }
+            }
+        }
+        self.task(tid).hidden = false;
+    }
+
+    fn on_death(&mut self, tid: i32, status: i32) -> io::Result<()> {
+        let Some(mut task) = self.tasks.remove(&tid) else {
+            return Ok(());
+        };
+        let ts = sys::monotonic_ns();
+        let pid = task.tgid;
+        if task.visible {
+            // Put the task back while emitting so prefixes count it.
+            let pending = task.pending.take();
+            self.tasks.insert(tid, task);
+            if let Some(p) = pending {
+                self.emit_unfinished(tid, pid, p, "?")?;
+            }
+            let ev = if libc::WIFEXITED(status) {
+                Event::Exited {
+                    pid,
+                    tid,
+                    ts_ns: ts,
+                    code: libc::WEXITSTATUS(status),
+                }
+            } else {
+                Event::Killed {
+                    pid,
+                    tid,
+                    ts_ns: ts,
+                    signo: libc::WTERMSIG(status),
+                    core: libc::WCOREDUMP(status),
+                }
+            };
+            self.emit(ev)?;
+            self.tasks.remove(&tid);
+        }
+        if tid == self.main_pid {
+            self.main_status = Some(if libc::WIFEXITED(status) {
+                libc::WEXITSTATUS(status) as u8
+            } else {
+                128u8.wrapping_add(libc::WTERMSIG(status) as u8)
+            });
+        }
+        Ok(())
+    }
+
+    /// A syscall entry (from a syscall-entry stop or a seccomp stop).
+    /// Returns whether it is being traced to its exit.
+    fn on_entry(&mut self, tid: i32, audit: u32, nr: u64, args: [u64; 6]) -> bool {
+        let a = arch::from_audit(audit).unwrap_or_else(arch::native);
+        let name = a.name(nr);
+        let selected = self.opts.trace.contains(a, nr);
+        let want_text = self.want_text;
+        let (strsize, decode_fds) = (self.opts.strsize, self.opts.decode_fds);
+        let task = self.task(tid);
+        if task.hidden {
+            if !name.is_some_and(is_exec) {
+                return false;
+            }
+            task.hidden = false;
+        }
+        if !task.visible || !selected {
+            return false;
+        }
+        let mut p = Pending {
+            arch: a,
+            nr,
+            args,
+            entry_ns: sys::monotonic_ns(),
+            pre_text: None,
+            fd_hint: None,
+        };
+        if want_text {
+            let n = name.unwrap_or("");
+            if is_exec(n) || n == "exit" || n == "exit_group" {
+                let ctx = Ctx {
+                    mem: Mem { pid: tid },
+                    arch: a,
+                    strsize,
+                    decode_fds,
+                    fd_hint: None,
+                };
+                p.pre_text = Some(decode::args(&ctx, n, &args, None));
+            } else if n == "close" && decode_fds {
+                p.fd_hint = decode::fd_path(tid, args[0] as i32).map(|s| (args[0], s));
+            }
+        }
+        self.task(tid).pending = Some(p);
+        true
+    }
+
+    fn build(&self, tid: i32, pid: i32, p: Pending, ret: Option<(i64, bool)>) -> SyscallEvent {
+        let name: Cow<'static, str> = match p.arch.name(p.nr) {
+            Some(n) => Cow::Borrowed(n),
+            None => Cow::Owned(format!("syscall_{:#x}", p.nr)),
+        };
+        let exit_ns = ret.map(|_| sys::monotonic_ns());
+        let (mut args_text, mut ret_text) = (String::new(), String::new());
+        if self.want_text {
+            let hint = p.fd_hint.as_ref().map(|(f, s)| (*f, s.as_str()));
+            let ctx = Ctx {
+                mem: Mem { pid: tid },
+                arch: p.arch,
+                strsize: self.opts.strsize,
+                decode_fds: self.opts.decode_fds,
+                fd_hint: hint,
+            };
+            let ok = ret.and_then(|(r, e)| (!e).then_some(r));
+            args_text = match p.pre_text {
+                Some(t) => t,
+                None => decode::args(&ctx, &name, &p.args, ok),
+            };
+            ret_text = match ret {
+                Some((r, e)) => ret::format(&ctx, &name, &p.args, r, e),
+                None => "?".into(),
+            };
+        }
+        SyscallEvent {
+            pid,
+            tid,
+            arch: p.arch.name,
+            nr: p.nr,
+            name,
+            args: p.args,
+            args_text,
+            ret: ret.map(|(r, _)| r),
+            is_error: ret.is_some_and(|(_, e)| e),
+            ret_text,
+            entry_ns: p.entry_ns,
+            exit_ns,
+        }
+    }
+
+    fn on_exit(&mut self, tid: i32, rval: i64, is_error: bool) -> io::Result<()> {
+        let Some(t) = self.tasks.get_mut(&tid) else {
+            return Ok(());
+        };
+        let pid = t.tgid;
+        let Some(p) = t.pending.take() else {
+            return Ok(());
+        };
+        if !self.opts.status.admits(Some(is_error)) {
+            return Ok(());
+        }
+        let ev = self.build(tid, pid, p, Some((rval, is_error)));
+        self.emit(Event::Syscall(ev))
+    }
+
+    /// A call that will never return to us (process exit, detach).
+    pub fn emit_unfinished(
+        &mut self,
+        tid: i32,
+        pid: i32,
+        p: Pending,
+        text: &str,
+    ) -> io::Result<()> {
+        if !self.opts.status.admits(None) {
+            return Ok(());
+        }
+        let mut ev = self.build(tid, pid, p, None);
+        if self.want_text {
+            ev.ret_text = text.to_string();
+        }
+        self.emit(Event::Syscall(ev))
+    }
+
+    /// Take the open call of `tid`, if any (used when detaching).
+    pub fn take_pending(&mut self, tid: i32) -> Option<(i32, Pending)> {
+        let t = self.tasks.get_mut(&tid)?;
+        let pid = t.tgid;
+        t.pending.take().map(|p| (pid, p))
+    }
+}
+
+/// Launch `opts.command` and trace it to the end; returns its exit status.
+pub fn launch(opts: &Options, sink: &mut dyn Sink) -> Result<u8, Error> {
+    let use_seccomp = !opts.trace.is_all();
+    let mut options =
+        libc::PTRACE_O_TRACESYSGOOD | libc::PTRACE_O_TRACEEXEC | libc::PTRACE_O_EXITKILL;
+    // With seccomp, children must stay traced even without -f: a filter
+    // returning SECCOMP_RET_TRACE with no tracer makes the call fail.
+    if opts.follow || use_seccomp {
+        options |= libc::PTRACE_O_TRACECLONE | libc::PTRACE_O_TRACEFORK | libc::PTRACE_O_TRACEVFORK;
+    }
+    if use_seccomp {
+        options |= libc::PTRACE_O_TRACESECCOMP;
+    }
+    let prog = use_seccomp.then(|| seccomp::program(&opts.trace, arch::native()));
+    let resume: fn(i32, i32) -> io::Result<()> = if use_seccomp {
+        sys::resume_cont
+    } else {
+        sys::resume_syscall
+    };
+    let pid = spawn::spawn(&opts.command, &[], options as u32, prog.as_deref(), resume)?;
+    sys::ignore_signal(libc::SIGINT);
+    sys::ignore_signal(libc::SIGQUIT);
+    let mut t = Tracer::new(opts, sink, use_seccomp);
+    t.main_pid = pid;
+    t.tasks.insert(pid, Task::new(pid, true, true));
+    while !t.tasks.is_empty() {
+        match sys::wait_any(false) {
+            Ok(Some((tid, status))) => t.handle(tid, status).map_err(|e| Error::io("write", e))?,
+            Ok(None) => {}
+            Err(e) if e.raw_os_error() == Some(libc::EINTR) => {}
+            Err(e) if e.raw_os_error() == Some(libc::ECHILD) => break,
+            Err(e) => return Err(Error::io("waitpid", e)),
+        }
+    }
+    Ok(t.main_status.unwrap_or(0))
+}

@@ -1,0 +1,128 @@
+//! The ptrace tracing loop.
+//!
+//! `PTRACE_SEIZE` + `PTRACE_O_TRACESYSGOOD` and the clone/fork/vfork/exec
+//! events, `waitpid(__WALL)`, one `PTRACE_GET_SYSCALL_INFO` per stop, and —
+//! when `-e trace=` selects a subset of a launched command — a seccomp filter
+//! so unselected syscalls never stop at all (`PTRACE_CONT` between traced
+//! calls, `PTRACE_SYSCALL` only from a seccomp stop to its exit).
+
+mod attach;
+mod event_loop;
+pub mod seccomp;
+mod spawn;
+pub mod sys;
+
+use crate::args::{Format, Options, Output, Summary};
+use crate::output::{JsonSink, Sink, SummarySink, Tee, TextSink};
+use std::fmt;
+use std::io::{self, IsTerminal, Write};
+
+/// A fatal error, with the exit status renacer should return.
+#[derive(Debug)]
+pub struct Error {
+    msg: String,
+    code: u8,
+}
+
+impl Error {
+    /// A problem with what the user asked (exit 2).
+    pub fn usage(msg: String) -> Self {
+        Error { msg, code: 2 }
+    }
+    /// A system call renacer itself made failed (exit 1).
+    pub fn io(what: &str, e: io::Error) -> Self {
+        Error {
+            msg: format!("{what}: {e}"),
+            code: 1,
+        }
+    }
+    /// A plain message (exit 1).
+    pub fn msg(msg: String) -> Self {
+        Error { msg, code: 1 }
+    }
+    /// The exit status for this error.
+    pub fn exit_code(&self) -> u8 {
+        self.code
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let msg = self.msg.trim_end_matches(" (os error 1)");
+        f.write_str(msg.split(" (os error").next().unwrap_or(msg))
+    }
+}
+
+fn open_output(opts: &Options) -> Result<(Box<dyn Write>, bool), Error> {
+    Ok(match &opts.output {
+        Output::Stderr => {
+            let tty = io::stderr().is_terminal();
+            (
+                Box::new(io::BufWriter::with_capacity(64 * 1024, io::stderr())),
+                tty,
+            )
+        }
+        Output::Stdout => {
+            let tty = io::stdout().is_terminal();
+            (
+                Box::new(io::BufWriter::with_capacity(64 * 1024, io::stdout())),
+                tty,
+            )
+        }
+        Output::File(p) => {
+            let f = std::fs::File::create(p)
+                .map_err(|e| Error::msg(format!("can't open '{}': {e}", p.display())))?;
+            (Box::new(io::BufWriter::with_capacity(256 * 1024, f)), false)
+        }
+    })
+}
+
+/// Build the sink the options ask for.
+pub fn make_sink(opts: &Options) -> Result<Box<dyn Sink>, Error> {
+    let (out, tty) = open_output(opts)?;
+    if opts.summary == Summary::Only {
+        return Ok(Box::new(SummarySink::new(out, false)));
+    }
+    let offset = sys::realtime_ns() as i64 - sys::monotonic_ns() as i64;
+    let per_call: Box<dyn Sink> = match opts.format {
+        Format::Text => Box::new(TextSink::new(
+            out,
+            crate::output::text_opts(opts, tty, offset),
+        )),
+        Format::Json => Box::new(JsonSink::new(out, false)),
+        Format::Jsonl => Box::new(JsonSink::new(out, true)),
+    };
+    if opts.summary == Summary::Off {
+        return Ok(per_call);
+    }
+    // -C: the table follows the per-call lines on the same stream; it is
+    // written after they are flushed (the file is reopened for appending).
+    let out2: Box<dyn Write> = match &opts.output {
+        Output::Stderr => Box::new(io::stderr()),
+        Output::Stdout => Box::new(io::stdout()),
+        Output::File(p) => Box::new(
+            std::fs::OpenOptions::new()
+                .append(true)
+                .open(p)
+                .map_err(|e| Error::msg(format!("can't open '{}': {e}", p.display())))?,
+        ),
+    };
+    Ok(Box::new(Tee(
+        per_call,
+        Box::new(SummarySink::new(out2, true)),
+    )))
+}
+
+/// Trace as the options say; returns renacer's exit status.
+pub fn run(opts: &Options) -> Result<u8, Error> {
+    let mut sink = make_sink(opts)?;
+    let result = if opts.pids.is_empty() {
+        event_loop::launch(opts, sink.as_mut())
+    } else {
+        attach::attach(opts, sink.as_mut())
+    };
+    let flushed = sink.finish();
+    let code = result?;
+    flushed.map_err(|e| Error::io("write", e))?;
+    Ok(code)
+}

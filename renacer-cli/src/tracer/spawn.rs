@@ -1,0 +1,161 @@
+//! Launching the traced command: resolve it on `PATH` (so a missing command
+//! is a clean one-line error, not a traced failing execve), fork, seize the
+//! child while it waits on a pipe, optionally install the seccomp filter,
+//! then let it `execve`.
+
+use super::{sys, Error};
+use std::ffi::{CString, OsString};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+fn is_executable(p: &Path) -> bool {
+    let Ok(c) = CString::new(p.as_os_str().as_bytes()) else {
+        return false;
+    };
+    // SAFETY: `c` is a valid NUL-terminated string for the call.
+    p.is_file() && unsafe { libc::access(c.as_ptr(), libc::X_OK) } == 0
+}
+
+/// Find `prog` like `execvp` would.
+pub fn resolve(prog: &OsString) -> Result<PathBuf, Error> {
+    let p = Path::new(prog);
+    let shown = p.display();
+    if prog.as_bytes().contains(&b'/') {
+        if !p.exists() {
+            return Err(Error::usage(format!(
+                "cannot run '{shown}': No such file or directory"
+            )));
+        }
+        if !is_executable(p) {
+            return Err(Error::usage(format!(
+                "cannot run '{shown}': Permission denied"
+            )));
+        }
+        return Ok(p.to_path_buf());
+    }
+    let path = std::env::var_os("PATH").unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin".into());
+    for dir in std::env::split_paths(&path) {
+        let cand = dir.join(p);
+        if is_executable(&cand) {
+            return Ok(cand);
+        }
+    }
+    Err(Error::usage(format!(
+        "cannot run '{shown}': command not found"
+    )))
+}
+
+fn cstring(b: &[u8]) -> Result<CString, Error> {
+    CString::new(b).map_err(|_| Error::usage("argument contains a NUL byte".into()))
+}
+
+/// Start `argv` traced. Returns the child's pid, stopped in a
+/// `PTRACE_EVENT_STOP` and already resumed with `resume`.
+pub fn spawn(
+    argv: &[OsString],
+    extra_env: &[(String, String)],
+    options: u32,
+    filter: Option<&[libc::sock_filter]>,
+    resume: fn(i32, i32) -> std::io::Result<()>,
+) -> Result<i32, Error> {
+    let path = resolve(&argv[0])?;
+    let c_path = cstring(path.as_os_str().as_bytes())?;
+    let c_argv: Vec<CString> = argv
+        .iter()
+        .map(|a| cstring(a.as_bytes()))
+        .collect::<Result<_, _>>()?;
+    let mut env: Vec<CString> = Vec::new();
+    for (k, v) in std::env::vars_os() {
+        if extra_env
+            .iter()
+            .any(|(ek, _)| ek.as_bytes() == k.as_bytes())
+        {
+            continue;
+        }
+        let mut kv = k.as_bytes().to_vec();
+        kv.push(b'=');
+        kv.extend_from_slice(v.as_bytes());
+        env.push(cstring(&kv)?);
+    }
+    for (k, v) in extra_env {
+        env.push(cstring(format!("{k}={v}").as_bytes())?);
+    }
+    let mut argv_p: Vec<*const libc::c_char> = c_argv.iter().map(|c| c.as_ptr()).collect();
+    argv_p.push(std::ptr::null());
+    let mut env_p: Vec<*const libc::c_char> = env.iter().map(|c| c.as_ptr()).collect();
+    env_p.push(std::ptr::null());
+
+    let mut fds = [0i32; 2];
+    // SAFETY: `fds` is a live [i32; 2] as pipe2 requires.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(Error::io("pipe", std::io::Error::last_os_error()));
+    }
+    let (rd, wr) = (fds[0], fds[1]);
+    // SAFETY: renacer is single-threaded here; the child only calls
+    // async-signal-safe functions (read, prctl, seccomp, execve, _exit) on
+    // memory prepared before the fork.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Err(Error::io("fork", std::io::Error::last_os_error()));
+    }
+    if pid == 0 {
+        let mut b = 0u8;
+        loop {
+            // SAFETY: reading one byte into a live local.
+            let n = unsafe { libc::read(rd, (&mut b as *mut u8).cast(), 1) };
+            if n >= 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
+                break;
+            }
+        }
+        if let Some(f) = filter {
+            // SAFETY: single-threaded child after fork; `f` was built by
+            // seccomp::program.
+            if !unsafe { super::seccomp::install(f) } {
+                // SAFETY: _exit is async-signal-safe.
+                unsafe { libc::_exit(126) };
+            }
+        }
+        // SAFETY: all pointers are NUL-terminated arrays of C strings kept
+        // alive by the parent's copies, which the child shares.
+        unsafe { libc::execve(c_path.as_ptr(), argv_p.as_ptr(), env_p.as_ptr()) };
+        // SAFETY: _exit is async-signal-safe.
+        unsafe { libc::_exit(127) };
+    }
+    let close = |fd| {
+        // SAFETY: closing our own pipe end once.
+        unsafe { libc::close(fd) };
+    };
+    close(rd);
+    let fail = |what: &str, e: std::io::Error| {
+        let _ = sys::kill(pid, libc::SIGKILL);
+        Error::io(what, e)
+    };
+    sys::seize(pid, options).map_err(|e| fail("ptrace(PTRACE_SEIZE)", e))?;
+    sys::interrupt(pid).map_err(|e| fail("ptrace(PTRACE_INTERRUPT)", e))?;
+    let mut status = 0;
+    // SAFETY: `status` is a live i32.
+    let w = unsafe { libc::waitpid(pid, &mut status, libc::__WALL) };
+    if w != pid || !libc::WIFSTOPPED(status) {
+        return Err(fail("waitpid", std::io::Error::other("child did not stop")));
+    }
+    resume(pid, 0).map_err(|e| fail("ptrace(resume)", e))?;
+    let one = [1u8];
+    // SAFETY: writing one byte from a live buffer to our pipe end.
+    unsafe { libc::write(wr, one.as_ptr().cast(), 1) };
+    close(wr);
+    Ok(pid)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_on_path_or_fails_cleanly() {
+        assert!(resolve(&OsString::from("sh")).is_ok());
+        let e = resolve(&OsString::from("definitely-not-a-command-xyz")).unwrap_err();
+        assert!(e.to_string().contains("command not found"));
+        let e = resolve(&OsString::from("/nonexistent/x")).unwrap_err();
+        assert!(e.to_string().contains("No such file"));
+    }
+}

@@ -1,0 +1,239 @@
+//! Thin, safe wrappers over the raw ptrace / wait / process_vm_readv calls.
+//! Every `unsafe` of the tracer lives here, next to its justification.
+
+use std::io;
+
+/// `PTRACE_GET_SYSCALL_INFO` (Linux 5.3).
+const PTRACE_GET_SYSCALL_INFO: libc::c_uint = 0x420e;
+
+/// What `PTRACE_GET_SYSCALL_INFO` says about the current stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyscallInfo {
+    /// Syscall-entry stop.
+    Entry { arch: u32, nr: u64, args: [u64; 6] },
+    /// Syscall-exit stop.
+    Exit { rval: i64, is_error: bool },
+    /// `PTRACE_EVENT_SECCOMP` stop (before the syscall runs).
+    Seccomp { arch: u32, nr: u64, args: [u64; 6] },
+    /// Not a syscall stop.
+    None,
+}
+
+fn check(ret: libc::c_long) -> io::Result<libc::c_long> {
+    if ret == -1 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(ret)
+    }
+}
+
+fn ptrace(req: libc::c_uint, pid: i32, addr: usize, data: usize) -> io::Result<libc::c_long> {
+    // SAFETY: every request issued through this helper passes either plain
+    // integers or a pointer to a live, correctly sized buffer owned by the
+    // caller (see the call sites); the kernel validates the pid.
+    check(unsafe {
+        libc::ptrace(
+            req,
+            pid,
+            addr as *mut libc::c_void,
+            data as *mut libc::c_void,
+        )
+    })
+}
+
+/// `PTRACE_SEIZE` with options.
+pub fn seize(pid: i32, options: u32) -> io::Result<()> {
+    ptrace(libc::PTRACE_SEIZE, pid, 0, options as usize).map(drop)
+}
+
+/// `PTRACE_INTERRUPT`: bring a seized tracee to a `PTRACE_EVENT_STOP`.
+pub fn interrupt(pid: i32) -> io::Result<()> {
+    ptrace(libc::PTRACE_INTERRUPT, pid, 0, 0).map(drop)
+}
+
+/// Resume to the next syscall stop, delivering `sig` (0 for none).
+pub fn resume_syscall(pid: i32, sig: i32) -> io::Result<()> {
+    ptrace(libc::PTRACE_SYSCALL, pid, 0, sig as usize).map(drop)
+}
+
+/// Resume until the next event/seccomp stop, delivering `sig`.
+pub fn resume_cont(pid: i32, sig: i32) -> io::Result<()> {
+    ptrace(libc::PTRACE_CONT, pid, 0, sig as usize).map(drop)
+}
+
+/// `PTRACE_LISTEN`: leave a group-stopped tracee stopped but let it be
+/// woken by `SIGCONT` (as it would without a tracer).
+pub fn listen(pid: i32) -> io::Result<()> {
+    ptrace(libc::PTRACE_LISTEN, pid, 0, 0).map(drop)
+}
+
+/// `PTRACE_DETACH`, delivering `sig`.
+pub fn detach(pid: i32, sig: i32) -> io::Result<()> {
+    ptrace(libc::PTRACE_DETACH, pid, 0, sig as usize).map(drop)
+}
+
+/// `PTRACE_GETEVENTMSG` (new pid for clone events, old tid for exec).
+pub fn event_msg(pid: i32) -> io::Result<u64> {
+    let mut msg: libc::c_ulong = 0;
+    ptrace(
+        libc::PTRACE_GETEVENTMSG,
+        pid,
+        0,
+        &mut msg as *mut libc::c_ulong as usize,
+    )?;
+    Ok(msg as u64)
+}
+
+/// `PTRACE_GETSIGINFO` as raw bytes (128, the kernel's `siginfo_t`).
+pub fn siginfo(pid: i32) -> io::Result<[u8; 128]> {
+    let mut buf = [0u8; 128];
+    ptrace(libc::PTRACE_GETSIGINFO, pid, 0, buf.as_mut_ptr() as usize)?;
+    Ok(buf)
+}
+
+/// One `PTRACE_GET_SYSCALL_INFO`: everything about the stop in one call
+/// instead of several register reads.
+pub fn syscall_info(pid: i32) -> io::Result<SyscallInfo> {
+    let mut buf = [0u64; 12];
+    let size = std::mem::size_of_val(&buf);
+    ptrace(
+        PTRACE_GET_SYSCALL_INFO,
+        pid,
+        size,
+        buf.as_mut_ptr() as usize,
+    )?;
+    let op = (buf[0] & 0xff) as u8;
+    let arch = (buf[0] >> 32) as u32;
+    let mut args = [0u64; 6];
+    args.copy_from_slice(&buf[4..10]);
+    Ok(match op {
+        1 => SyscallInfo::Entry {
+            arch,
+            nr: buf[3],
+            args,
+        },
+        2 => SyscallInfo::Exit {
+            rval: buf[3] as i64,
+            is_error: buf[4] & 0xff != 0,
+        },
+        3 => SyscallInfo::Seccomp {
+            arch,
+            nr: buf[3],
+            args,
+        },
+        _ => SyscallInfo::None,
+    })
+}
+
+/// `waitpid(-1, __WALL | flags)`. `Ok(None)` with `WNOHANG` and nothing ready.
+pub fn wait_any(nohang: bool) -> io::Result<Option<(i32, i32)>> {
+    let mut status = 0;
+    let flags = libc::__WALL | if nohang { libc::WNOHANG } else { 0 };
+    // SAFETY: `status` is a live i32 the kernel writes into.
+    let pid = unsafe { libc::waitpid(-1, &mut status, flags) };
+    match pid {
+        -1 => Err(io::Error::last_os_error()),
+        0 => Ok(None),
+        p => Ok(Some((p, status))),
+    }
+}
+
+/// Read tracee memory with `process_vm_readv`; returns the bytes read
+/// (fewer than asked at an unmapped page).
+pub fn read_mem(pid: i32, addr: u64, buf: &mut [u8]) -> usize {
+    if buf.is_empty() || addr == 0 {
+        return 0;
+    }
+    let local = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: buf.len(),
+    };
+    let remote = libc::iovec {
+        iov_base: addr as *mut libc::c_void,
+        iov_len: buf.len(),
+    };
+    // SAFETY: `local` describes `buf`, which we own mutably for the call; the
+    // remote iovec is only interpreted in the tracee's address space.
+    let n = unsafe { libc::process_vm_readv(pid, &local, 1, &remote, 1, 0) };
+    if n < 0 {
+        0
+    } else {
+        n as usize
+    }
+}
+
+/// `CLOCK_MONOTONIC` in nanoseconds (the clock the SDK stamps spans with).
+pub fn monotonic_ns() -> u64 {
+    clock_ns(libc::CLOCK_MONOTONIC)
+}
+
+/// `CLOCK_REALTIME` in nanoseconds.
+pub fn realtime_ns() -> u64 {
+    clock_ns(libc::CLOCK_REALTIME)
+}
+
+fn clock_ns(clock: libc::clockid_t) -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a live timespec; both clocks always exist on Linux.
+    unsafe { libc::clock_gettime(clock, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+/// Send `sig` to `pid`.
+pub fn kill(pid: i32, sig: i32) -> io::Result<()> {
+    // SAFETY: kill(2) takes plain integers.
+    check(unsafe { libc::kill(pid, sig) } as libc::c_long).map(drop)
+}
+
+/// The signals that end an attach session (`-p`): Ctrl-C and friends.
+pub const DETACH_SIGNALS: [i32; 4] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT];
+
+fn sigset_of(sigs: &[i32]) -> libc::sigset_t {
+    // SAFETY: an all-zero sigset_t is a valid value; sigemptyset/sigaddset
+    // initialise it fully and only write through the pointer we pass.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for &s in sigs {
+            libc::sigaddset(&mut set, s);
+        }
+        set
+    }
+}
+
+/// Block `sigs` so they are only consumed by [`wait_signal`].
+pub fn block_signals(sigs: &[i32]) {
+    let set = sigset_of(sigs);
+    // SAFETY: `set` is initialised; the old mask is not needed.
+    unsafe { libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) };
+}
+
+/// Wait up to `timeout_ms` for one of `sigs` (blocked); `None` on timeout.
+pub fn wait_signal(sigs: &[i32], timeout_ms: u64) -> Option<i32> {
+    let set = sigset_of(sigs);
+    let ts = libc::timespec {
+        tv_sec: (timeout_ms / 1000) as libc::time_t,
+        tv_nsec: ((timeout_ms % 1000) * 1_000_000) as libc::c_long,
+    };
+    // SAFETY: `set` and `ts` are live; a null siginfo pointer is allowed.
+    let s = unsafe { libc::sigtimedwait(&set, std::ptr::null_mut(), &ts) };
+    (s > 0).then_some(s)
+}
+
+/// Ignore `sig` in renacer (Ctrl-C while a launched command runs goes to
+/// the command, which is in the same process group, as under strace).
+pub fn ignore_signal(sig: i32) {
+    // SAFETY: installing SIG_IGN has no memory-safety preconditions.
+    unsafe { libc::signal(sig, libc::SIG_IGN) };
+}
+
+/// The thread-group id of `tid`, from `/proc/TID/status`.
+pub fn tgid_of(tid: i32) -> Option<i32> {
+    let s = std::fs::read_to_string(format!("/proc/{tid}/status")).ok()?;
+    s.lines()
+        .find_map(|l| l.strip_prefix("Tgid:"))
+        .and_then(|v| v.trim().parse().ok())
+}
