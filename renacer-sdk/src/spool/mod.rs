@@ -15,10 +15,12 @@
 
 mod codec;
 mod crc32;
+mod exporter;
 mod format;
 mod reader;
 mod writer;
 
+pub use exporter::{sink, sink_from_env};
 pub use format::{SpoolHeader, CLOCK_MONOTONIC_ID, MAGIC, MAX_RECORD_LEN, VERSION};
 pub use reader::{
     read_spool_dir, SpoolDir, SpoolError, SpoolFile, SpoolReader, SpoolWarning, SpoolWarningKind,

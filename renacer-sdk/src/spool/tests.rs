@@ -71,8 +71,8 @@ pub(crate) fn span(i: u64, name: &'static str) -> SpanRecord {
 
 fn write_file(dir: &Path, spans: &[SpanRecord]) -> PathBuf {
     let mut w = SpoolWriter::create_in_for_pid(dir, 4242).expect("create spool");
-    w.export(spans).expect("export");
-    w.flush().expect("flush");
+    w.write_spans(spans).expect("export");
+    w.flush_file().expect("flush");
     w.path().to_path_buf()
 }
 
@@ -209,7 +209,7 @@ fn reading_a_directory_collects_every_process() {
         let mut w = SpoolWriter::create_in_for_pid(dir.path(), pid).expect("create");
         let mut s = span(u64::from(pid), "work");
         s.pid = pid;
-        w.export(&[s]).expect("export");
+        w.write_spans(&[s]).expect("export");
     } // dropped: flushed by Drop
     std::fs::write(dir.path().join("notes.txt"), "not a spool").expect("write");
     std::fs::write(dir.path().join("13.spool"), b"RNCR").expect("write"); // died at once
@@ -295,4 +295,39 @@ proptest! {
         prop_assert_eq!(file.warning, None);
         prop_assert_eq!(normalized(&file.spans), normalized(&spans));
     }
+}
+
+#[test]
+fn spool_sink_works_through_the_exporter_trait() {
+    use crate::export::Exporter;
+    let dir = TempDir::new("spool-sink");
+    let spans: Vec<_> = (0..3).map(|i| span(i, "f")).collect();
+    let mut sink: Box<dyn Exporter> =
+        Box::new(sink(dir.path().to_str().expect("utf8")).expect("sink"));
+    sink.export(&spans);
+    sink.flush();
+    // Readable after a flush, before shutdown (what a SIGKILL would leave).
+    let d = read_spool_dir(dir.path()).expect("read");
+    assert_eq!(d.files.len(), 1);
+    assert_eq!(d.files[0].header.pid, std::process::id());
+    assert_eq!(d.into_spans(), spans);
+    sink.shutdown();
+}
+
+#[test]
+fn spool_sink_rejects_bad_directories_with_a_message() {
+    assert!(super::sink("").unwrap_err().contains("spool:DIR"));
+    let err = super::sink("/nonexistent/renacer-spool").unwrap_err();
+    assert!(err.contains("does not exist"), "{err}");
+    assert!(sink_from_env(None).is_none());
+    assert!(sink_from_env(Some("".into())).is_none());
+    let err = sink_from_env(Some("/nonexistent/x".into()))
+        .expect("set")
+        .unwrap_err();
+    assert!(err.starts_with("RENACER_SPOOL: "), "{err}");
+    let dir = TempDir::new("spool-env");
+    let w = sink_from_env(Some(dir.path().as_os_str().to_owned()))
+        .expect("set")
+        .expect("ok");
+    assert!(w.path().starts_with(dir.path()));
 }

@@ -2,7 +2,7 @@
 //!
 //! Runs on the collector thread (never on the hot path), so it may allocate
 //! and do I/O. Spans are encoded into a reusable buffer and handed to a
-//! `BufWriter`; [`SpoolWriter::flush`] pushes them to the kernel, so after a
+//! `BufWriter`; [`SpoolWriter::flush_file`] pushes them to the kernel, so after a
 //! flush a SIGKILL loses nothing that was exported.
 
 use std::collections::HashMap;
@@ -117,7 +117,7 @@ impl SpoolWriter {
 
     /// Appends `spans`. On an I/O error the writer stops (see `broken`),
     /// counts these and all later spans as dropped, and returns the error.
-    pub fn export(&mut self, spans: &[SpanRecord]) -> io::Result<()> {
+    pub fn write_spans(&mut self, spans: &[SpanRecord]) -> io::Result<()> {
         if self.broken {
             self.dropped += spans.len() as u64;
             return Err(io::Error::other(
@@ -159,8 +159,13 @@ impl SpoolWriter {
         put_frame(&mut self.frame, TAG_SPAN, &self.payload);
     }
 
+    /// Whether an I/O error stopped the writer.
+    pub fn is_broken(&self) -> bool {
+        self.broken
+    }
+
     /// Pushes everything exported so far to the kernel.
-    pub fn flush(&mut self) -> io::Result<()> {
+    pub fn flush_file(&mut self) -> io::Result<()> {
         if self.broken {
             return Ok(());
         }
@@ -168,8 +173,8 @@ impl SpoolWriter {
     }
 
     /// Flushes and syncs the file; the writer stays usable.
-    pub fn shutdown(&mut self) -> io::Result<()> {
-        self.flush()?;
+    pub fn sync_file(&mut self) -> io::Result<()> {
+        self.flush_file()?;
         if self.broken {
             return Ok(());
         }
@@ -177,11 +182,22 @@ impl SpoolWriter {
     }
 }
 
+impl std::fmt::Debug for SpoolWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SpoolWriter")
+            .field("path", &self.path)
+            .field("written", &self.written)
+            .field("dropped", &self.dropped)
+            .field("broken", &self.broken)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Drop for SpoolWriter {
     fn drop(&mut self) {
         // Best effort: an error here has nowhere to go; `broken` already
         // accounts for it in `dropped` where spans were lost.
-        let _ = self.flush();
+        let _ = self.flush_file();
     }
 }
 

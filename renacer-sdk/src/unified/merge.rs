@@ -6,6 +6,7 @@
 //! [`crate::unified`] for the parenting rules.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use super::lamport::{self, NONE};
 use super::{ItemSource, MergeInput, MergeStats, ProcessInfo, UnifiedItem, UnifiedTrace};
@@ -19,11 +20,35 @@ const fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// Hasher for span ids and pids: one SplitMix64 round instead of SipHash
+/// (the keys come from our own inputs, not from an attacker).
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        mix(self.0)
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8 | u64::from(b)) ^ (self.0 >> 56);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 ^= v;
+    }
+    fn write_u32(&mut self, v: u32) {
+        self.0 ^= u64::from(v);
+    }
+}
+
+type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
+
 /// Hands out span ids for process and syscall items that collide with no
 /// SDK span id (nor zero, nor the ids the CLI fixed).
 struct IdGen<'a> {
     next: u64,
-    taken: &'a HashMap<u64, usize>,
+    taken: &'a IdMap<u64, usize>,
     reserved: [u64; 2],
 }
 
@@ -52,7 +77,8 @@ pub fn merge(input: MergeInput) -> UnifiedTrace {
     let mut stats = MergeStats::default();
 
     // SDK spans, deduplicated by id (a span exported twice is one span).
-    let mut span_index: HashMap<u64, usize> = HashMap::with_capacity(raw_spans.len());
+    let mut span_index: IdMap<u64, usize> =
+        IdMap::with_capacity_and_hasher(raw_spans.len(), Default::default());
     let mut spans: Vec<SpanRecord> = Vec::with_capacity(raw_spans.len());
     for s in raw_spans {
         if span_index.contains_key(&s.span_id.0) {
@@ -73,11 +99,11 @@ pub fn merge(input: MergeInput) -> UnifiedTrace {
         });
 
     // Processes: the CLI's, plus a synthetic one per pid seen only in data.
-    let mut proc_of_pid: HashMap<u32, usize> = HashMap::new();
+    let mut proc_of_pid: IdMap<u32, usize> = IdMap::default();
     for (i, p) in processes.iter().enumerate() {
         proc_of_pid.entry(p.pid).or_insert(i);
     }
-    let mut extents: HashMap<u32, (u64, u64)> = HashMap::new();
+    let mut extents: IdMap<u32, (u64, u64)> = IdMap::default();
     let seen = spans
         .iter()
         .map(|s| (s.pid, s.start_ns, s.end_ns))
@@ -166,124 +192,141 @@ pub fn merge(input: MergeInput) -> UnifiedTrace {
     // spans that start at the same nanosecond.
     let sdk_depth = sdk_depths(&parent[np..np + nf], np as u32);
 
-    // Sweep syscalls through the open spans of their thread.
-    let mut by_thread: Vec<u32> = (0..nf as u32).collect();
-    by_thread.sort_unstable_by_key(|&i| {
-        let s = &spans[i as usize];
-        (
-            s.pid,
-            s.tid,
-            s.start_ns,
-            std::cmp::Reverse(s.end_ns),
-            sdk_depth[i as usize],
-        )
-    });
-    let mut sc_order: Vec<u32> = (0..ns as u32).collect();
-    sc_order.sort_unstable_by_key(|&i| {
-        let s = &syscalls[i as usize];
-        (s.pid, s.tid, s.start_ns, i)
-    });
-    let mut open: Vec<u32> = Vec::new();
+    // Sweep syscalls through the open spans of their thread. Keys are
+    // copied out before sorting: sorting indices with a key closure would
+    // chase a pointer into a 200-byte record at every comparison.
+    let mut by_thread: Vec<(u32, u32, u64, std::cmp::Reverse<u64>, u32, u32)> = spans
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            (
+                s.pid,
+                s.tid,
+                s.start_ns,
+                std::cmp::Reverse(s.end_ns),
+                sdk_depth[i],
+                i as u32,
+            )
+        })
+        .collect();
+    by_thread.sort_unstable();
+    let mut sc_order: Vec<(u32, u32, u64, u32)> = syscalls
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.pid, s.tid, s.start_ns, i as u32))
+        .collect();
+    sc_order.sort_unstable();
+    let mut open: Vec<(u64, u32)> = Vec::new(); // (end_ns, span index)
     let mut next_span = 0usize;
     let mut thread = None;
-    for &k in &sc_order {
-        let sc = &syscalls[k as usize];
-        let key = (sc.pid, sc.tid);
+    for &(pid, tid, entry, k) in &sc_order {
+        let key = (pid, tid);
         if thread != Some(key) {
             thread = Some(key);
             open.clear();
-            while next_span < nf && {
-                let s = &spans[by_thread[next_span] as usize];
-                (s.pid, s.tid) < key
-            } {
+            while next_span < nf && (by_thread[next_span].0, by_thread[next_span].1) < key {
                 next_span += 1;
             }
         }
         while next_span < nf && {
-            let s = &spans[by_thread[next_span] as usize];
-            (s.pid, s.tid) == key && s.start_ns <= sc.start_ns
+            let s = &by_thread[next_span];
+            (s.0, s.1) == key && s.2 <= entry
         } {
-            open.push(by_thread[next_span]);
+            open.push((by_thread[next_span].3 .0, by_thread[next_span].5));
             next_span += 1;
         }
-        while open
-            .last()
-            .is_some_and(|&t| spans[t as usize].end_ns <= sc.start_ns)
-        {
+        while open.last().is_some_and(|&(end, _)| end <= entry) {
             open.pop();
         }
         let item = sc_item(k as usize) as usize;
         parent[item] = match open.last() {
-            Some(&t) => {
+            Some(&(_, t)) => {
                 stats.syscalls_in_spans += 1;
                 fn_item(t as usize)
             }
             None => {
                 stats.syscalls_in_process += 1;
-                proc_item(sc.pid)
+                proc_item(pid)
             }
         };
         span_id[item] = ids.id();
     }
 
-    // Program order per thread (processes are ordered by their parents only).
+    // Program order per thread (processes are ordered by their parents
+    // only): merge the two sorted lists; at equal starts a span comes
+    // before a syscall, an outer span before an inner one.
     let mut prev = vec![NONE; n];
-    let mut order: Vec<u32> = (np as u32..n as u32).collect();
-    let key_of = |it: u32| -> (u32, u32, u64, u8, u32) {
-        let it = it as usize;
-        if it < np + nf {
-            let s = &spans[it - np];
-            (s.pid, s.tid, s.start_ns, 0, sdk_depth[it - np])
+    let (mut a, mut b) = (0usize, 0usize);
+    let mut last: Option<((u32, u32), u32)> = None;
+    while a < nf || b < ns {
+        let take_span = match (by_thread.get(a), sc_order.get(b)) {
+            (Some(x), Some(y)) => (x.0, x.1, x.2) <= (y.0, y.1, y.2),
+            (Some(_), None) => true,
+            _ => false,
+        };
+        let (thread_key, item) = if take_span {
+            let x = &by_thread[a];
+            a += 1;
+            ((x.0, x.1), fn_item(x.5 as usize))
         } else {
-            let s = &syscalls[it - np - nf];
-            (s.pid, s.tid, s.start_ns, 1, 0)
+            let y = &sc_order[b];
+            b += 1;
+            ((y.0, y.1), sc_item(y.3 as usize))
+        };
+        if let Some((t, p)) = last {
+            if t == thread_key {
+                prev[item as usize] = p;
+            }
         }
-    };
-    order.sort_unstable_by_key(|&it| key_of(it));
-    for w in order.windows(2) {
-        let (a, b) = (key_of(w[0]), key_of(w[1]));
-        if (a.0, a.1) == (b.0, b.1) {
-            prev[w[1] as usize] = w[0];
-        }
+        last = Some((thread_key, item));
     }
-    drop(order);
+    drop(by_thread);
+    drop(sc_order);
 
     let clocks = lamport::assign(&parent, &prev);
     stats.cycles_broken = clocks.cycles_broken;
 
-    let mut items: Vec<UnifiedItem> = (0..n)
+    // Where each item's details live: (kind, source, start, end, pid, tid).
+    let info = |i: usize| {
+        if i < np {
+            let p = &processes[i];
+            (
+                SpanKind::Process,
+                ItemSource::Process(i),
+                p.start_ns,
+                p.end_ns,
+                p.pid,
+                p.pid,
+            )
+        } else if i < np + nf {
+            let s = &spans[i - np];
+            let src = ItemSource::Function(i - np);
+            (SpanKind::Function, src, s.start_ns, s.end_ns, s.pid, s.tid)
+        } else {
+            let s = &syscalls[i - np - nf];
+            let src = ItemSource::Syscall(i - np - nf);
+            (SpanKind::Syscall, src, s.start_ns, s.end_ns, s.pid, s.tid)
+        }
+    };
+
+    // Lamport order; items are built directly at their final position and
+    // parents' indices remapped to it.
+    let mut perm: Vec<(u64, u32, u32, u64, u32)> = (0..n)
         .map(|i| {
-            let (kind, source, start_ns, end_ns, pid, tid) = if i < np {
-                let p = &processes[i];
-                (
-                    SpanKind::Process,
-                    ItemSource::Process(i),
-                    p.start_ns,
-                    p.end_ns,
-                    p.pid,
-                    p.pid,
-                )
-            } else if i < np + nf {
-                let s = &spans[i - np];
-                (
-                    SpanKind::Function,
-                    ItemSource::Function(i - np),
-                    s.start_ns,
-                    s.end_ns,
-                    s.pid,
-                    s.tid,
-                )
-            } else {
-                let s = &syscalls[i - np - nf];
-                (
-                    SpanKind::Syscall,
-                    ItemSource::Syscall(i - np - nf),
-                    s.start_ns,
-                    s.end_ns,
-                    s.pid,
-                    s.tid,
-                )
-            };
+            let (_, _, start, _, pid, tid) = info(i);
+            (clocks.lamport[i], pid, tid, start, i as u32)
+        })
+        .collect();
+    perm.sort_unstable();
+    let mut new_pos = vec![0u32; n];
+    for (pos, &(.., old)) in perm.iter().enumerate() {
+        new_pos[old as usize] = pos as u32;
+    }
+    let sorted: Vec<UnifiedItem> = perm
+        .iter()
+        .map(|&(.., i)| {
+            let i = i as usize;
+            let (kind, source, start_ns, end_ns, pid, tid) = info(i);
             let p = parent[i];
             let has_parent = p != NONE && !clocks.parent_broken[i];
             UnifiedItem {
@@ -294,7 +337,7 @@ pub fn merge(input: MergeInput) -> UnifiedTrace {
                 } else {
                     external_parent
                 },
-                parent: has_parent.then_some(p as usize),
+                parent: has_parent.then(|| new_pos[p as usize] as usize),
                 start_ns,
                 end_ns,
                 pid,
@@ -305,23 +348,8 @@ pub fn merge(input: MergeInput) -> UnifiedTrace {
             }
         })
         .collect();
+    drop(perm);
     drop(parent);
-
-    // Lamport order, with parents' indices remapped to the new positions.
-    let mut perm: Vec<u32> = (0..n as u32).collect();
-    perm.sort_unstable_by_key(|&i| {
-        let it = &items[i as usize];
-        (it.lamport, it.pid, it.tid, it.start_ns, i)
-    });
-    let mut new_pos = vec![0usize; n];
-    for (pos, &old) in perm.iter().enumerate() {
-        new_pos[old as usize] = pos;
-    }
-    let mut sorted: Vec<UnifiedItem> = perm.iter().map(|&old| items[old as usize]).collect();
-    for it in &mut sorted {
-        it.parent = it.parent.map(|p| new_pos[p]);
-    }
-    items.clear();
 
     UnifiedTrace {
         trace_id,
