@@ -81,12 +81,14 @@ impl Parse for TraceArgs {
                     args.fields = parse_fields(input, &key)?;
                     seen_fields = Some(key);
                 }
-                _ => return Err(syn::Error::new_spanned(
-                    &key,
-                    format!(
+                _ => {
+                    return Err(syn::Error::new_spanned(
+                        &key,
+                        format!(
                         "unknown option `{key}`; expected `name`, `sample`, `decision` or `fields`"
                     ),
-                )),
+                    ))
+                }
             }
             if input.is_empty() {
                 break;

@@ -42,10 +42,12 @@ pub(crate) fn expand(args: &TraceArgs, func: ItemFn) -> syn::Result<TokenStream>
         // when the inner future completes, on whatever thread polls it. The
         // original body becomes an inner `async move` block so `return` and
         // `?` keep their meaning.
-        // `Err` of an async fn is not flagged: the contract's `AsyncSpan`
-        // is consumed by `instrument`, so nothing can reach it afterwards.
-        let finish = quote! {
-            ::renacer::__private::AsyncSpan::instrument(#guard, async move #block).await
+        let finish = if returns_result {
+            async_result_finish(&guard, &block)
+        } else {
+            quote! {
+                ::renacer::__private::AsyncSpan::instrument(#guard, async move #block).await
+            }
         };
         quote! {
             #site
@@ -86,6 +88,43 @@ pub(crate) fn expand(args: &TraceArgs, func: ItemFn) -> syn::Result<TokenStream>
             #body
         }
     })
+}
+
+/// Drives `async move #block` like `AsyncSpan::instrument` does (each poll
+/// inside `AsyncSpan::enter`), but keeps the span so that an `Err` output
+/// can mark it before it ends: `instrument` consumes the span, so the
+/// outcome could not reach it afterwards.
+fn async_result_finish(guard: &TokenStream, block: &syn::Block) -> TokenStream {
+    let hyg = Span::mixed_site();
+    let span = quote_spanned!(hyg=> __renacer_span);
+    let fut = quote_spanned!(hyg=> __renacer_fut);
+    let cx = quote_spanned!(hyg=> __renacer_cx);
+    let poll = quote_spanned!(hyg=> __renacer_poll);
+    let out = quote_spanned!(hyg=> __renacer_out);
+    quote! {
+        let mut #span = ::core::option::Option::Some(#guard);
+        let mut #fut = ::core::pin::pin!(async move #block);
+        ::core::future::poll_fn(move |#cx: &mut ::core::task::Context<'_>| {
+            let #poll = match &#span {
+                ::core::option::Option::Some(s) => {
+                    let _scope = ::renacer::__private::AsyncSpan::enter(s);
+                    ::core::future::Future::poll(#fut.as_mut(), #cx)
+                }
+                ::core::option::Option::None => ::core::future::Future::poll(#fut.as_mut(), #cx),
+            };
+            if let ::core::task::Poll::Ready(#out) = &#poll {
+                if let ::core::option::Option::Some(s) = #span.take() {
+                    if ::core::result::Result::is_err(#out) {
+                        ::renacer::__private::AsyncSpan::set_error(&s);
+                    }
+                    // Dropping the span ends it, at completion.
+                    ::core::mem::drop(s);
+                }
+            }
+            #poll
+        })
+        .await
+    }
 }
 
 /// The `static` [`Site`] (and decision-id `const`) of the function.

@@ -27,8 +27,8 @@ mod expand;
 ///
 /// // A transpiler decision: its id is FNV-1a 64 over
 /// // "optimization::inline_candidate::<file>::<line LE bytes>", computed at
-/// // compile time.
-/// #[renacer::trace(name = "fib", decision = "optimization::inline_candidate")]
+/// // compile time; `fields` are evaluated only when the span is recorded.
+/// #[renacer::trace(name = "fib", decision = "optimization::inline_candidate", fields(n))]
 /// fn fib(n: u64) -> u64 {
 ///     if n < 2 { n } else { fib(n - 1) + fib(n - 2) }
 /// }
