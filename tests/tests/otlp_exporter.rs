@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use renacer::export::otlp::{OtlpExporter, OtlpOptions, Protocol};
 use renacer::model::{FieldValue, SpanId, SpanKind, SpanRecord, SpanStatus, TraceId};
-use renacer::otlp::{OtlpExporter, OtlpOptions, Protocol};
 use renacer_e2e::Rotel;
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -278,8 +278,8 @@ fn self_telemetry_counters_arrive_as_metrics_over_both_protocols() {
             Protocol::HttpProtobuf => rotel.http_endpoint(),
         };
         let cfg = options(endpoint, protocol).resolve(|_| None).unwrap();
-        let source: renacer::otlp::StatsSource = Arc::new(|| {
-            renacer::otlp::COUNTERS
+        let source: renacer::export::otlp::StatsSource = Arc::new(|| {
+            renacer::export::otlp::COUNTERS
                 .iter()
                 .enumerate()
                 .map(|(i, &n)| (n, i as u64 * 10))
@@ -287,7 +287,7 @@ fn self_telemetry_counters_arrive_as_metrics_over_both_protocols() {
         });
         let mut e = OtlpExporter::new(cfg, None, Some(source), Box::new(|_, _| {})).unwrap();
         assert!(e.flush());
-        let want: Vec<String> = renacer::otlp::COUNTERS
+        let want: Vec<String> = renacer::export::otlp::COUNTERS
             .iter()
             .map(|n| format!("renacer.spans.{n}"))
             .collect();

@@ -1,0 +1,144 @@
+//! A small instrumented program the end-to-end tests run in fresh processes
+//! (renacer's init is process-global), configured only through the
+//! environment (`RENACER_OUTPUT=otlp`, `OTEL_*`, `TRACEPARENT`) exactly as a
+//! user's program would be. The scenario is the first argument:
+//!
+//! * `threads`: a root span fanning out to 4 named threads with nested spans;
+//! * `tokio`: async spans on a multi-threaded tokio runtime;
+//! * `plain`: no runtime at all, one span tree, an `Err` result;
+//! * `tracing`: `tracing` spans through `RenacerLayer`, nested with renacer spans;
+//! * `burst`: many spans, for the collector-down case.
+//!
+//! At the end it prints `STATS <name>=<value> ...` on stdout.
+
+use std::process::ExitCode;
+
+#[renacer::trace(fields(worker))]
+fn work_item(worker: u32, i: u32) -> u64 {
+    checksum(u64::from(worker) * 1000 + u64::from(i))
+}
+
+#[renacer::trace]
+fn checksum(x: u64) -> u64 {
+    x.wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(17)
+}
+
+#[renacer::trace]
+fn fan_out() -> u64 {
+    let handles: Vec<_> = (0..4u32)
+        .map(|w| {
+            std::thread::Builder::new()
+                .name(format!("worker-{w}"))
+                .spawn(move || {
+                    (0..3)
+                        .map(|i| work_item(w, i))
+                        .fold(0u64, u64::wrapping_add)
+                })
+                .expect("spawn a worker thread")
+        })
+        .collect();
+    handles
+        .into_iter()
+        .map(|h| h.join().unwrap_or(0))
+        .fold(0, u64::wrapping_add)
+}
+
+#[renacer::trace]
+fn load_config(path: &str) -> Result<String, std::io::Error> {
+    std::fs::read_to_string(path)
+}
+
+#[renacer::trace]
+fn plain_main() -> usize {
+    let missing = load_config("/nonexistent/renacer-e2e.toml").is_err();
+    usize::from(missing) + checksum(1) as usize % 2
+}
+
+#[renacer::trace]
+async fn fetch(i: u64) -> u64 {
+    tokio::task::yield_now().await;
+    checksum(i)
+}
+
+#[renacer::trace]
+async fn serve() -> u64 {
+    let tasks: Vec<_> = (0..4).map(|i| tokio::spawn(fetch(i))).collect();
+    let mut sum = 0u64;
+    for t in tasks {
+        sum = sum.wrapping_add(t.await.unwrap_or(0));
+    }
+    sum
+}
+
+#[renacer::trace]
+fn renacer_inside_tracing() -> u64 {
+    let span = tracing::info_span!("tracing_child", depth = 2u64);
+    let _e = span.enter();
+    checksum(2)
+}
+
+fn tracing_scenario() {
+    use tracing_subscriber::layer::SubscriberExt;
+    let subscriber = tracing_subscriber::registry().with(renacer::interop::RenacerLayer::new());
+    tracing::subscriber::with_default(subscriber, || {
+        let root = tracing::info_span!("tracing_root", user = "ada", attempt = 3u64);
+        let _e = root.enter();
+        std::hint::black_box(renacer_inside_tracing());
+    });
+}
+
+#[renacer::trace]
+fn burst_leaf(i: u64) -> u64 {
+    i.wrapping_mul(3)
+}
+
+fn print_stats() {
+    let s = renacer::stats();
+    println!(
+        "STATS recorded={} exported={} export_errors={} export_dropped={} ring_dropped={} rate_limited={}",
+        s.recorded, s.exported, s.export_errors, s.export_dropped, s.ring_dropped, s.rate_limited
+    );
+}
+
+fn main() -> ExitCode {
+    let scenario = std::env::args().nth(1).unwrap_or_default();
+    let guard = renacer::Config::builder().rate_limit(0).init();
+    let mut out = 0u64;
+    match scenario.as_str() {
+        "threads" => out = fan_out(),
+        "plain" => out = plain_main() as u64,
+        "tokio" => {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("tokio runtime");
+            out = rt.block_on(async {
+                let v = serve().await;
+                // Flushing from inside a runtime must not panic or deadlock:
+                // the OTLP exporter's own runtime lives on its own thread.
+                tokio::task::spawn_blocking(renacer::flush)
+                    .await
+                    .unwrap_or(false);
+                v
+            });
+        }
+        "tracing" => tracing_scenario(),
+        "burst" => {
+            for i in 0..20_000 {
+                out = out.wrapping_add(burst_leaf(i));
+            }
+        }
+        other => {
+            eprintln!("otlp_app: unknown scenario {other:?}");
+            return ExitCode::from(2);
+        }
+    }
+    std::hint::black_box(out);
+    renacer::flush();
+    // Dropping the guard shuts the exporters down (bounded by the OTLP
+    // shutdown timeout); the stats printed after it include the final export.
+    drop(guard);
+    print_stats();
+    ExitCode::SUCCESS
+}

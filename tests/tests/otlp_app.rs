@@ -1,0 +1,359 @@
+//! End to end through the whole SDK: an instrumented program (`otlp_app`,
+//! one fresh process per scenario), configured only by environment
+//! variables, sends its spans to a real collector (rotel); the tests assert
+//! what the collector received.
+
+use std::collections::BTreeMap;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use renacer_e2e::{ReceivedSpan, Rotel};
+
+const WAIT: Duration = Duration::from_secs(30);
+
+/// Result of one run of the scenario program.
+struct Run {
+    stdout: String,
+    stderr: String,
+    stats: BTreeMap<String, u64>,
+}
+
+/// Runs `otlp_app <scenario>` with `env`, waiting at most `limit` (then it is
+/// killed and the test fails: the program must never hang on the exporter).
+fn run_app(scenario: &str, env: &[(&str, String)], limit: Duration) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_otlp_app"));
+    cmd.arg(scenario)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for var in [
+        "TRACEPARENT",
+        "TRACESTATE",
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_PROTOCOL",
+        "OTEL_SERVICE_NAME",
+        "OTEL_RESOURCE_ATTRIBUTES",
+        "RENACER_OUTPUT",
+        "RENACER_SAMPLE_RATE",
+    ] {
+        cmd.env_remove(var);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("spawn otlp_app");
+    let deadline = Instant::now() + limit;
+    loop {
+        if child.try_wait().expect("wait otlp_app").is_some() {
+            break;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let out = child.wait_with_output().expect("collect output");
+            panic!(
+                "otlp_app {scenario} still running after {limit:?}; stderr:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().expect("collect output");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        out.status.success(),
+        "otlp_app {scenario} failed: {:?}\n{stderr}",
+        out.status
+    );
+    let stats = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("STATS "))
+        .unwrap_or_else(|| panic!("no STATS line in {stdout:?}"))
+        .split_whitespace()
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.parse().unwrap_or(u64::MAX)))
+        .collect();
+    Run {
+        stdout,
+        stderr,
+        stats,
+    }
+}
+
+fn otlp_env(endpoint: String, protocol: &str, service: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("RENACER_OUTPUT", "otlp".to_string()),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol.to_string()),
+        ("OTEL_SERVICE_NAME", service.to_string()),
+        (
+            "OTEL_RESOURCE_ATTRIBUTES",
+            "deployment.environment=e2e,team=tracing".to_string(),
+        ),
+    ]
+}
+
+fn by_name<'a>(spans: &'a [ReceivedSpan], name: &str) -> Vec<&'a ReceivedSpan> {
+    spans.iter().filter(|s| s.name == name).collect()
+}
+
+fn one<'a>(spans: &'a [ReceivedSpan], name: &str) -> &'a ReceivedSpan {
+    let v = by_name(spans, name);
+    assert_eq!(
+        v.len(),
+        1,
+        "exactly one {name:?} span expected among {:?}",
+        spans.iter().map(|s| &s.name).collect::<Vec<_>>()
+    );
+    v[0]
+}
+
+fn threaded_program(protocol: &str) {
+    let rotel = Rotel::start();
+    let endpoint = if protocol == "grpc" {
+        rotel.grpc_endpoint()
+    } else {
+        rotel.http_endpoint()
+    };
+    let run = run_app(
+        "threads",
+        &otlp_env(endpoint, protocol, "threads-app"),
+        WAIT,
+    );
+    // 1 fan_out + 4 × 3 work_item + 4 × 3 checksum.
+    let spans = rotel.wait_for_spans(25, WAIT);
+    assert_eq!(
+        spans.len(),
+        25,
+        "stderr: {}\ncollector: {}",
+        run.stderr,
+        rotel.output()
+    );
+    let root = one(&spans, "fan_out");
+    assert_eq!(root.parent_id, "");
+    let items = by_name(&spans, "work_item");
+    assert_eq!(items.len(), 12);
+    let mut threads = std::collections::BTreeSet::new();
+    for item in &items {
+        // A spawned thread starts its own roots (no implicit cross-thread
+        // context); within the thread, each checksum nests in its work_item.
+        assert_eq!(item.parent_id, "");
+        let name = item.attr("thread.name").expect("thread.name").to_string();
+        assert!(name.starts_with("worker-"), "{name}");
+        threads.insert(name);
+        assert_eq!(
+            item.attr("code.function.name")
+                .map(|f| f.ends_with("work_item")),
+            Some(true)
+        );
+        assert!(item
+            .attr("code.file.path")
+            .is_some_and(|f| f.ends_with("otlp_app.rs")));
+        assert!(item
+            .attr("code.line.number")
+            .is_some_and(|l| l.parse::<u32>().is_ok()));
+        assert!(item.attr("worker").is_some(), "captured field");
+        assert!(item.attr("renacer.site_id").is_some_and(|s| s.len() == 16));
+        assert!(item.start_unix_ns > 0 && item.end_unix_ns >= item.start_unix_ns);
+        let children: Vec<_> = spans
+            .iter()
+            .filter(|s| s.parent_id == item.span_id)
+            .collect();
+        assert_eq!(children.len(), 1, "one checksum under each work_item");
+        assert_eq!(children[0].name, "checksum");
+        assert_eq!(children[0].trace_id, item.trace_id);
+        assert!(
+            children[0].start_unix_ns >= item.start_unix_ns
+                && children[0].end_unix_ns <= item.end_unix_ns
+        );
+        assert_eq!(children[0].attr("thread.id"), item.attr("thread.id"));
+    }
+    assert_eq!(threads.len(), 4);
+    for s in &spans {
+        assert_eq!(s.res("service.name"), Some("threads-app"));
+        assert_eq!(s.res("deployment.environment"), Some("e2e"));
+        assert_eq!(s.res("team"), Some("tracing"));
+        assert_eq!(s.res("telemetry.sdk.name"), Some("renacer"));
+        assert!(s
+            .res("process.pid")
+            .is_some_and(|p| p.parse::<u32>().is_ok()));
+        assert!(s.res("host.name").is_some());
+    }
+    assert_eq!(run.stats["exported"], 25, "{}", run.stdout);
+    assert_eq!(run.stats["export_dropped"], 0);
+    assert_eq!(run.stats["export_errors"], 0);
+}
+
+#[test]
+fn threaded_program_over_grpc() {
+    threaded_program("grpc");
+}
+
+#[test]
+fn threaded_program_over_http_protobuf() {
+    threaded_program("http/protobuf");
+}
+
+#[test]
+fn tokio_program_async_spans_nest() {
+    let rotel = Rotel::start();
+    let run = run_app(
+        "tokio",
+        &otlp_env(rotel.grpc_endpoint(), "grpc", "tokio-app"),
+        WAIT,
+    );
+    // serve + 4 × (fetch + checksum).
+    let spans = rotel.wait_for_spans(9, WAIT);
+    assert_eq!(
+        spans.len(),
+        9,
+        "stderr: {}\ncollector: {}",
+        run.stderr,
+        rotel.output()
+    );
+    let serve = one(&spans, "serve");
+    let fetches = by_name(&spans, "fetch");
+    assert_eq!(fetches.len(), 4);
+    for f in fetches {
+        let checks: Vec<_> = spans.iter().filter(|s| s.parent_id == f.span_id).collect();
+        assert_eq!(
+            checks.len(),
+            1,
+            "checksum nests in its fetch across await points"
+        );
+        assert_eq!(checks[0].name, "checksum");
+        assert_eq!(checks[0].trace_id, f.trace_id);
+    }
+    assert_eq!(serve.res("service.name"), Some("tokio-app"));
+    assert_eq!(run.stats["export_dropped"], 0);
+}
+
+#[test]
+fn program_without_runtime_over_http_with_error_status() {
+    let rotel = Rotel::start();
+    let run = run_app(
+        "plain",
+        &otlp_env(rotel.http_endpoint(), "http/protobuf", "plain-app"),
+        WAIT,
+    );
+    let spans = rotel.wait_for_spans(3, WAIT);
+    assert_eq!(
+        spans.len(),
+        3,
+        "stderr: {}\ncollector: {}",
+        run.stderr,
+        rotel.output()
+    );
+    let main = one(&spans, "plain_main");
+    let load = one(&spans, "load_config");
+    let check = one(&spans, "checksum");
+    assert_eq!(load.parent_id, main.span_id);
+    assert_eq!(check.parent_id, main.span_id);
+    assert_eq!(load.status_code, "STATUS_CODE_ERROR");
+    assert_eq!(main.status_code, "STATUS_CODE_UNSET");
+    assert!(load.start_unix_ns >= main.start_unix_ns && load.end_unix_ns <= main.end_unix_ns);
+}
+
+#[test]
+fn traceparent_from_outside_is_joined() {
+    let rotel = Rotel::start();
+    let mut env = otlp_env(rotel.grpc_endpoint(), "grpc", "joined-app");
+    env.push((
+        "TRACEPARENT",
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".to_string(),
+    ));
+    env.push(("TRACESTATE", "rojo=00f067aa0ba902b7".to_string()));
+    let run = run_app("plain", &env, WAIT);
+    let spans = rotel.wait_for_spans(3, WAIT);
+    assert_eq!(spans.len(), 3, "stderr: {}", run.stderr);
+    assert!(spans
+        .iter()
+        .all(|s| s.trace_id == "4bf92f3577b34da6a3ce929d0e0e4736"));
+    assert_eq!(one(&spans, "plain_main").parent_id, "00f067aa0ba902b7");
+}
+
+#[test]
+fn malformed_traceparent_warns_once_and_starts_a_new_trace() {
+    let rotel = Rotel::start();
+    let mut env = otlp_env(rotel.grpc_endpoint(), "grpc", "bad-parent-app");
+    env.push((
+        "TRACEPARENT",
+        "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01".to_string(),
+    ));
+    let run = run_app("plain", &env, WAIT);
+    let warnings: Vec<_> = run
+        .stderr
+        .lines()
+        .filter(|l| l.contains("TRACEPARENT"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{}", run.stderr);
+    let spans = rotel.wait_for_spans(3, WAIT);
+    assert_eq!(spans.len(), 3);
+    let main = one(&spans, "plain_main");
+    assert_eq!(main.parent_id, "");
+    assert_ne!(main.trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
+}
+
+#[test]
+fn tracing_spans_nest_with_renacer_spans() {
+    let rotel = Rotel::start();
+    let run = run_app(
+        "tracing",
+        &otlp_env(rotel.grpc_endpoint(), "grpc", "tracing-app"),
+        WAIT,
+    );
+    // tracing_root > renacer_inside_tracing > tracing_child > checksum
+    let spans = rotel.wait_for_spans(4, WAIT);
+    assert_eq!(
+        spans.len(),
+        4,
+        "stderr: {}\ncollector: {}",
+        run.stderr,
+        rotel.output()
+    );
+    let root = one(&spans, "tracing_root");
+    let mid = one(&spans, "renacer_inside_tracing");
+    let child = one(&spans, "tracing_child");
+    let leaf = one(&spans, "checksum");
+    assert_eq!(root.parent_id, "");
+    assert_eq!(mid.parent_id, root.span_id);
+    assert_eq!(child.parent_id, mid.span_id);
+    assert_eq!(leaf.parent_id, child.span_id);
+    assert!(spans.iter().all(|s| s.trace_id == root.trace_id));
+    assert_eq!(root.attr("user"), Some("ada"));
+    assert_eq!(root.attr("attempt"), Some("3"));
+    assert_eq!(child.attr("depth"), Some("2"));
+    assert!(root
+        .attr("code.file.path")
+        .is_some_and(|f| f.ends_with("otlp_app.rs")));
+}
+
+#[test]
+fn collector_down_program_finishes_promptly_and_counts_the_drops() {
+    let mut rotel = Rotel::start();
+    rotel.stop(); // its ports: nothing listens there now
+    let mut env = otlp_env(rotel.grpc_endpoint(), "grpc", "down-app");
+    env.push(("RENACER_OTLP_SHUTDOWN_TIMEOUT_MS", "1000".to_string()));
+    env.push(("OTEL_EXPORTER_OTLP_TIMEOUT", "500".to_string()));
+    // Room for the whole burst, so every span reaches the exporter.
+    env.push(("RENACER_RING_CAPACITY", "65536".to_string()));
+    // The limit is generous for slow machines; the point is that it ends.
+    let run = run_app("burst", &env, WAIT);
+    let s = &run.stats;
+    assert_eq!(s["recorded"], 20_000, "{}", run.stdout);
+    assert_eq!(
+        s["export_dropped"], 20_000,
+        "every span dropped is counted: {}",
+        run.stdout
+    );
+    assert!(s["export_errors"] >= 1, "{}", run.stdout);
+    assert_eq!(
+        run.stderr
+            .lines()
+            .filter(|l| l.contains("OTLP span export failed"))
+            .count(),
+        1,
+        "one warning: {}",
+        run.stderr
+    );
+}
