@@ -73,13 +73,29 @@ pub fn mode(v: u64) -> String {
         0o010000 => "S_IFIFO|",
         _ => "",
     };
-    let perm = v & 0o7777;
     let ty = if ty.is_empty() && v & 0o170000 != 0 {
         format!("{:#o}|", v & 0o170000)
     } else {
-        ty.into()
+        ty.to_string()
     };
-    format!("{ty}{}", octal(perm))
+    if ty.is_empty() {
+        return octal(v & 0o7777);
+    }
+    let special = flags(
+        v & 0o7000,
+        &[
+            (0o4000, "S_ISUID"),
+            (0o2000, "S_ISGID"),
+            (0o1000, "S_ISVTX"),
+        ],
+        "",
+    );
+    let special = if special.is_empty() {
+        special
+    } else {
+        format!("{special}|")
+    };
+    format!("{ty}{special}{}", octal(v & 0o777))
 }
 
 /// C's `%#03o`: `0644`, `000`, `007`.
@@ -555,6 +571,7 @@ mod tests {
         assert_eq!(flags(0x1_0001, PROT, "PROT_NONE"), "PROT_READ|0x10000");
         assert_eq!(mode(0o100644), "S_IFREG|0644");
         assert_eq!(mode(0o755), "0755");
+        assert_eq!(mode(0o41777), "S_IFDIR|S_ISVTX|0777");
         assert_eq!(access_mode(0), "F_OK");
         assert_eq!(access_mode(6), "R_OK|W_OK");
         assert_eq!(

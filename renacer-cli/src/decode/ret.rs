@@ -94,6 +94,7 @@ pub fn format(ctx: &Ctx, name: &str, args: &[u64; 6], ret: i64, is_error: bool) 
         return ctx.fd(ret as u64);
     }
     match name {
+        "fcntl" | "fcntl64" if args[1] == 1 && ret == 0 => "0".into(),
         "fcntl" | "fcntl64" if args[1] == 1 => {
             let fl = if ret & 1 != 0 {
                 " (flags FD_CLOEXEC)"

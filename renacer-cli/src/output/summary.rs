@@ -33,7 +33,12 @@ impl SummarySink {
 
 impl Sink for SummarySink {
     fn event(&mut self, ev: &Event, _multi: bool) -> io::Result<()> {
+        // Like strace, calls that never returned (exit_group, a thread killed
+        // mid-call) are not counted: there is no result to count.
         if let Event::Syscall(s) = ev {
+            if s.ret.is_none() {
+                return Ok(());
+            }
             let r = self.rows.entry(s.name.to_string()).or_default();
             r.calls += 1;
             if s.is_error {

@@ -248,7 +248,7 @@ pub(super) fn decode(h: &H, name: &str, a: &[u64; 6]) -> Option<Vec<String>> {
         "set_robust_list" => vec![h.ptr(a[0]), h.uint(a[1])],
         "rseq" => vec![
             h.ptr(a[0]),
-            h.uint(a[1]),
+            format!("{:#x}", a[1]),
             h.int(a[2]),
             format!("{:#x}", a[3]),
         ],

@@ -1,0 +1,144 @@
+//! Shared helpers for the CLI tests: compile small C fixtures with `cc`,
+//! run renacer and strace, normalise their output for comparison.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// A temp dir shared by one test binary (kept for its whole run).
+pub fn workdir() -> &'static Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| tempfile::tempdir().expect("tempdir"))
+        .path()
+}
+
+/// Compile `src` (C) into an executable named `name`; cached per name.
+pub fn compile(name: &str, src: &str) -> PathBuf {
+    let dir = workdir();
+    let exe = dir.join(name);
+    if exe.exists() {
+        return exe;
+    }
+    let c = dir.join(format!("{name}.c"));
+    std::fs::write(&c, src).expect("write C source");
+    let tmp = dir.join(format!("{name}.tmp"));
+    let st = Command::new("cc")
+        .args(["-O0", "-pthread", "-o"])
+        .arg(&tmp)
+        .arg(&c)
+        .status()
+        .expect("cc runs");
+    assert!(st.success(), "compiling {name} failed");
+    std::fs::rename(&tmp, &exe).expect("rename");
+    exe
+}
+
+/// Path of the renacer binary under test.
+pub fn renacer() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_renacer"))
+}
+
+/// Run renacer with `args`, trace to a file; returns (exit code, trace text, stdout).
+pub fn trace(args: &[&str]) -> (i32, String, String) {
+    let out = workdir().join(format!("trace-{}-{}.txt", std::process::id(), unique()));
+    let o = Command::new(renacer())
+        .arg("-o")
+        .arg(&out)
+        .args(args)
+        .output()
+        .expect("renacer runs");
+    let text = std::fs::read_to_string(&out).unwrap_or_default();
+    (
+        o.status.code().unwrap_or(-1),
+        text,
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+    )
+}
+
+/// Run strace with `args`, trace to a file; returns its trace text.
+pub fn strace(args: &[&str]) -> String {
+    let out = workdir().join(format!("strace-{}-{}.txt", std::process::id(), unique()));
+    let st = Command::new("strace")
+        .arg("-o")
+        .arg(&out)
+        .args(args)
+        .output()
+        .expect("strace runs (apt-get install strace)");
+    assert!(st.status.code().is_some());
+    std::fs::read_to_string(&out).expect("strace output")
+}
+
+fn unique() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Lines that are syscalls (not signals / exits), without pid prefixes.
+pub fn syscall_lines(text: &str) -> Vec<String> {
+    text.lines()
+        .map(strip_pid)
+        .filter(|l| !l.starts_with("---") && !l.starts_with("+++") && l.contains('('))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Remove a `[pid N] ` or `N ` prefix.
+pub fn strip_pid(l: &str) -> &str {
+    let l = l.trim_start();
+    if let Some(rest) = l.strip_prefix("[pid ") {
+        return rest.split_once("] ").map(|(_, r)| r).unwrap_or(rest);
+    }
+    match l.split_once(' ') {
+        Some((p, r)) if p.chars().all(|c| c.is_ascii_digit()) && !p.is_empty() => r,
+        _ => l,
+    }
+}
+
+/// The syscall name of a line.
+pub fn name_of(l: &str) -> &str {
+    l.split('(').next().unwrap_or("")
+}
+
+/// Replace hex addresses and collapse alignment spaces so two tracers'
+/// lines compare equal when they decode the same thing.
+pub fn normalise(l: &str) -> String {
+    let re = regex_lite(l);
+    re.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn regex_lite(l: &str) -> String {
+    // Hand-rolled replacement of 0x[0-9a-f]+ by 0xADDR (no regex dep needed).
+    let b = l.as_bytes();
+    let mut out = String::with_capacity(l.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'0' && i + 1 < b.len() && b[i + 1] == b'x' {
+            let mut j = i + 2;
+            while j < b.len() && b[j].is_ascii_hexdigit() {
+                j += 1;
+            }
+            out.push_str("0xADDR");
+            i = j;
+        } else {
+            out.push(b[i] as char);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Poll `cond` every 10 ms for up to `secs` seconds.
+pub fn wait_until(secs: u64, mut cond: impl FnMut() -> bool) -> bool {
+    let end = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < end {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    cond()
+}

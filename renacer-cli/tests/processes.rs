@@ -1,0 +1,189 @@
+//! Processes, threads, signals and exit statuses, traced as a user would.
+
+mod common;
+use common::*;
+use std::process::Command;
+
+const THREADS: &str = r#"
+#include <pthread.h>
+#include <fcntl.h>
+#include <unistd.h>
+#define N 25
+static void *worker(void *arg) {
+    for (int i = 0; i < N; i++) { int fd = openat(AT_FDCWD, "/dev/null", O_RDONLY); close(fd); }
+    return 0;
+}
+int main(void) {
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++) pthread_create(&t[i], 0, worker, 0);
+    for (int i = 0; i < 4; i++) pthread_join(t[i], 0);
+    return 0;
+}
+"#;
+
+const FORKS: &str = r#"
+#include <fcntl.h>
+#include <unistd.h>
+#include <sys/wait.h>
+int main(void) {
+    pid_t p = fork();
+    if (p == 0) { open("/renacer-fork-child", O_RDONLY); _exit(4); }
+    int st; waitpid(p, &st, 0);
+    pid_t v = vfork();
+    if (v == 0) { execl("/bin/true", "true", (char *)0); _exit(127); }
+    waitpid(v, &st, 0);
+    return WEXITSTATUS(st);
+}
+"#;
+
+const SIGNALS: &str = r#"
+#include <signal.h>
+#include <unistd.h>
+#include <string.h>
+static void on_usr1(int s) { (void)s; write(1, "handled\n", 8); }
+int main(void) {
+    signal(SIGUSR1, on_usr1);
+    kill(getpid(), SIGUSR1);
+    return 0;
+}
+"#;
+
+const SIGKILL_SELF: &str = r#"
+#include <signal.h>
+#include <unistd.h>
+int main(void) { kill(getpid(), SIGKILL); return 0; }
+"#;
+
+#[test]
+fn four_threads_every_openat_seen() {
+    let exe = compile("threads", THREADS);
+    let (code, text, _) = trace(&["-f", "-e", "trace=openat", "--", exe.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    let hits: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("openat(AT_FDCWD, \"/dev/null\""))
+        .collect();
+    assert_eq!(hits.len(), 100, "{text}");
+    let tids: std::collections::BTreeSet<&str> = hits
+        .iter()
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    assert_eq!(tids.len(), 4, "four distinct thread ids prefix the lines");
+    // Every thread's exit is reported too.
+    assert!(text.matches("+++ exited with 0 +++").count() >= 5, "{text}");
+}
+
+#[test]
+fn threads_seen_without_seccomp_too() {
+    let exe = compile("threads", THREADS);
+    let (code, text, _) = trace(&["-f", "--", exe.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        text.matches("openat(AT_FDCWD, \"/dev/null\", O_RDONLY) = ")
+            .count(),
+        100
+    );
+}
+
+#[test]
+fn fork_and_vfork_children_followed() {
+    let exe = compile("forks", FORKS);
+    let (code, text, _) = trace(&["-f", "--", exe.to_str().unwrap()]);
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains(
+            "open(\"/renacer-fork-child\", O_RDONLY) = -1 ENOENT (No such file or directory)"
+        ) || text.contains("openat(AT_FDCWD, \"/renacer-fork-child\", O_RDONLY) = -1 ENOENT"),
+        "{text}"
+    );
+    assert!(text.contains("+++ exited with 4 +++"), "{text}");
+    assert!(text.contains("execve(\"/bin/true\", [\"true\"]"), "{text}");
+    assert!(text.contains("si_code=CLD_EXITED"), "{text}");
+}
+
+#[test]
+fn without_follow_children_run_untraced_but_work() {
+    // With a filter, children carry the seccomp program: they must still run
+    // (the tracer keeps them attached invisibly) and print nothing.
+    let exe = compile("forks", FORKS);
+    let (code, text, _) = trace(&[
+        "-e",
+        "trace=openat,open,execve",
+        "--",
+        exe.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{text}");
+    assert!(!text.contains("renacer-fork-child"), "{text}");
+    assert!(!text.contains("[pid"));
+    let (_, _, out) = trace(&[
+        "-e",
+        "trace=write",
+        "--",
+        "sh",
+        "-c",
+        "/bin/echo from-child",
+    ]);
+    assert_eq!(out, "from-child\n");
+}
+
+#[test]
+fn signal_handler_runs_and_signal_is_shown() {
+    let exe = compile("signals", SIGNALS);
+    let (code, text, out) = trace(&["--", exe.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert_eq!(out, "handled\n");
+    assert!(
+        text.contains("--- SIGUSR1 {si_signo=SIGUSR1, si_code=SI_USER, si_pid="),
+        "{text}"
+    );
+    assert!(text.contains("rt_sigreturn("), "{text}");
+}
+
+#[test]
+fn default_action_kills_with_128_plus_signal() {
+    let (code, text, _) = trace(&["--", "sh", "-c", "kill -TERM $$"]);
+    assert_eq!(code, 128 + 15);
+    assert!(text.contains("+++ killed by SIGTERM +++"), "{text}");
+}
+
+#[test]
+fn sigkill_is_reported() {
+    let exe = compile("sigkill", SIGKILL_SELF);
+    let (code, text, _) = trace(&["--", exe.to_str().unwrap()]);
+    assert_eq!(code, 128 + 9);
+    assert!(
+        text.trim_end().ends_with("+++ killed by SIGKILL +++"),
+        "{text}"
+    );
+}
+
+#[test]
+fn exit_status_is_the_commands() {
+    let (code, text, _) = trace(&["--", "sh", "-c", "exit 7"]);
+    assert_eq!(code, 7);
+    assert!(text.contains("exit_group(7)"));
+    assert!(text.trim_end().ends_with("+++ exited with 7 +++"));
+}
+
+#[test]
+fn execve_shown_with_arguments_first() {
+    let (_, text, _) = trace(&["--", "/bin/echo", "a b", "c"]);
+    let first = text.lines().next().unwrap();
+    assert!(
+        first.starts_with("execve(\"/bin/echo\", [\"/bin/echo\", \"a b\", \"c\"], 0x"),
+        "{first}"
+    );
+    assert!(first.contains(" vars */) = 0"), "{first}");
+}
+
+#[test]
+fn missing_command_is_one_line_and_exit_2() {
+    let o = Command::new(renacer())
+        .args(["--", "no-such-command-renacer"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("no-such-command-renacer"), "{err}");
+}
