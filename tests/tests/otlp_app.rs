@@ -179,6 +179,26 @@ fn threaded_program(protocol: &str) {
             .is_some_and(|p| p.parse::<u32>().is_ok()));
         assert!(s.res("host.name").is_some());
     }
+    // The SDK's counters arrive as metrics with the same resource (final
+    // export at shutdown).
+    let deadline = Instant::now() + WAIT;
+    let want = [
+        "recorded",
+        "sampled_out",
+        "rate_limited",
+        "ring_dropped",
+        "exported",
+        "export_errors",
+        "export_dropped",
+    ]
+    .map(|n| format!("renacer.spans.{n}"));
+    while want.iter().any(|w| !rotel.metric_names().contains(w)) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let names = rotel.metric_names();
+    for w in &want {
+        assert!(names.contains(w), "metric {w} missing: {names:?}");
+    }
     assert_eq!(run.stats["exported"], 25, "{}", run.stdout);
     assert_eq!(run.stats["export_dropped"], 0);
     assert_eq!(run.stats["export_errors"], 0);

@@ -34,6 +34,7 @@ pub const COUNTERS: &[&str] = &[
     "ring_dropped",
     "exported",
     "export_errors",
+    "export_dropped",
 ];
 
 /// A `ManualReader` the meter provider and the export thread both hold.
