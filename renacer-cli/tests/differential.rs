@@ -45,9 +45,12 @@ const PID_VALUED: &[&str] = &[
 
 fn fixture_args() -> (String, String, String) {
     let exe = compile("fileops", FILEOPS);
-    let input = workdir().join("fileops-input.txt");
+    // Each test gets its own files: tests run in parallel.
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let input = workdir().join(format!("fileops-input-{n}.txt"));
     std::fs::write(&input, "hello \"quoted\" world\n").unwrap();
-    let scratch = workdir().join("fileops-scratch.txt");
+    let scratch = workdir().join(format!("fileops-scratch-{n}.txt"));
     (
         exe.display().to_string(),
         input.display().to_string(),

@@ -17,6 +17,8 @@ pub fn workdir() -> &'static Path {
 
 /// Compile `src` (C) into an executable named `name`; cached per name.
 pub fn compile(name: &str, src: &str) -> PathBuf {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let dir = workdir();
     let exe = dir.join(name);
     if exe.exists() {
