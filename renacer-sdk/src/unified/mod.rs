@@ -154,7 +154,8 @@ pub struct MergeStats {
 }
 
 /// The merged trace. `items` are in Lamport order (a topological order of
-/// the causal graph), ties broken by pid, tid and start time.
+/// the causal graph); among equal clocks, processes first, then by pid, tid
+/// and start time.
 #[derive(Clone, Debug, Default)]
 pub struct UnifiedTrace {
     pub trace_id: TraceId,
