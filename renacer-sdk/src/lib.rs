@@ -25,9 +25,9 @@ pub(crate) mod sync;
 pub mod unified;
 
 pub use config::{Config, ConfigBuilder};
-pub use export::Exporter;
 #[cfg(feature = "otlp")]
 pub use export::otlp::Protocol;
+pub use export::Exporter;
 pub use fnv::{decision_id, fnv1a64, site_id};
 pub use record::clock;
 pub use record::{AsyncSpan, IntoFieldValue, SpanGuard};
@@ -72,8 +72,4 @@ macro_rules! span {
 /// Internals exposed to the loom models in `tests/loom_ring.rs`.
 #[cfg(loom)]
 #[doc(hidden)]
-pub mod __loom {
-    pub use crate::record::event::Event;
-    pub use crate::record::ring::Ring;
-    pub use crate::record::thread::Registry;
-}
+pub use record::loom_api as __loom;

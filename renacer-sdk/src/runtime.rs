@@ -2,7 +2,7 @@
 //! process exit.
 //!
 //! `init` applies the configuration to the hot path's globals, starts the
-//! collector and flips `ENABLED`. Dropping the [`InitGuard`] flushes,
+//! collector and publishes a new generation in `ACTIVE`. Dropping the [`InitGuard`] flushes,
 //! shuts the exporters down and disables recording; the runtime can be
 //! initialized again afterwards. Programs that never drop the guard
 //! (`std::process::exit`, returning from `main` with the guard in a
@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use crate::collect::{Collector, Shared};
 use crate::config::Config;
-use crate::record::{breaker, clock, sampler, thread, ENABLED, GENERATION};
+use crate::record::{breaker, clock, sampler, thread, ACTIVE, GENERATION};
 
 static RUNTIME: Mutex<Option<Collector>> = Mutex::new(None);
 static ATEXIT: Once = Once::new();
@@ -70,7 +70,7 @@ pub(crate) fn start(cfg: Config) -> InitGuard {
     sampler::set_rate(cfg.sample_rate);
     breaker::configure(cfg.rate_limit);
     thread::set_ring_capacity(cfg.ring_capacity);
-    GENERATION.fetch_add(1, Ordering::Relaxed);
+    let generation = GENERATION.fetch_add(1, Ordering::Relaxed) + 1;
     crate::context::apply_env();
     match Collector::start(
         cfg.exporters,
@@ -83,7 +83,7 @@ pub(crate) fn start(cfg: Config) -> InitGuard {
             return InitGuard { active: false };
         }
     }
-    ENABLED.store(true, Ordering::Release);
+    ACTIVE.store(generation, Ordering::Release);
     drop(rt);
     ATEXIT.call_once(|| {
         // SAFETY: `at_exit` is an `extern "C" fn()` that never unwinds (it
@@ -112,7 +112,7 @@ pub fn flush() -> bool {
 pub(crate) fn shutdown() {
     let collector = runtime().take();
     if let Some(c) = collector {
-        ENABLED.store(false, Ordering::Release);
+        ACTIVE.store(0, Ordering::Release);
         c.stop();
     }
 }

@@ -173,7 +173,7 @@ fn run(shared: Arc<Shared>, mut exporters: Vec<Box<dyn Exporter>>, interval: Dur
 struct State {
     pairing: Pairing,
     threads: HashMap<u64, ThreadCtx>,
-    rings: Vec<Arc<crate::record::ring::Ring>>,
+    rings: Vec<crate::sync::Arc<crate::record::ring::Ring>>,
     scratch: Vec<crate::record::event::Event>,
 }
 

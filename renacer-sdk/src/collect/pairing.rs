@@ -55,7 +55,7 @@ struct OpenAsync {
 
 /// Collector-side state of one thread.
 pub(crate) struct ThreadCtx {
-    pub(crate) ring: Arc<Ring>,
+    pub(crate) ring: crate::sync::Arc<Ring>,
     pub(crate) pending: VecDeque<Event>,
     stack: Vec<Frame>,
     counter: u64,
@@ -64,7 +64,7 @@ pub(crate) struct ThreadCtx {
 }
 
 impl ThreadCtx {
-    pub(crate) fn new(ring: Arc<Ring>) -> ThreadCtx {
+    pub(crate) fn new(ring: crate::sync::Arc<Ring>) -> ThreadCtx {
         ThreadCtx {
             ring,
             pending: VecDeque::new(),

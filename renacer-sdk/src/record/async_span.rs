@@ -24,7 +24,7 @@ use std::thread::LocalKey;
 use super::event::{self, Event};
 use super::ring::{Counters, Ring};
 use super::thread::{Hot, HOT};
-use super::{breaker, clock, sampler, IntoFieldValue, Site, ENABLED, GENERATION};
+use super::{breaker, clock, decide_root, sampler, site_decide, IntoFieldValue, Site, ACTIVE};
 
 /// A per-process key, so span ids of different processes look unrelated.
 fn process_key() -> u64 {
@@ -113,8 +113,10 @@ impl AsyncSpan {
                     return None;
                 }
                 if depth == 0 {
+                    // Sync spans during the poll are this span's children:
+                    // record them all (head sampling), as under a sync root.
                     h.saved_skip.set(h.skip.get());
-                    h.skip.set(0);
+                    h.skip.set(1);
                 }
                 h.depth.set(depth + 1);
                 Some(())
@@ -210,12 +212,13 @@ fn push_here(events: &[Event]) -> bool {
 
 /// Starts an async span of `site` under the global sample rate.
 pub fn enter_async(site: &'static Site) -> AsyncSpan {
-    if !ENABLED.load(Ordering::Relaxed) {
+    let active = ACTIVE.load(Ordering::Relaxed);
+    if active == 0 {
         return AsyncSpan::inert();
     }
     HOT.with(|h| {
         let skip = h.skip.get();
-        if skip != 0 {
+        if skip > 1 && h.generation.get() == active {
             h.skip.set(skip - 1);
             return AsyncSpan::inert();
         }
@@ -223,10 +226,12 @@ pub fn enter_async(site: &'static Site) -> AsyncSpan {
             return AsyncSpan::inert();
         };
         if h.depth.get() == 0 {
-            // A root: draw the next countdown now (the async span itself
-            // does not hold the thread's countdown open).
-            let n = draw(h, ring, sampler::rate());
-            h.skip.set(n);
+            if !decide_root(h, ring, active) {
+                return AsyncSpan::inert();
+            }
+            // The async span does not hold this thread's countdown open
+            // (its polls do, see `AsyncSpan::enter`): continue it now.
+            h.skip.set(h.saved_skip.get());
         }
         start(h, ring, site)
     })
@@ -238,44 +243,29 @@ pub fn enter_async_with_rate(
     rate: f64,
     skip: &'static LocalKey<Cell<u64>>,
 ) -> AsyncSpan {
-    if !ENABLED.load(Ordering::Relaxed) {
+    let active = ACTIVE.load(Ordering::Relaxed);
+    if active == 0 {
         return AsyncSpan::inert();
     }
-    let sampled = skip.with(|s| match s.get() {
-        0 => true,
-        n => {
-            s.set(n - 1);
-            false
+    let v = skip.with(|s| {
+        let v = s.get();
+        if v > 1 {
+            s.set(v - 1);
         }
+        v
     });
-    if !sampled {
+    if v > 1 {
         return AsyncSpan::inert();
     }
     HOT.with(|h| {
-        let Some(ring) = h.ring() else {
+        if !site_decide(h, active, rate, skip) {
             return AsyncSpan::inert();
-        };
-        let n = draw(h, ring, rate);
-        skip.with(|s| s.set(n));
-        start(h, ring, site)
+        }
+        match h.ring() {
+            Some(ring) => start(h, ring, site),
+            None => AsyncSpan::inert(),
+        }
     })
-}
-
-fn draw(h: &Hot, ring: &Ring, rate: f64) -> u64 {
-    let generation = GENERATION.load(Ordering::Relaxed);
-    if h.generation.get() != generation {
-        h.generation.set(generation);
-        h.tokens.set(0);
-        h.rng.set(None);
-    }
-    let mut rng = h
-        .rng
-        .take()
-        .unwrap_or_else(|| sampler::thread_rng(ring.thread_no ^ generation << 32));
-    let n = sampler::geometric_skip(&mut rng, rate);
-    h.rng.set(Some(rng));
-    Counters::bump(&ring.counters.sampled_out, n.min(u32::MAX as u64));
-    n
 }
 
 fn start(h: &Hot, ring: &Ring, site: &'static Site) -> AsyncSpan {

@@ -27,7 +27,9 @@ pub(crate) fn set_ring_capacity(cap: usize) {
 
 /// Hot per-thread state. Only the owning thread touches it.
 pub(crate) struct Hot {
-    /// Calls left to skip before the next sampled root (global rate).
+    /// Global-rate countdown: 0 = none drawn yet (new thread or new
+    /// configuration); v ≥ 1 = the v-th call from now is sampled, the v-1
+    /// before it are skipped. Held at 1 while a recorded tree is open.
     pub(crate) skip: Cell<u64>,
     /// `skip` to restore when the current recorded tree closes.
     pub(crate) saved_skip: Cell<u64>,

@@ -1,0 +1,127 @@
+//! Flush at process exit and environment configuration, in child processes
+//! (this test has its own `main`): a program that calls
+//! `std::process::exit` or returns from `main` without dropping the init
+//! guard loses nothing; `RENACER_OUTPUT` opens every listed sink; bad
+//! `RENACER_*` values give a one-line warning and the default.
+
+use std::path::Path;
+use std::process::Command;
+
+use renacer::__private::{enter, Site};
+
+static WORK: Site = Site::new("work", module_path!(), file!(), 1, 0, &[]);
+
+const MODE: &str = "RENACER_EXIT_TEST_MODE";
+
+fn child(mode: &str) {
+    let guard = renacer::init();
+    assert!(guard.is_active());
+    for _ in 0..100 {
+        let _outer = enter(&WORK);
+        let _inner = renacer::span!("inner");
+    }
+    match mode {
+        // Destructors do not run: only the atexit handler can flush.
+        "exit" => std::process::exit(3),
+        // Returning from main with the guard leaked.
+        _ => std::mem::forget(guard),
+    }
+}
+
+fn run_child(mode: &str, dir: &Path, extra_env: &[(&str, &str)]) -> std::process::Output {
+    let jsonl = dir.join(format!("{mode}.jsonl"));
+    let perfetto = dir.join(format!("{mode}.json"));
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.env(MODE, mode)
+        .env(
+            "RENACER_OUTPUT",
+            format!("jsonl:{},perfetto:{}", jsonl.display(), perfetto.display()),
+        )
+        .env("RENACER_RATE_LIMIT", "0");
+    for (k, v) in extra_env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+fn count_lines(path: &Path) -> usize {
+    std::fs::read_to_string(path).unwrap().lines().count()
+}
+
+fn main() {
+    if let Ok(mode) = std::env::var(MODE) {
+        child(&mode);
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+
+    // process::exit without dropping the guard.
+    let out = run_child("exit", dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    assert_eq!(count_lines(&dir.path().join("exit.jsonl")), 200);
+    let trace: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("exit.json")).unwrap()).unwrap();
+    let x = trace["traceEvents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["ph"] == "X")
+        .count();
+    assert_eq!(x, 200);
+
+    // Returning from main with a leaked guard, plus bad environment values.
+    let out = run_child(
+        "return",
+        dir.path(),
+        &[
+            ("RENACER_SAMPLE_RATE", "lots"),
+            ("RENACER_RING_CAPACITY", "2"),
+            ("RENACER_FLUSH_INTERVAL_MS", "0"),
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("renacer: ignoring RENACER_SAMPLE_RATE=\"lots\": not a number; using 1"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("RENACER_RING_CAPACITY=\"2\""), "{stderr}");
+    assert!(
+        stderr.contains("RENACER_FLUSH_INTERVAL_MS=\"0\""),
+        "{stderr}"
+    );
+    // Each warning is one line.
+    assert_eq!(
+        stderr
+            .lines()
+            .filter(|l| l.starts_with("renacer: "))
+            .count(),
+        3
+    );
+    // Defaults applied: rate 1 → everything recorded.
+    assert_eq!(count_lines(&dir.path().join("return.jsonl")), 200);
+
+    // A bad sink is reported and skipped; the good one still works; a bad
+    // rate limit falls back to the default (10,000/s: enough for 200).
+    let good = dir.path().join("good.jsonl");
+    let out = Command::new(std::env::current_exe().unwrap())
+        .env(MODE, "return")
+        .env(
+            "RENACER_OUTPUT",
+            format!("bogus:x,jsonl:{}", good.display()),
+        )
+        .env("RENACER_RATE_LIMIT", "-5")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("unknown sink `bogus`"), "{stderr}");
+    assert!(stderr.contains("RENACER_RATE_LIMIT=\"-5\""), "{stderr}");
+    assert_eq!(count_lines(&good), 200);
+
+    // RENACER_SAMPLE_RATE=0 records nothing.
+    let out = run_child("return", dir.path(), &[("RENACER_SAMPLE_RATE", "0")]);
+    assert!(out.status.success());
+    assert_eq!(count_lines(&dir.path().join("return.jsonl")), 0);
+    println!("exit_flush: ok");
+}
