@@ -22,23 +22,31 @@
 //! * every item gets a [Lamport clock](lamport) from the causal graph, never
 //!   from wall clocks, so order across skewed clocks stays right.
 //!
+//! The CLI drives it through [`SpoolSession`] (private spool directory and
+//! the `TRACEPARENT`/`RENACER_SPOOL` environment of the traced program) and
+//! [`UnifiedBuilder`] (fed each completed syscall and exit).
+//!
 //! Outputs: [`write_text`] (strace style with span enter/exit lines),
 //! [`write_json`] (versioned unified JSON), [`write_perfetto`] (Chrome Trace
 //! Event JSON) and [`UnifiedTrace::to_span_records`] (for OTLP).
 
+mod builder;
 mod json;
 pub mod lamport;
 mod merge;
 mod perfetto;
+mod session;
 mod text;
 
 use std::borrow::Cow;
 
 use crate::model::{SpanId, SpanKind, SpanRecord, TraceId};
 
+pub use builder::UnifiedBuilder;
 pub use json::{write_json, UNIFIED_JSON_VERSION};
 pub use merge::merge;
 pub use perfetto::write_perfetto;
+pub use session::SpoolSession;
 pub use text::{write_text, TextOptions};
 
 /// A process the CLI traced.

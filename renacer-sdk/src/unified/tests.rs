@@ -577,3 +577,87 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn spool_session_end_to_end_with_a_spool_written_by_the_sdk_sink() {
+    use std::os::unix::fs::PermissionsExt;
+    let parent = crate::spool::tests::TempDir::new("session");
+    let session = SpoolSession::create_in(parent.path(), None).expect("session");
+    let mode = std::fs::metadata(session.dir())
+        .expect("stat")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o700);
+    let env = session.env();
+    assert_eq!(env[0].0, "TRACEPARENT");
+    let tp = crate::context::TraceParent::parse(&env[0].1).expect("valid traceparent");
+    assert_eq!(
+        (tp.trace_id, tp.parent_id),
+        (session.trace_id(), session.root_span_id())
+    );
+    assert_eq!(
+        env[1],
+        (
+            "RENACER_SPOOL".to_string(),
+            session.dir().display().to_string()
+        )
+    );
+
+    // What the SDK in the traced program does: spool sink from the env value.
+    let mut w = crate::spool::sink_from_env(Some(env[1].1.clone().into()))
+        .expect("set")
+        .expect("sink");
+    let mut root = sdk(
+        500,
+        Some(session.root_span_id().0),
+        "load_config",
+        42,
+        42,
+        100,
+        200,
+    );
+    root.trace_id = session.trace_id();
+    w.write_spans(&[root]).expect("write");
+    w.flush_file().expect("flush");
+
+    let mut b = UnifiedBuilder::new(
+        Some(session.trace_id()),
+        Some(session.root_span_id()),
+        session.external_parent(),
+        vec!["app".into()],
+    );
+    b.syscall(sc("openat", 42, 42, 150, 160));
+    b.syscall(sc("write", 42, 42, 300, 310));
+    b.exited(42, 42, 400, "exited with 0".into());
+    let spans = session.read().expect("read spools").into_spans();
+    let t = b.finish(spans);
+    assert_eq!(parent_name_of_syscall(&t, 0), "load_config");
+    assert_eq!(parent_name_of_syscall(&t, 1), "app");
+    assert_eq!(
+        item_of(&t, ItemSource::Function(0)).parent_span_id,
+        Some(session.root_span_id())
+    );
+    let dir = session.dir().to_path_buf();
+    drop(session);
+    assert!(!dir.exists(), "the session removes its directory");
+}
+
+#[test]
+fn spool_session_joins_an_inherited_trace() {
+    let parent = crate::spool::tests::TempDir::new("session-join");
+    let outer = crate::context::TraceParent::new(TRACE, SpanId(0xabc), 1);
+    let s = SpoolSession::create_in(parent.path(), Some(outer)).expect("session");
+    assert_eq!(s.trace_id(), TRACE);
+    assert_eq!(s.external_parent(), Some(SpanId(0xabc)));
+    assert_ne!(s.root_span_id(), SpanId(0xabc));
+    let t = UnifiedBuilder::new(
+        Some(s.trace_id()),
+        Some(s.root_span_id()),
+        s.external_parent(),
+        vec![],
+    )
+    .finish(vec![sdk(9, None, "f", 3, 3, 0, 1)]);
+    let p = item_of(&t, ItemSource::Process(0));
+    assert_eq!(p.parent_span_id, Some(SpanId(0xabc)));
+    assert!(SpoolSession::create_in(&parent.path().join("missing"), None).is_err());
+}
