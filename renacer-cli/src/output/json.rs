@@ -111,6 +111,10 @@ impl Sink for JsonSink {
         }
     }
 
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
     fn finish(&mut self) -> io::Result<()> {
         if !self.lines {
             if self.first {

@@ -104,6 +104,11 @@ pub trait Sink {
     fn wants_text(&self) -> bool {
         true
     }
+    /// Push buffered output out (the tracer calls this when it goes idle,
+    /// so `-p` output is live without a write per line).
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
     /// Flush everything (end of trace, detach, fatal signal).
     fn finish(&mut self) -> io::Result<()>;
 }
@@ -118,6 +123,10 @@ impl Sink for Tee {
     }
     fn wants_text(&self) -> bool {
         self.0.wants_text() || self.1.wants_text()
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()?;
+        self.1.flush()
     }
     fn finish(&mut self) -> io::Result<()> {
         self.0.finish()?;

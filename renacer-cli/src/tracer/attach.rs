@@ -86,7 +86,10 @@ pub fn attach(opts: &Options, sink: &mut dyn Sink) -> Result<u8, Error> {
         }
         match sys::wait_any(true) {
             Ok(Some((tid, status))) => t.handle(tid, status).map_err(|e| Error::io("write", e))?,
-            Ok(None) => match sys::wait_signal(&wait_set, 100) {
+            Ok(None) => match {
+                let _ = t.sink.flush();
+                sys::wait_signal(&wait_set, 100)
+            } {
                 Some(s) if s != libc::SIGCHLD => {
                     detach = true;
                     break;

@@ -1,0 +1,179 @@
+//! `-p`: attach to running processes, detach cleanly on SIGINT/SIGTERM, and
+//! refuse a second tracer with a clear message.
+
+mod common;
+use common::*;
+use std::process::{Child, Command, Stdio};
+
+const SLEEPER: &str = r#"
+#include <pthread.h>
+#include <unistd.h>
+static void *spin(void *a) { (void)a; for (;;) { usleep(20000); getppid(); } return 0; }
+int main(void) {
+    pthread_t t;
+    pthread_create(&t, 0, spin, 0);
+    for (;;) { usleep(20000); getpid(); }
+}
+"#;
+
+fn status_field(pid: u32, field: &str) -> Option<String> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    s.lines()
+        .find_map(|l| l.strip_prefix(field))
+        .map(|v| v.trim().to_string())
+}
+
+fn state(pid: u32) -> char {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    s.rsplit_once(") ")
+        .and_then(|(_, r)| r.chars().next())
+        .unwrap_or('?')
+}
+
+struct Target(Child);
+impl Drop for Target {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_target() -> Target {
+    let exe = compile("sleeper", SLEEPER);
+    let t = Target(Command::new(exe).spawn().expect("spawn sleeper"));
+    let pid = t.0.id();
+    assert!(wait_until(10, || std::fs::read_dir(format!(
+        "/proc/{pid}/task"
+    ))
+    .map(|d| d.count())
+    .unwrap_or(0)
+        == 2));
+    t
+}
+
+fn start_renacer(pid: u32, extra: &[&str], out: &std::path::Path) -> Child {
+    Command::new(renacer())
+        .args(extra)
+        .arg("-o")
+        .arg(out)
+        .arg("-p")
+        .arg(pid.to_string())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn renacer")
+}
+
+fn traced_by(pid: u32, tracer: u32) -> bool {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).unwrap();
+    tasks.filter_map(|e| e.ok()).all(|e| {
+        let tid: u32 = e.file_name().to_str().unwrap().parse().unwrap();
+        let s =
+            std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/status")).unwrap_or_default();
+        s.lines()
+            .any(|l| l.strip_prefix("TracerPid:").map(|v| v.trim()) == Some(&tracer.to_string()))
+    })
+}
+
+fn detach_with(sig: i32, extra: &[&str]) -> (String, String) {
+    let target = start_target();
+    let pid = target.0.id();
+    let out = workdir().join(format!("attach-{sig}-{}.txt", extra.len()));
+    let mut r = start_renacer(pid, extra, &out);
+    let rpid = r.id();
+    assert!(
+        wait_until(20, || traced_by(pid, rpid)),
+        "all threads attached"
+    );
+    // Output is flushed whenever the tracer goes idle: wait for a traced call.
+    assert!(wait_until(20, || std::fs::read_to_string(&out)
+        .is_ok_and(|t| t.contains("getpid()"))));
+    // SAFETY: sending a signal to our own child process.
+    unsafe { libc::kill(rpid as i32, sig) };
+    let o = r.wait_with_output_bounded();
+    assert_eq!(o.0, Some(0), "renacer exits 0 after detaching");
+    assert!(wait_until(10, || status_field(pid, "TracerPid:")
+        .as_deref()
+        == Some("0")));
+    let st = state(pid);
+    assert!(
+        st == 'S' || st == 'R',
+        "process keeps running after detach, state {st}"
+    );
+    assert_eq!(target.0.id(), pid);
+    (std::fs::read_to_string(&out).unwrap_or_default(), o.1)
+}
+
+trait BoundedWait {
+    fn wait_with_output_bounded(self) -> (Option<i32>, String);
+}
+impl BoundedWait for Child {
+    fn wait_with_output_bounded(mut self) -> (Option<i32>, String) {
+        let mut code = None;
+        let done = wait_until(20, || match self.try_wait() {
+            Ok(Some(s)) => {
+                code = s.code();
+                true
+            }
+            _ => false,
+        });
+        if !done {
+            let _ = self.kill();
+        }
+        let mut err = String::new();
+        if let Some(mut e) = self.stderr.take() {
+            use std::io::Read;
+            let _ = e.read_to_string(&mut err);
+        }
+        (code, err)
+    }
+}
+
+#[test]
+fn sigint_detaches_and_process_keeps_running() {
+    let (text, err) = detach_with(libc::SIGINT, &[]);
+    assert!(err.contains("attached with 2 threads"), "{err}");
+    assert!(err.contains("detached"), "{err}");
+    assert!(text.contains("getpid()"), "{text}");
+}
+
+#[test]
+fn sigterm_detaches_quietly_with_q() {
+    let (_, err) = detach_with(libc::SIGTERM, &["-q"]);
+    assert!(
+        !err.contains("attached") && !err.contains("detached"),
+        "{err}"
+    );
+}
+
+#[test]
+fn second_tracer_is_refused_clearly() {
+    let target = start_target();
+    let pid = target.0.id();
+    let out = workdir().join("attach-first.txt");
+    let first = start_renacer(pid, &["-q"], &out);
+    let fpid = first.id();
+    assert!(wait_until(20, || traced_by(pid, fpid)));
+    let o = Command::new(renacer())
+        .args(["-p", &pid.to_string()])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(
+        err.trim_end(),
+        format!("renacer: attach: ptrace(PTRACE_SEIZE, {pid}): Operation not permitted (already traced?)")
+    );
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(fpid as i32, libc::SIGINT) };
+    assert_eq!(first.wait_with_output_bounded().0, Some(0));
+}
+
+#[test]
+fn attach_to_missing_pid_fails() {
+    let o = Command::new(renacer())
+        .args(["-p", "999999999"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("No such process"));
+}

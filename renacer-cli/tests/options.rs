@@ -1,0 +1,239 @@
+//! Every command-line option, exercised on real processes.
+
+mod common;
+use common::*;
+use std::process::Command;
+
+fn lines_of<'a>(text: &'a str, name: &str) -> Vec<&'a str> {
+    text.lines()
+        .filter(|l| strip_pid(l).starts_with(&format!("{name}(")))
+        .collect()
+}
+
+/// Collapse strace's column alignment.
+fn squeeze(text: &str) -> String {
+    text.lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn trace_set_names_only() {
+    let (code, text, _) = trace(&["-e", "trace=openat,close", "--", "cat", "/etc/hostname"]);
+    assert_eq!(code, 0);
+    for l in syscall_lines(&text) {
+        assert!(
+            matches!(name_of(&l), "openat" | "close"),
+            "unexpected line {l}"
+        );
+    }
+    assert!(
+        text.contains("openat(AT_FDCWD, \"/etc/hostname\", O_RDONLY) = 3"),
+        "{text}"
+    );
+}
+
+#[test]
+fn trace_classes_negation_and_regex() {
+    let (_, text, _) = trace(&["-e", "trace=%file,%network", "--", "ls", "/"]);
+    assert!(!lines_of(&text, "openat").is_empty());
+    assert!(
+        lines_of(&text, "mmap").is_empty() && lines_of(&text, "read").is_empty(),
+        "{text}"
+    );
+    let (_, text, _) = trace(&["-e", "trace=%memory", "--", "true"]);
+    assert!(!lines_of(&text, "mmap").is_empty() && lines_of(&text, "openat").is_empty());
+    let (_, text, _) = trace(&["-e", "trace=!mmap,openat,read", "--", "true"]);
+    assert!(lines_of(&text, "mmap").is_empty() && lines_of(&text, "openat").is_empty());
+    assert!(!lines_of(&text, "close").is_empty());
+    let (_, text, _) = trace(&["-e", "trace=/^(m|p)protect$/", "--", "true"]);
+    let names: Vec<String> = syscall_lines(&text)
+        .iter()
+        .map(|l| name_of(l).to_string())
+        .collect();
+    assert!(
+        !names.is_empty() && names.iter().all(|n| n == "mprotect"),
+        "{names:?}"
+    );
+    for class in ["%process", "%signal", "%desc", "%ipc", "%creds"] {
+        let (code, _, _) = trace(&["-e", &format!("trace={class}"), "--", "true"]);
+        assert_eq!(code, 0, "{class}");
+    }
+}
+
+#[test]
+fn status_failed_and_successful() {
+    let (_, text, _) = trace(&["-e", "status=failed", "--", "ls", "/nonexistent-renacer"]);
+    let calls = syscall_lines(&text);
+    assert!(!calls.is_empty());
+    assert!(calls.iter().all(|l| l.contains("= -1 ")), "{text}");
+    let (_, text, _) = trace(&[
+        "-e",
+        "status=successful",
+        "--",
+        "ls",
+        "/nonexistent-renacer",
+    ]);
+    assert!(
+        !syscall_lines(&text).iter().any(|l| l.contains("= -1 ")),
+        "{text}"
+    );
+}
+
+#[test]
+fn summary_only_and_with_output() {
+    let (_, text, _) = trace(&["-c", "--", "true"]);
+    assert!(
+        text.starts_with("% time     seconds  usecs/call     calls    errors syscall"),
+        "{text}"
+    );
+    assert!(text.lines().last().unwrap().ends_with(" total"));
+    assert!(!text.contains("execve(\""));
+    let (_, text, _) = trace(&["-C", "--", "true"]);
+    assert!(
+        text.contains("execve(\"/usr/bin/true\"") || text.contains("execve(\"/bin/true\""),
+        "{text}"
+    );
+    assert!(text.contains("% time     seconds"), "{text}");
+    assert!(text.find("+++ exited").unwrap() < text.find("% time").unwrap());
+}
+
+#[test]
+fn syscall_times_and_timestamps() {
+    let (_, text, _) = trace(&["-T", "-e", "trace=close", "--", "true"]);
+    let l = lines_of(&text, "close")[0];
+    let t = l.rsplit_once(" <").expect("-T suffix").1;
+    assert!(
+        t.ends_with('>') && t[..t.len() - 1].parse::<f64>().is_ok(),
+        "{l}"
+    );
+    let (_, text, _) = trace(&["-t", "-e", "trace=close", "--", "true"]);
+    let first = text.lines().next().unwrap();
+    assert_eq!(&first[2..3], ":");
+    assert_eq!(&first[8..9], " ", "{first}");
+    let (_, text, _) = trace(&["-tt", "-e", "trace=close", "--", "true"]);
+    let first = text.lines().next().unwrap();
+    assert_eq!(&first[8..9], ".");
+    assert!(first[9..15].chars().all(|c| c.is_ascii_digit()), "{first}");
+    let (_, text, _) = trace(&["-ttt", "-e", "trace=close", "--", "true"]);
+    let stamp: f64 = text.split_whitespace().next().unwrap().parse().unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    assert!((now - stamp).abs() < 3600.0, "{stamp} vs {now}");
+    let (_, text, _) = trace(&["-r", "-e", "trace=close", "--", "true"]);
+    let first = text.lines().next().unwrap().trim_start();
+    assert!(first.starts_with("0.000000 close("), "{first}");
+}
+
+#[test]
+fn string_size_and_fd_paths() {
+    let (_, text, _) = trace(&["-s", "4", "-e", "trace=write", "--", "echo", "hello world"]);
+    let text = squeeze(&text);
+    assert!(text.contains("write(1, \"hell\"..., 12) = 12"), "{text}");
+    let (_, text, _) = trace(&[
+        "-y",
+        "-e",
+        "trace=openat,read,close",
+        "--",
+        "cat",
+        "/etc/hostname",
+    ]);
+    let text = squeeze(&text);
+    assert!(
+        text.contains("openat(AT_FDCWD, \"/etc/hostname\", O_RDONLY) = 3</etc/hostname>"),
+        "{text}"
+    );
+    assert!(text.contains("read(3</etc/hostname>, "), "{text}");
+    assert!(text.contains("close(3</etc/hostname>) = 0"), "{text}");
+}
+
+#[test]
+fn output_to_stdout_and_stderr() {
+    let o = Command::new(renacer())
+        .args(["-o", "-", "-e", "trace=exit_group", "--", "true"])
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("exit_group(0)"), "{out}");
+    let o = Command::new(renacer())
+        .args(["-e", "trace=exit_group", "--", "true"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("exit_group(0)") && err.contains("+++ exited with 0 +++"),
+        "{err}"
+    );
+}
+
+#[test]
+fn follow_pid_prefixes() {
+    // strace conventions: "PID " on every line with -f -o FILE.
+    let (_, text, _) = trace(&["-f", "--", "sh", "-c", "/bin/true"]);
+    assert!(
+        text.lines()
+            .all(|l| l.split_whitespace().next().unwrap().parse::<u32>().is_ok()),
+        "{text}"
+    );
+    // "[pid N] " on stderr once more than one process is traced.
+    let o = Command::new(renacer())
+        .args(["-f", "--", "sh", "-c", "/bin/true; /bin/true"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.lines().next().unwrap().starts_with("execve("), "{err}");
+    assert!(err.contains("[pid "), "{err}");
+}
+
+#[test]
+fn json_and_jsonl_formats() {
+    let (code, text, _) = trace(&["--format", "json", "--", "cat", "/nonexistent-renacer"]);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&text).expect("valid JSON document");
+    assert_eq!(v["version"], 1);
+    let evs = v["events"].as_array().unwrap();
+    let open = evs
+        .iter()
+        .find(|e| {
+            e["name"] == "openat" && e["args"].as_str().unwrap().contains("nonexistent-renacer")
+        })
+        .expect("openat event");
+    assert_eq!(open["errno"], "ENOENT");
+    assert_eq!(open["ret"], -2);
+    assert_eq!(open["arch"], "x86_64");
+    assert!(open["exit_ns"].as_u64().unwrap() >= open["entry_ns"].as_u64().unwrap());
+    assert_eq!(evs.last().unwrap()["type"], "exited");
+    assert_eq!(evs.last().unwrap()["code"], 1);
+    let (_, text, _) = trace(&["--format=jsonl", "-e", "trace=openat", "--", "true"]);
+    for l in text.lines() {
+        let v: serde_json::Value = serde_json::from_str(l).expect("one object per line");
+        assert!(v["type"] == "syscall" || v["type"] == "exited");
+    }
+}
+
+#[test]
+fn bad_usage_exits_2_with_one_line() {
+    for args in [
+        vec!["-Z", "true"],
+        vec!["-e", "trace=nosuchcall", "true"],
+        vec!["-e", "trace=%bogus", "true"],
+        vec!["-e", "bogus=1", "true"],
+        vec!["-s", "x", "true"],
+        vec!["--format", "xml", "true"],
+        vec![],
+        vec!["-p", "1", "true"],
+    ] {
+        let o = Command::new(renacer()).args(&args).output().unwrap();
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.starts_with("renacer: "), "{err}");
+    }
+    let o = Command::new(renacer()).arg("--help").output().unwrap();
+    assert!(o.status.success() && String::from_utf8_lossy(&o.stdout).contains("-e trace=SET"));
+    let o = Command::new(renacer()).arg("-V").output().unwrap();
+    assert!(String::from_utf8_lossy(&o.stdout).starts_with("renacer "));
+}
