@@ -86,16 +86,17 @@ pub fn attach(opts: &Options, sink: &mut dyn Sink) -> Result<u8, Error> {
         }
         match sys::wait_any(true) {
             Ok(Some((tid, status))) => t.handle(tid, status).map_err(|e| Error::io("write", e))?,
-            Ok(None) => match {
+            Ok(None) => {
+                // Idle: make output live, then sleep until a stop or a signal.
                 let _ = t.sink.flush();
-                sys::wait_signal(&wait_set, 100)
-            } {
-                Some(s) if s != libc::SIGCHLD => {
-                    detach = true;
-                    break;
+                match sys::wait_signal(&wait_set, 100) {
+                    Some(s) if s != libc::SIGCHLD => {
+                        detach = true;
+                        break;
+                    }
+                    _ => {}
                 }
-                _ => {}
-            },
+            }
             Err(e) if e.raw_os_error() == Some(libc::EINTR) => {}
             Err(e) if e.raw_os_error() == Some(libc::ECHILD) => break,
             Err(e) => return Err(Error::io("waitpid", e)),
