@@ -78,7 +78,7 @@ fn detach_with(sig: i32, extra: &[&str]) -> (String, String) {
     let target = start_target();
     let pid = target.0.id();
     let out = workdir().join(format!("attach-{sig}-{}.txt", extra.len()));
-    let mut r = start_renacer(pid, extra, &out);
+    let r = start_renacer(pid, extra, &out);
     let rpid = r.id();
     assert!(
         wait_until(20, || traced_by(pid, rpid)),
