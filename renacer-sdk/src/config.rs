@@ -74,6 +74,8 @@ pub struct ConfigBuilder {
     ring_capacity: usize,
     flush_interval: Duration,
     env_output: Option<String>,
+    /// `RENACER_SPOOL`: set by the renacer CLI; always adds a spool sink.
+    env_spool: Option<std::ffi::OsString>,
     output: Option<Vec<String>>,
     exporters: Vec<Box<dyn Exporter>>,
     seed: Option<u64>,
@@ -144,6 +146,7 @@ impl ConfigBuilder {
             ring_capacity: DEFAULT_RING_CAPACITY,
             flush_interval: DEFAULT_FLUSH_INTERVAL,
             env_output: None,
+            env_spool: None,
             output: None,
             exporters: Vec::new(),
             seed: None,
@@ -179,6 +182,7 @@ impl ConfigBuilder {
             b.flush_interval = Duration::from_millis(ms);
         }
         b.env_output = std::env::var("RENACER_OUTPUT").ok();
+        b.env_spool = std::env::var_os(crate::spool::SPOOL_ENV);
         b
     }
 
@@ -261,6 +265,13 @@ impl ConfigBuilder {
                 eprintln!("renacer: {origin}: {e}; sink skipped");
             }
             exporters.extend(sinks);
+        }
+        // Under the renacer CLI, spans also go to its spool, whatever the
+        // other outputs are: the CLI merges them with its syscalls.
+        match crate::spool::sink_from_env(self.env_spool) {
+            Some(Ok(spool)) => exporters.push(Box::new(spool)),
+            Some(Err(e)) => eprintln!("renacer: {e}; spool sink skipped"),
+            None => {}
         }
         exporters.extend(self.exporters);
         Config {

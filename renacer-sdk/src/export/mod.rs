@@ -56,6 +56,7 @@ pub fn make_sink(scheme: &str, argument: &str) -> Option<Result<Box<dyn Exporter
     match scheme {
         "jsonl" => Some(jsonl::JsonLinesExporter::create(argument).map(boxed)),
         "perfetto" => Some(perfetto::PerfettoExporter::create(argument).map(boxed)),
+        "spool" => Some(crate::spool::sink(argument).map(boxed)),
         #[cfg(feature = "otlp")]
         "otlp" => Some(otlp::sink(argument).map(boxed)),
         #[cfg(not(feature = "otlp"))]
@@ -79,7 +80,7 @@ pub fn parse_output(spec: &str) -> (Vec<Box<dyn Exporter>>, Vec<String>) {
             Some(Ok(sink)) => sinks.push(sink),
             Some(Err(e)) => errors.push(format!("output `{item}`: {e}")),
             None => errors.push(format!(
-                "output `{item}`: unknown sink `{scheme}` (known: jsonl, perfetto, otlp)"
+                "output `{item}`: unknown sink `{scheme}` (known: jsonl, perfetto, otlp, spool)"
             )),
         }
     }

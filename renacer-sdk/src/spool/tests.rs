@@ -331,3 +331,13 @@ fn spool_sink_rejects_bad_directories_with_a_message() {
         .expect("ok");
     assert!(w.path().starts_with(dir.path()));
 }
+
+#[test]
+fn spool_is_a_named_sink_of_renacer_output() {
+    let dir = TempDir::new("spool-output");
+    let (sinks, errors) = crate::export::parse_output(&format!("spool:{}", dir.path().display()));
+    assert_eq!((sinks.len(), errors.len()), (1, 0), "{errors:?}");
+    let (sinks, errors) = crate::export::parse_output("spool:");
+    assert_eq!(sinks.len(), 0);
+    assert!(errors[0].contains("spool:DIR"), "{errors:?}");
+}
