@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Times the renacer CLI (release build) against strace on the same workloads,
+# in the same run, and writes medians and ratios into the `cli` section of
+# docs/benchmarks.md (with machine and date).
+#
+#   benches/strace_compare.sh            # RUNS=5 by default
+#   RUNS=9 benches/strace_compare.sh
+#   NO_DOC=1 benches/strace_compare.sh   # print the table, leave the doc alone
+#
+# Modes, for each workload: native (no tracer); full trace to a file; -c;
+# -e trace=openat. Each timing is the median wall time of RUNS runs
+# (date +%s%N around the whole command, tracer start-up included).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+RUNS=${RUNS:-5}
+RENACER=${RENACER:-$ROOT/target/release/renacer}
+STRACE=${STRACE:-strace}
+DOC=$ROOT/docs/benchmarks.md
+
+if [ ! -x "$RENACER" ]; then
+    (cd "$ROOT" && cargo build --release -p renacer-cli)
+fi
+command -v "$STRACE" >/dev/null || { echo "strace not found (apt-get install strace)" >&2; exit 1; }
+
+# The real interpreter, not a version-manager shim (a shell script that
+# would be traced instead of Python).
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=$(command -v python3)
+
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+
+WORKLOADS=(
+    "dd|dd if=/dev/zero of=/dev/null bs=1 count=200000"
+    "find|find /usr/share -maxdepth 3"
+    "ls|ls -la /usr/lib"
+    "python|$PY -c pass"
+)
+
+median() {
+    sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print int((a[NR / 2] + a[NR / 2 + 1]) / 2) }'
+}
+
+# Median wall time in microseconds of RUNS runs of "$@".
+time_us() {
+    local i s e
+    for ((i = 0; i < RUNS; i++)); do
+        s=$(date +%s%N)
+        "$@" >/dev/null 2>&1 || true
+        e=$(date +%s%N)
+        echo $(((e - s) / 1000))
+    done | median
+}
+
+ms() { awk -v u="$1" 'BEGIN { printf "%.1f", u / 1000 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+
+ROWS=""
+for w in "${WORKLOADS[@]}"; do
+    name=${w%%|*}
+    cmd=${w#*|}
+    # shellcheck disable=SC2086
+    native=$(time_us $cmd)
+    for mode in full c openat; do
+        case $mode in
+            full) flags=(); label="full trace -o file" ;;
+            c) flags=(-c); label="-c" ;;
+            openat) flags=(-e trace=openat); label="-e trace=openat" ;;
+        esac
+        # shellcheck disable=SC2086
+        st=$(time_us "$STRACE" "${flags[@]}" -o "$TMP/strace.out" -- $cmd)
+        # shellcheck disable=SC2086
+        rn=$(time_us "$RENACER" "${flags[@]}" -o "$TMP/renacer.out" -- $cmd)
+        row="| $name | $label | $(ms "$native") | $(ms "$st") | $(ms "$rn") | $(ratio "$rn" "$st") | $(ratio "$rn" "$native") |"
+        echo "$row"
+        ROWS+="$row"$'\n'
+    done
+done
+
+CPU=$(lscpu | awk -F: '/Model name/ { gsub(/^ +/, "", $2); print $2; exit }')
+CORES=$(nproc)
+DATE=$(date -u +%Y-%m-%d)
+STRACE_V=$("$STRACE" -V | head -1)
+SECTION=$(cat <<MD
+### CLI tracer vs strace (\`benches/strace_compare.sh\`)
+
+Machine: $CPU, $CORES cores, kernel $(uname -r). Date: $DATE. $STRACE_V.
+Median wall time of $RUNS runs per cell, milliseconds, tracer start-up included;
+both tracers write to a file (\`-o\`). renacer is the release build; with
+\`-e trace=openat\` it installs a seccomp-bpf filter automatically, strace (no
+\`--seccomp-bpf\`) stops on every syscall.
+
+| workload | mode | native | strace | renacer | renacer/strace | renacer/native |
+|---|---|---:|---:|---:|---:|---:|
+$ROWS
+Budgets (docs/cli.md): full trace and \`-c\` ≤ 0.8× strace; \`-e trace=openat\`
+≤ 0.2× strace and ≤ 1.5× native. Re-run: \`benches/strace_compare.sh\`.
+MD
+)
+
+if [ -z "${NO_DOC:-}" ]; then
+    SECTION="$SECTION" "$PY" - "$DOC" <<'PYEOF'
+import os, sys
+path = sys.argv[1]
+text = open(path).read()
+start, end = "<!-- section:cli -->", "<!-- /section:cli -->"
+i, j = text.index(start) + len(start), text.index(end)
+text = text[:i] + "\n" + os.environ["SECTION"].rstrip() + "\n" + text[j:]
+open(path, "w").write(text)
+PYEOF
+    echo "wrote the cli section of $DOC"
+fi
