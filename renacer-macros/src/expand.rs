@@ -82,9 +82,16 @@ pub(crate) fn expand(args: &TraceArgs, func: ItemFn) -> syn::Result<TokenStream>
         }
     };
 
+    // syn moves the body's inner attributes (`#![allow(..)]`) into `attrs`;
+    // they must stay at the top of the body, where they also cover the
+    // generated code.
+    let (inner, outer): (Vec<_>, Vec<_>) = attrs
+        .into_iter()
+        .partition(|a| matches!(a.style, syn::AttrStyle::Inner(_)));
     Ok(quote! {
-        #(#attrs)*
+        #(#outer)*
         #vis #sig {
+            #(#inner)*
             #body
         }
     })

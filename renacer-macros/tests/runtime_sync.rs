@@ -78,6 +78,12 @@ fn count_evaluation() -> u64 {
 #[renacer::trace(fields(v = count_evaluation()))]
 fn with_costly_field() {}
 
+#[renacer::trace]
+fn panics(fail: bool) -> u32 {
+    assert!(!fail, "asked to fail");
+    1
+}
+
 #[test]
 fn sync_functions_export_named_nested_spans_with_ids_fields_and_status() {
     // Before init nothing records, so field expressions never run.
@@ -92,6 +98,8 @@ fn sync_functions_export_named_nested_spans_with_ids_fields_and_status() {
     assert!(parse("0").is_err());
     assert!(io_fails().is_err());
     with_costly_field();
+    assert_eq!(panics(false), 1);
+    assert!(std::panic::catch_unwind(|| panics(true)).is_err());
     let spans = traced.spans();
 
     // Names: the function's, or `name = ...`; nesting through a method, a
@@ -152,6 +160,14 @@ fn sync_functions_export_named_nested_spans_with_ids_fields_and_status() {
     assert_eq!(errors, 2, "{parses:#?}");
     assert_eq!(one(&spans, "io_fails")["status"], "error");
     assert_eq!(root["status"], "unset");
+
+    // A panic unwinding through the function marks its span too.
+    let panicked = all(&spans, "panics");
+    assert_eq!(panicked.len(), 2);
+    assert_eq!(
+        panicked.iter().filter(|s| s["status"] == "error").count(),
+        1
+    );
 
     // The field expression ran exactly once: for the one recorded call.
     let costly = one(&spans, "with_costly_field");

@@ -101,6 +101,13 @@ fn nested_items() -> u32 {
 }
 
 #[renacer::trace]
+fn inner_attributes() -> u32 {
+    #![allow(unused_variables)]
+    let unused = 1;
+    2
+}
+
+#[renacer::trace]
 fn mutates(v: &mut Vec<u32>) {
     v.push(1);
 }
@@ -125,7 +132,7 @@ fn main() {
     r#type();
     let _ = with_other_attrs();
     via_cfg_attr();
-    let _ = recursive(10) + u64::from(nested_items());
+    let _ = recursive(10) + u64::from(nested_items() + inner_attributes());
     let mut v = Vec::new();
     mutates(&mut v);
     if v.is_empty() {

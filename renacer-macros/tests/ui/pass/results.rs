@@ -57,6 +57,18 @@ fn alias_not_named_result() -> Alias<u8> {
     Ok(1)
 }
 
+/// # Safety
+/// `p` must be valid for reads. The body dereferences it without an
+/// `unsafe` block (allowed in edition 2021): the closure that wraps a
+/// `Result` body keeps the unsafe context of the function.
+#[renacer::trace]
+unsafe fn unsafe_result(p: *const u32) -> Result<u32, MyError> {
+    if p.is_null() {
+        return Err(MyError);
+    }
+    Ok(*p)
+}
+
 struct Holder {
     data: Vec<u8>,
 }
@@ -81,6 +93,9 @@ fn main() {
     let _ = impl_trait_in_result(3).map(|it| it.count());
     let _ = std_path();
     let _ = alias_not_named_result();
+    let x = 3u32;
+    // SAFETY: `&x` is valid for reads.
+    let _ = unsafe { unsafe_result(&x) };
     let h = Holder { data: vec![1] };
     let _ = h.first().copied();
     let _ = h.take();
