@@ -45,6 +45,23 @@ pub enum Format {
     Json,
     /// One JSON object per line.
     Jsonl,
+    /// The unified trace as text: syscalls inside `→ fn` / `← fn` lines of
+    /// the traced program's `#[renacer::trace]` spans.
+    Unified,
+    /// The unified trace as versioned JSON (docs/formats.md, `unified`).
+    UnifiedJson,
+    /// The unified trace as Perfetto / Chrome Trace Event JSON.
+    Perfetto,
+}
+
+impl Format {
+    /// Whether the format is one of the unified (syscalls + SDK spans) ones.
+    pub fn is_unified(self) -> bool {
+        matches!(
+            self,
+            Format::Unified | Format::UnifiedJson | Format::Perfetto
+        )
+    }
 }
 
 /// Where output goes.
@@ -106,7 +123,7 @@ pub enum Parsed {
 /// Usage text for `--help`.
 pub const USAGE: &str = "\
 usage: renacer [-cCfqrTty] [-e EXPR] [-o FILE] [-p PID[,PID...]] [-s N]
-               [--format text|json|jsonl] { -p PID | [--] PROG [ARGS...] }
+               [--format FORMAT] { -p PID | [--] PROG [ARGS...] }
 
   -f             follow forks, vforks and threads (pid prefixes)
   -p PID,...     attach to running processes; Ctrl-C detaches
@@ -121,7 +138,8 @@ usage: renacer [-cCfqrTty] [-e EXPR] [-o FILE] [-p PID[,PID...]] [-s N]
   -y             print paths associated with file descriptors
   -o FILE        write to FILE (- for stdout); default stderr
   -q             suppress attach/detach messages
-  --format F     text (default), json, jsonl
+  --format F     text (default), json, jsonl; unified, unified-json, perfetto:
+                 one trace of syscalls and the program's #[renacer::trace] spans
 ";
 
 fn value_of(
@@ -200,7 +218,14 @@ pub fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
                         "text" => Format::Text,
                         "json" => Format::Json,
                         "jsonl" => Format::Jsonl,
-                        o => return Err(format!("invalid --format '{o}' (text, json or jsonl)")),
+                        "unified" => Format::Unified,
+                        "unified-json" => Format::UnifiedJson,
+                        "perfetto" => Format::Perfetto,
+                        o => {
+                            return Err(format!(
+                                "invalid --format '{o}' (text, json, jsonl, unified, unified-json or perfetto)"
+                            ))
+                        }
                     };
                 }
                 _ => return Err(format!("unrecognized option '--{name}'")),

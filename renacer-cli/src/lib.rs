@@ -9,3 +9,4 @@ pub mod decode;
 pub mod filter;
 pub mod output;
 pub mod tracer;
+pub mod unified;

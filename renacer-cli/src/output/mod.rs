@@ -109,6 +109,11 @@ pub trait Sink {
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
+    /// Variables to add to a launched program's environment (the unified
+    /// sink's `TRACEPARENT` and `RENACER_SPOOL`).
+    fn child_env(&self) -> Vec<(String, String)> {
+        Vec::new()
+    }
     /// Flush everything (end of trace, detach, fatal signal).
     fn finish(&mut self) -> io::Result<()>;
 }
@@ -123,6 +128,11 @@ impl Sink for Tee {
     }
     fn wants_text(&self) -> bool {
         self.0.wants_text() || self.1.wants_text()
+    }
+    fn child_env(&self) -> Vec<(String, String)> {
+        let mut env = self.0.child_env();
+        env.extend(self.1.child_env());
+        env
     }
     fn flush(&mut self) -> io::Result<()> {
         self.0.flush()?;

@@ -387,7 +387,8 @@ pub fn launch(opts: &Options, sink: &mut dyn Sink) -> Result<u8, Error> {
     } else {
         sys::resume_syscall
     };
-    let pid = spawn::spawn(&opts.command, &[], options as u32, prog.as_deref(), resume)?;
+    let env = sink.child_env();
+    let pid = spawn::spawn(&opts.command, &env, options as u32, prog.as_deref(), resume)?;
     sys::ignore_signal(libc::SIGINT);
     sys::ignore_signal(libc::SIGQUIT);
     let mut t = Tracer::new(opts, sink, use_seccomp);

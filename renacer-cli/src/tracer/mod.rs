@@ -91,6 +91,10 @@ pub fn make_sink(opts: &Options) -> Result<Box<dyn Sink>, Error> {
         )),
         Format::Json => Box::new(JsonSink::new(out, false)),
         Format::Jsonl => Box::new(JsonSink::new(out, true)),
+        Format::Unified | Format::UnifiedJson | Format::Perfetto => Box::new(
+            crate::unified::UnifiedSink::new(out, opts)
+                .map_err(|e| Error::io("spool directory", e))?,
+        ),
     };
     if opts.summary == Summary::Off {
         return Ok(per_call);

@@ -1,0 +1,132 @@
+//! `--format unified|unified-json|perfetto`: the unified trace. The traced
+//! program gets `TRACEPARENT` and `RENACER_SPOOL` (see
+//! [`renacer::unified::SpoolSession`]); every syscall and exit goes to a
+//! [`UnifiedBuilder`]; at the end the spools are read, merged with the
+//! syscalls (each syscall under the innermost `#[renacer::trace]` span of
+//! its thread) and written in the chosen format.
+
+use std::io::{self, Write};
+
+use renacer::unified::{
+    write_json, write_perfetto, write_text, SpoolSession, SyscallRecord, TextOptions,
+    UnifiedBuilder,
+};
+
+use crate::args::{Format, Options, Timestamps};
+use crate::output::{Event, Sink};
+
+/// Collects the run and writes the merged trace on [`Sink::finish`].
+pub struct UnifiedSink {
+    out: Box<dyn Write>,
+    format: Format,
+    text: TextOptions,
+    session: SpoolSession,
+    builder: Option<UnifiedBuilder>,
+}
+
+impl UnifiedSink {
+    /// A sink for `opts.format` (one of the unified formats) writing to `out`.
+    pub fn new(out: Box<dyn Write>, opts: &Options) -> io::Result<UnifiedSink> {
+        let session = SpoolSession::create()?;
+        let argv = opts
+            .command
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        let builder = UnifiedBuilder::new(
+            Some(session.trace_id()),
+            Some(session.root_span_id()),
+            session.external_parent(),
+            argv,
+        );
+        Ok(UnifiedSink {
+            out,
+            format: opts.format,
+            text: TextOptions {
+                indent: true,
+                timestamps: opts.timestamps != Timestamps::None,
+                durations: opts.syscall_times,
+            },
+            session,
+            builder: Some(builder),
+        })
+    }
+}
+
+fn u32_of(id: i32) -> u32 {
+    u32::try_from(id).unwrap_or(0)
+}
+
+impl Sink for UnifiedSink {
+    fn event(&mut self, ev: &Event, _multi: bool) -> io::Result<()> {
+        let Some(b) = self.builder.as_mut() else {
+            return Ok(());
+        };
+        match ev {
+            Event::Syscall(s) => b.syscall(SyscallRecord {
+                pid: u32_of(s.pid),
+                tid: u32_of(s.tid),
+                name: s.name.clone(),
+                args: s.args_text.clone(),
+                ret: s.ret_text.clone(),
+                ret_value: s.ret.unwrap_or(0),
+                start_ns: s.entry_ns,
+                end_ns: s.exit_ns.unwrap_or(s.entry_ns),
+            }),
+            Event::Exited {
+                pid,
+                tid,
+                ts_ns,
+                code,
+            } => b.exited(
+                u32_of(*pid),
+                u32_of(*tid),
+                *ts_ns,
+                format!("exited with {code}"),
+            ),
+            Event::Killed {
+                pid,
+                tid,
+                ts_ns,
+                signo,
+                core,
+            } => {
+                let dumped = if *core { " (core dumped)" } else { "" };
+                let how = format!("killed by {}{dumped}", crate::decode::signals::name(*signo));
+                b.exited(u32_of(*pid), u32_of(*tid), *ts_ns, how)
+            }
+            // Signals and stops are not spans; the strace formats show them.
+            Event::Signal { .. } | Event::Stopped { .. } => {}
+        }
+        Ok(())
+    }
+
+    fn child_env(&self) -> Vec<(String, String)> {
+        self.session.env()
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        let Some(builder) = self.builder.take() else {
+            return Ok(());
+        };
+        let spans = match self.session.read() {
+            Ok(dir) => {
+                for w in dir.warnings() {
+                    eprintln!("renacer: {w}");
+                }
+                dir.into_spans()
+            }
+            Err(e) => {
+                eprintln!("renacer: {e}; merging without SDK spans");
+                Vec::new()
+            }
+        };
+        let trace = builder.finish(spans);
+        match self.format {
+            Format::UnifiedJson => write_json(&trace, &mut self.out)?,
+            Format::Perfetto => write_perfetto(&trace, &mut self.out)?,
+            _ => write_text(&trace, &mut self.out, self.text)?,
+        }
+        self.out.flush()
+    }
+}

@@ -1,0 +1,172 @@
+//! `--format unified|unified-json|perfetto` end to end: the CLI traces an
+//! instrumented program and each syscall shows up inside the
+//! `#[renacer::trace]` function that issued it.
+//!
+//! The instrumented program is this test binary itself: run with
+//! `UNIFIED_APP_DIR` set, a test does the app's work instead of its checks
+//! (so no extra binary has to be built, whatever runner or filter is used).
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+const APP_ENV: &str = "UNIFIED_APP_DIR";
+
+#[renacer::trace]
+fn save(path: &Path) -> std::io::Result<()> {
+    std::fs::File::create(path)?.write_all(b"unified\n")
+}
+
+#[renacer::trace]
+fn load(path: &Path) -> std::io::Result<String> {
+    let mut s = String::new();
+    std::fs::File::open(path)?.read_to_string(&mut s)?;
+    Ok(s)
+}
+
+#[renacer::trace]
+fn worker(path: &Path) -> std::io::Result<()> {
+    save(path)
+}
+
+/// The app: known syscalls in known functions, on two threads. Returns
+/// `true` when this process is the app (it then did its work).
+fn run_as_app() -> bool {
+    let Some(dir) = std::env::var_os(APP_ENV) else {
+        return false;
+    };
+    let guard = renacer::init();
+    let dir = Path::new(&dir);
+    save(&dir.join("main-file.txt")).expect("save");
+    assert_eq!(load(&dir.join("main-file.txt")).expect("load"), "unified\n");
+    let thread_file = dir.join("thread-file.txt");
+    std::thread::spawn(move || worker(&thread_file))
+        .join()
+        .expect("worker thread")
+        .expect("worker");
+    drop(guard); // flushes the spool
+    true
+}
+
+/// Runs renacer on this test binary in app mode (test `name`), returns its
+/// output file's text.
+fn trace(format: &str, dir: &Path, name: &str) -> String {
+    let out = dir.join(format!("out.{format}"));
+    let status = Command::new(env!("CARGO_BIN_EXE_renacer"))
+        .args(["-f", "--format", format, "-o"])
+        .arg(&out)
+        .arg("--")
+        .arg(std::env::current_exe().expect("test exe"))
+        .args(["--exact", name, "--nocapture", "--test-threads=1"])
+        .env(APP_ENV, dir)
+        .env("RENACER_SAMPLE_RATE", "1")
+        .env_remove("RENACER_OUTPUT")
+        .env_remove("TRACEPARENT")
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("run renacer");
+    assert!(
+        status.success(),
+        "renacer --format {format} failed: {status}"
+    );
+    std::fs::read_to_string(out).expect("output written")
+}
+
+#[test]
+fn unified_json_puts_syscalls_inside_their_functions() {
+    if run_as_app() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let name = "unified_json_puts_syscalls_inside_their_functions";
+    let v: Value =
+        serde_json::from_str(&trace("unified-json", dir.path(), name)).expect("valid JSON");
+    assert_eq!(v["format"], "renacer-unified");
+    let items = v["items"].as_array().expect("items");
+    let span_of = |name: &str| -> Vec<&Value> {
+        items
+            .iter()
+            .filter(|i| i["kind"] == "function" && i["name"] == name)
+            .collect()
+    };
+    let parent_name = |item: &Value| -> String {
+        let pid = &item["parent_span_id"];
+        items
+            .iter()
+            .find(|i| &i["span_id"] == pid)
+            .and_then(|i| i["name"].as_str())
+            .unwrap_or("?")
+            .to_string()
+    };
+    // The file opens, by the file they name.
+    let opens: Vec<&Value> = items
+        .iter()
+        .filter(|i| i["kind"] == "syscall" && i["name"] == "openat")
+        .collect();
+    let open_of = |file: &str| {
+        opens
+            .iter()
+            .filter(|i| i["args"].as_str().is_some_and(|a| a.contains(file)))
+            .map(|i| parent_name(i))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(open_of("main-file.txt"), ["save", "load"]);
+    assert_eq!(open_of("thread-file.txt"), ["save"]);
+    // The thread's save nests in worker, on another tid than main's save.
+    let saves = span_of("save");
+    assert_eq!(saves.len(), 2);
+    assert_ne!(saves[0]["tid"], saves[1]["tid"]);
+    assert!(saves.iter().any(|s| parent_name(s) == "worker"));
+    // Roots hang under the process span; everything has a Lamport clock.
+    let load = span_of("load")[0];
+    let root = parent_name(load);
+    assert!(
+        root.starts_with("unified-"),
+        "load's parent is the process span, got {root}"
+    );
+    assert!(items
+        .iter()
+        .all(|i| i["lamport"].as_u64().is_some_and(|l| l > 0)));
+    assert!(v["stats"]["syscalls_in_spans"]
+        .as_u64()
+        .is_some_and(|n| n >= 3));
+}
+
+#[test]
+fn unified_text_and_perfetto_formats() {
+    if run_as_app() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let name = "unified_text_and_perfetto_formats";
+    let text = trace("unified", dir.path(), name);
+    assert!(text.contains("→ load"), "{text}");
+    assert!(text.contains("← load"), "{text}");
+    let after_load = text.split("→ load").nth(1).expect("load entered");
+    let inside = after_load.split("← load").next().expect("load exited");
+    assert!(
+        inside.contains("openat(") && inside.contains("main-file.txt"),
+        "{inside}"
+    );
+
+    let v: Value = serde_json::from_str(&trace("perfetto", dir.path(), name)).expect("valid JSON");
+    let ev = v["traceEvents"].as_array().expect("events");
+    assert!(ev
+        .iter()
+        .any(|e| e["ph"] == "X" && e["cat"] == "function" && e["name"] == "worker"));
+    assert!(ev
+        .iter()
+        .any(|e| e["ph"] == "X" && e["cat"] == "syscall" && e["name"] == "openat"));
+}
+
+#[test]
+fn unknown_format_lists_the_unified_ones() {
+    let out = Command::new(env!("CARGO_BIN_EXE_renacer"))
+        .args(["--format", "xml", "true"])
+        .output()
+        .expect("run renacer");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unified-json or perfetto"));
+}
