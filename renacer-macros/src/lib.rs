@@ -1,8 +1,8 @@
 //! Proc macros of renacer. Use them through the `renacer` crate
 //! (`#[renacer::trace]`); this crate's paths are not a stable API.
 //!
-//! Layout follows `tracing-attributes`: [`attr`] parses and validates the
-//! attribute's options, [`expand`] generates code against
+//! Layout follows `tracing-attributes`: `attr` parses and validates the
+//! attribute's options, `expand` generates code against
 //! `renacer::__private`, and this file only wires the two together.
 
 use proc_macro::TokenStream;

@@ -52,6 +52,16 @@ fn fib(n: u64) -> u64 {
     }
 }
 
+// On several lines, the decision id takes the literal's line and the site
+// (code.line.number) the attribute's first line.
+const SPLIT_ATTR_LINE: u32 = line!() + 2;
+#[rustfmt::skip]
+#[renacer::trace(
+    name = "split",
+    decision = "codegen::split_attribute"
+)]
+fn split_attribute() {}
+
 #[derive(Debug)]
 struct ParseError;
 
@@ -98,6 +108,7 @@ fn sync_functions_export_named_nested_spans_with_ids_fields_and_status() {
     assert!(parse("0").is_err());
     assert!(io_fails().is_err());
     with_costly_field();
+    split_attribute();
     assert_eq!(panics(false), 1);
     assert!(std::panic::catch_unwind(|| panics(true)).is_err());
     let spans = traced.spans();
@@ -152,6 +163,11 @@ fn sync_functions_export_named_nested_spans_with_ids_fields_and_status() {
         );
     }
     assert_eq!(root["decision_id"], serde_json::Value::Null);
+
+    let split = one(&spans, "split");
+    let split_id = renacer::decision_id("codegen", "split_attribute", file!(), SPLIT_ATTR_LINE + 2);
+    assert_eq!(split["decision_id"], hex(split_id));
+    assert_eq!(num(split, "code.line.number"), u64::from(SPLIT_ATTR_LINE));
 
     // Result: Err (returned, or via `?`) marks the span, Ok does not.
     let parses = all(&spans, "parse");
