@@ -98,7 +98,9 @@ fn recorded_span(c: &mut Criterion) {
                 |i| {
                     black_box(renacer_leaf(i));
                 },
-                renacer::flush,
+                || {
+                    renacer::flush();
+                },
             )
         })
     });
