@@ -105,6 +105,9 @@ pub struct Options {
     pub quiet: bool,
     /// `--format`.
     pub format: Format,
+    /// `--export SPEC` (repeatable): SDK sinks (`otlp[:ENDPOINT]`,
+    /// `jsonl:PATH`, `perfetto:PATH`) that also receive the unified trace.
+    pub export: Vec<String>,
     /// The command to run (empty with `-p`).
     pub command: Vec<OsString>,
 }
@@ -123,7 +126,7 @@ pub enum Parsed {
 /// Usage text for `--help`.
 pub const USAGE: &str = "\
 usage: renacer [-cCfqrTty] [-e EXPR] [-o FILE] [-p PID[,PID...]] [-s N]
-               [--format FORMAT] { -p PID | [--] PROG [ARGS...] }
+               [--format FORMAT] [--export SPEC] { -p PID | [--] PROG [ARGS...] }
 
   -f             follow forks, vforks and threads (pid prefixes)
   -p PID,...     attach to running processes; Ctrl-C detaches
@@ -140,6 +143,8 @@ usage: renacer [-cCfqrTty] [-e EXPR] [-o FILE] [-p PID[,PID...]] [-s N]
   -q             suppress attach/detach messages
   --format F     text (default), json, jsonl; unified, unified-json, perfetto:
                  one trace of syscalls and the program's #[renacer::trace] spans
+  --export SPEC  also send the unified trace to otlp[:ENDPOINT] (OTEL_* variables
+                 apply), jsonl:PATH or perfetto:PATH; repeatable
 ";
 
 fn value_of(
@@ -228,6 +233,14 @@ pub fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
                         }
                     };
                 }
+                "export" => {
+                    let v = match inline {
+                        Some(v) => v,
+                        None => value_of('-', "", &mut it)
+                            .map_err(|_| "option '--export' requires an argument".to_string())?,
+                    };
+                    opts.export.push(v);
+                }
                 _ => return Err(format!("unrecognized option '--{name}'")),
             }
             continue;
@@ -281,6 +294,9 @@ pub fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
     }
     if !opts.command.is_empty() && !opts.pids.is_empty() {
         return Err("-p and a command are mutually exclusive".into());
+    }
+    if !opts.export.is_empty() && !opts.format.is_unified() {
+        return Err("--export needs --format unified, unified-json or perfetto".into());
     }
     Ok(Parsed::Run(Box::new(opts)))
 }

@@ -3,7 +3,8 @@
 //! [`renacer::unified::SpoolSession`]); every syscall and exit goes to a
 //! [`UnifiedBuilder`]; at the end the spools are read, merged with the
 //! syscalls (each syscall under the innermost `#[renacer::trace]` span of
-//! its thread) and written in the chosen format.
+//! its thread) and written in the chosen format, and sent as span records
+//! to the SDK sinks named by `--export` (OTLP, JSON lines, Perfetto file).
 
 use std::io::{self, Write};
 
@@ -22,11 +23,21 @@ pub struct UnifiedSink {
     text: TextOptions,
     session: SpoolSession,
     builder: Option<UnifiedBuilder>,
+    exporters: Vec<Box<dyn renacer::Exporter>>,
 }
 
 impl UnifiedSink {
     /// A sink for `opts.format` (one of the unified formats) writing to `out`.
+    /// Fails if a `--export` sink cannot be built.
     pub fn new(out: Box<dyn Write>, opts: &Options) -> io::Result<UnifiedSink> {
+        let mut exporters = Vec::new();
+        for spec in &opts.export {
+            let (sinks, errors) = renacer::export::parse_output(spec);
+            if let Some(e) = errors.into_iter().next() {
+                return Err(io::Error::other(format!("--export {e}")));
+            }
+            exporters.extend(sinks);
+        }
         let session = SpoolSession::create()?;
         let argv = opts
             .command
@@ -49,6 +60,7 @@ impl UnifiedSink {
             },
             session,
             builder: Some(builder),
+            exporters,
         })
     }
 }
@@ -122,6 +134,13 @@ impl Sink for UnifiedSink {
             }
         };
         let trace = builder.finish(spans);
+        if !self.exporters.is_empty() {
+            let records = trace.to_span_records();
+            for e in &mut self.exporters {
+                e.export(&records);
+                e.shutdown();
+            }
+        }
         match self.format {
             Format::UnifiedJson => write_json(&trace, &mut self.out)?,
             Format::Perfetto => write_perfetto(&trace, &mut self.out)?,

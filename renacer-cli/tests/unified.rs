@@ -53,9 +53,15 @@ fn run_as_app() -> bool {
 /// Runs renacer on this test binary in app mode (test `name`), returns its
 /// output file's text.
 fn trace(format: &str, dir: &Path, name: &str) -> String {
+    trace_with(format, dir, name, &[])
+}
+
+fn trace_with(format: &str, dir: &Path, name: &str, extra: &[String]) -> String {
     let out = dir.join(format!("out.{format}"));
     let status = Command::new(env!("CARGO_BIN_EXE_renacer"))
-        .args(["-f", "--format", format, "-o"])
+        .args(["-f", "--format", format])
+        .args(extra)
+        .arg("-o")
         .arg(&out)
         .arg("--")
         .arg(std::env::current_exe().expect("test exe"))
@@ -169,4 +175,61 @@ fn unknown_format_lists_the_unified_ones() {
         .expect("run renacer");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unified-json or perfetto"));
+}
+
+#[test]
+fn export_sends_the_merged_trace_to_sdk_sinks() {
+    if run_as_app() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let jsonl = dir.path().join("export.jsonl");
+    let name = "export_sends_the_merged_trace_to_sdk_sinks";
+    let extra = [format!("--export=jsonl:{}", jsonl.display())];
+    let unified: Value =
+        serde_json::from_str(&trace_with("unified-json", dir.path(), name, &extra)).expect("JSON");
+    let lines: Vec<Value> = std::fs::read_to_string(&jsonl)
+        .expect("export written")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    let items = unified["items"].as_array().expect("items");
+    assert_eq!(lines.len(), items.len(), "every item exported once");
+    for kind in ["process", "function", "syscall"] {
+        assert!(
+            lines.iter().any(|l| l["kind"] == kind),
+            "no {kind} span exported"
+        );
+    }
+    // Same ids and tree as the unified JSON.
+    let load = lines
+        .iter()
+        .find(|l| l["name"] == "load")
+        .expect("load exported");
+    let open_in_load = lines
+        .iter()
+        .find(|l| l["name"] == "openat" && l["parent_span_id"] == load["span_id"]);
+    assert!(open_in_load.is_some(), "openat under load in the export");
+    assert!(lines.iter().all(|l| l["trace_id"] == unified["trace_id"]));
+}
+
+#[test]
+fn export_errors_are_reported_before_tracing() {
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_renacer"))
+            .args(args)
+            .output()
+            .expect("run renacer");
+        assert!(!out.status.success(), "{args:?} should fail");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let e = run(&["--export", "jsonl:/tmp/x.jsonl", "true"]);
+    assert!(e.contains("--export needs --format unified"), "{e}");
+    let e = run(&["--format", "unified", "--export", "nope:x", "true"]);
+    assert!(e.contains("unknown sink `nope`"), "{e}");
+    #[cfg(not(feature = "otlp"))]
+    {
+        let e = run(&["--format", "unified", "--export", "otlp", "true"]);
+        assert!(e.contains("without its `otlp` feature"), "{e}");
+    }
 }
