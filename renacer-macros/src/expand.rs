@@ -249,3 +249,122 @@ impl UnrawString for syn::Ident {
         s.strip_prefix("r#").map(str::to_owned).unwrap_or(s)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expanded(args: TokenStream, item: TokenStream) -> String {
+        let args: TraceArgs = syn::parse2(args).expect("args");
+        let item: ItemFn = syn::parse2(item).expect("fn");
+        expand(&args, item).expect("expansion").to_string()
+    }
+
+    #[test]
+    fn sync_expansion_is_flat_no_closure_no_field_code() {
+        let out = expanded(
+            quote!(),
+            quote!(
+                fn f(x: u32) -> u32 {
+                    x + 1
+                }
+            ),
+        );
+        assert_eq!(out.matches(":: renacer :: __private :: enter (").count(), 1);
+        assert!(
+            !out.contains("||"),
+            "no closure on the plain sync path: {out}"
+        );
+        assert!(!out.contains("is_recording"), "{out}");
+        assert!(!out.contains("thread_local"), "{out}");
+        assert!(out.contains("const __RENACER_DECISION : u64 = 0"), "{out}");
+    }
+
+    #[test]
+    fn options_select_the_runtime_entry_points() {
+        let out = expanded(
+            quote!(sample = 0.5, fields(x)),
+            quote!(
+                fn f(x: u32) -> u32 {
+                    x
+                }
+            ),
+        );
+        assert!(out.contains("enter_with_rate (& __RENACER_SITE , 0.5 , & __RENACER_SKIP)"));
+        assert!(out.contains("thread_local"), "{out}");
+        assert!(out.contains("record_field (0u8 , & (x))"), "{out}");
+
+        let out = expanded(
+            quote!(),
+            quote!(
+                fn f() -> io::Result<()> {
+                    Ok(())
+                }
+            ),
+        );
+        assert!(out.contains("set_error"), "{out}");
+
+        let out = expanded(
+            quote!(),
+            quote!(
+                async fn f() -> u8 {
+                    1
+                }
+            ),
+        );
+        assert!(out.contains("enter_async (& __RENACER_SITE)"), "{out}");
+        assert!(out.contains("instrument"), "{out}");
+
+        let out = expanded(
+            quote!(sample = 0.1),
+            quote!(
+                async fn f() -> Result<u8, ()> {
+                    Ok(1)
+                }
+            ),
+        );
+        assert!(out.contains("enter_async_with_rate"), "{out}");
+        assert!(out.contains("poll_fn"), "{out}");
+        assert!(out.contains("set_error"), "{out}");
+    }
+
+    #[test]
+    fn result_detection_is_by_last_path_segment() {
+        let ret = |ty: TokenStream| -> ReturnType { syn::parse2(quote!(-> #ty)).expect("type") };
+        assert!(returns_result(&ret(quote!(Result<u8, ()>))));
+        assert!(returns_result(&ret(quote!(std::io::Result<u8>))));
+        assert!(returns_result(&ret(quote!((anyhow::Result<()>)))));
+        assert!(!returns_result(&ret(quote!(Option<u8>))));
+        assert!(!returns_result(&ret(quote!(impl Iterator<Item = u8>))));
+        assert!(!returns_result(&ReturnType::Default));
+    }
+
+    #[test]
+    fn span_name_defaults_to_the_unraw_function_name() {
+        let out = expanded(
+            quote!(),
+            quote!(
+                fn r#type() {}
+            ),
+        );
+        assert!(out.contains("Site :: new (\"type\""), "{out}");
+        let out = expanded(
+            quote!(name = "custom"),
+            quote!(
+                fn f() {}
+            ),
+        );
+        assert!(out.contains("Site :: new (\"custom\""), "{out}");
+    }
+
+    #[test]
+    fn const_fn_is_rejected() {
+        let args: TraceArgs = syn::parse2(quote!()).expect("args");
+        let item: ItemFn = syn::parse2(quote!(
+            const fn f() {}
+        ))
+        .expect("fn");
+        let err = expand(&args, item).err().expect("error");
+        assert!(err.to_string().contains("const fn"));
+    }
+}
