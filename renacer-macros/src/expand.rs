@@ -364,7 +364,7 @@ mod tests {
             const fn f() {}
         ))
         .expect("fn");
-        let err = expand(&args, item).err().expect("error");
+        let err = expand(&args, item).expect_err("const fn must fail");
         assert!(err.to_string().contains("const fn"));
     }
 }
