@@ -1,0 +1,69 @@
+//! The unified trace over OTLP: `renacer --format unified --export
+//! otlp:ENDPOINT -- otlp_app plain` sends process, function and syscall
+//! spans in one trace to a real collector (rotel), each syscall under the
+//! function that issued it.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use renacer_e2e::Rotel;
+
+#[test]
+fn cli_sends_the_unified_trace_to_a_collector() {
+    let rotel = Rotel::start();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_renacer_otlp"));
+    cmd.args(["-f", "--format", "unified", "-o", "/dev/null", "--export"])
+        .arg(format!("otlp:{}", rotel.grpc_endpoint()))
+        .arg("--")
+        .arg(env!("CARGO_BIN_EXE_otlp_app"))
+        .arg("plain")
+        .env("RENACER_SAMPLE_RATE", "1")
+        .stdout(Stdio::null());
+    for var in [
+        "TRACEPARENT",
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_PROTOCOL",
+        "RENACER_OUTPUT",
+    ] {
+        cmd.env_remove(var);
+    }
+    let out = cmd.output().expect("run renacer_otlp");
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let spans = rotel.wait_for(Duration::from_secs(30), |s| {
+        s.iter().any(|x| x.name == "load_config")
+            && s.iter().any(|x| x.name == "openat")
+            && s.iter().any(|x| x.name == "otlp_app")
+    });
+    let by_id = |id: &str| spans.iter().find(|s| s.span_id == id);
+    let load = spans
+        .iter()
+        .find(|s| s.name == "load_config")
+        .expect("load_config");
+    // The failed open of the missing file happened inside load_config.
+    let open = spans
+        .iter()
+        .find(|s| {
+            s.name == "openat"
+                && s.attr("syscall.args")
+                    .is_some_and(|a| a.contains("renacer-e2e.toml"))
+        })
+        .expect("openat of the config file");
+    assert_eq!(open.parent_id, load.span_id);
+    assert!(
+        open.status_code.to_ascii_lowercase().contains("error"),
+        "{open:?}"
+    );
+    // load_config → plain_main → the process span, all in one trace.
+    let main = by_id(&load.parent_id).expect("load_config's parent");
+    assert_eq!(main.name, "plain_main");
+    let process = by_id(&main.parent_id).expect("plain_main's parent");
+    assert_eq!(process.name, "otlp_app");
+    assert!(spans.iter().all(|s| s.trace_id == load.trace_id));
+    assert!(process.attr("lamport").is_some());
+}
