@@ -4,7 +4,8 @@
 //! with the argument `child`).
 //!
 //! Run it under the CLI to see each syscall inside the function that issued
-//! it: `renacer -f -- target/debug/unified-demo`. On its own it prints what
+//! it: `renacer -f --format unified -- target/debug/unified-demo` (or
+//! `--format perfetto -o trace.json` for ui.perfetto.dev). On its own it prints what
 //! it did; with `RENACER_OUTPUT=jsonl:spans.jsonl` it also writes its spans.
 
 use std::io::{self, Read, Write};

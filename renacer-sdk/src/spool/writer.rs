@@ -171,15 +171,6 @@ impl SpoolWriter {
         }
         self.out.flush().inspect_err(|_| self.broken = true)
     }
-
-    /// Flushes and syncs the file; the writer stays usable.
-    pub fn sync_file(&mut self) -> io::Result<()> {
-        self.flush_file()?;
-        if self.broken {
-            return Ok(());
-        }
-        self.out.get_ref().sync_data()
-    }
 }
 
 impl std::fmt::Debug for SpoolWriter {

@@ -75,6 +75,16 @@ pub fn write_perfetto(trace: &UnifiedTrace, out: &mut dyn Write) -> io::Result<(
         if it.kind == SpanKind::Process {
             continue;
         }
+        // The tracer stamps a syscall's exit late (after its ptrace stop), so
+        // it can pass its span's end; complete events must nest on a track,
+        // so the slice is cut at the span's end (`args.end_ns` keeps the
+        // recorded time).
+        let mut end_ns = it.end_ns;
+        if let (SpanKind::Syscall, Some(p)) = (it.kind, it.parent.map(|p| &trace.items[p])) {
+            if p.kind == SpanKind::Function && p.tid == it.tid {
+                end_ns = end_ns.min(p.end_ns).max(it.start_ns);
+            }
+        }
         sep(out)?;
         out.write_all(b"{\"ph\":\"X\",\"name\":")?;
         js(out, trace.name(it))?;
@@ -85,7 +95,7 @@ pub fn write_perfetto(trace: &UnifiedTrace, out: &mut dyn Write) -> io::Result<(
             it.pid,
             it.tid,
             us(it.start_ns),
-            us(it.end_ns.saturating_sub(it.start_ns)),
+            us(end_ns.saturating_sub(it.start_ns)),
             it.span_id,
             it.lamport
         )?;
@@ -96,6 +106,7 @@ pub fn write_perfetto(trace: &UnifiedTrace, out: &mut dyn Write) -> io::Result<(
                 js(out, &s.args)?;
                 out.write_all(b",\"ret\":")?;
                 js(out, &s.ret)?;
+                write!(out, ",\"end_ns\":{}", it.end_ns)?;
             }
             ItemSource::Function(k) => {
                 let s = &trace.spans[k];

@@ -661,3 +661,23 @@ fn spool_session_joins_an_inherited_trace() {
     assert_eq!(p.parent_span_id, Some(SpanId(0xabc)));
     assert!(SpoolSession::create_in(&parent.path().join("missing"), None).is_err());
 }
+
+#[test]
+fn perfetto_cuts_a_late_syscall_exit_at_its_span_end() {
+    let t = merge(MergeInput {
+        processes: vec![proc_(1, 0, 10_000, None)],
+        spans: vec![sdk(1, None, "f", 1, 1, 1_000, 2_000)],
+        // Entered inside f, exit stamped 500 ns after f ended.
+        syscalls: vec![sc("read", 1, 1, 1_900, 2_500)],
+        ..MergeInput::default()
+    });
+    assert_eq!(parent_name_of_syscall(&t, 0), "f");
+    let mut out = Vec::new();
+    write_perfetto(&t, &mut out).expect("perfetto");
+    let v: serde_json::Value = serde_json::from_slice(&out).expect("valid JSON");
+    let ev = v["traceEvents"].as_array().expect("events");
+    let read = ev.iter().find(|e| e["name"] == "read").expect("read slice");
+    assert_eq!(read["ts"].as_f64(), Some(1.9));
+    assert_eq!(read["dur"].as_f64(), Some(0.1));
+    assert_eq!(read["args"]["end_ns"], 2_500);
+}
