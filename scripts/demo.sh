@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The main job: trace a real program with the CLI and the SDK together.
+#
+# Builds the `renacer` CLI and examples/unified-demo (a program with
+# #[renacer::trace] functions doing file I/O, a loopback TCP exchange, two
+# threads and a child process), runs the demo under the tracer, and writes
+# one unified trace three ways:
+#   out/trace.txt            strace lines with → fn / ← fn span markers
+#   out/trace.json           unified JSON (schema: docs/formats.md)
+#   out/trace.perfetto.json  open in https://ui.perfetto.dev or chrome://tracing
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+cargo build --release --quiet -p renacer-cli -p unified-demo
+mkdir -p out
+renacer=target/release/renacer
+demo=target/release/unified-demo
+
+"$renacer" -f --format unified -o out/trace.txt \
+    --export perfetto:out/trace.perfetto.json \
+    --export jsonl:out/trace.jsonl \
+    -- "$demo"
+"$renacer" -f -q --format unified-json -o out/trace.json -- "$demo" >/dev/null
+
+echo
+echo "== the unified trace, around load_config (full text: out/trace.txt) =="
+grep -n -m1 -A12 -- '→ load_config' out/trace.txt || head -40 out/trace.txt
+echo
+echo "== summary =="
+printf '%-28s %s\n' "syscall lines:" "$(grep -vc -e '→' -e '←' out/trace.txt)"
+printf '%-28s %s\n' "function spans entered:" "$(grep -c -- '→ ' out/trace.txt)"
+echo "wrote out/trace.txt, out/trace.json, out/trace.jsonl, out/trace.perfetto.json"
+echo "open out/trace.perfetto.json in https://ui.perfetto.dev (Open trace file)"
