@@ -8,6 +8,8 @@
 //!   the child's id; when that id later shows up as a process, the syscall
 //!   is its [`ForkEdge`] (resolved at the end, because the child's first
 //!   syscall often completes before the parent's `clone` returns);
+//! - which `clone` created each thread (a child id that never shows up as a
+//!   process is a thread of its parent);
 //! - what each process runs: a successful `execve`/`execveat`'s path and
 //!   argv, parsed from the strace-style argument text.
 
@@ -111,6 +113,12 @@ impl UnifiedBuilder {
 
     /// Resolves fork edges and merges with the SDK's `spans`.
     pub fn finish(mut self, spans: Vec<SpanRecord>) -> UnifiedTrace {
+        // Children that never became processes of their own are threads.
+        for (&child, &k) in &self.fork_of_child {
+            if !self.proc_of_pid.contains_key(&child) {
+                self.input.thread_spawns.push((child, k));
+            }
+        }
         for p in &mut self.input.processes {
             if let Some(&k) = self.fork_of_child.get(&p.pid) {
                 let parent_pid = self.input.syscalls[k].pid;

@@ -73,6 +73,7 @@ pub fn merge(input: MergeInput) -> UnifiedTrace {
         mut processes,
         syscalls,
         spans: raw_spans,
+        thread_spawns,
     } = input;
     let mut stats = MergeStats::default();
 
@@ -275,6 +276,7 @@ pub fn merge(input: MergeInput) -> UnifiedTrace {
     let mut by_time: Vec<u32> = Vec::with_capacity(n);
     by_time.extend(0..np as u32);
     let (mut a, mut b) = (0usize, 0usize);
+    let spawn_of: IdMap<u32, usize> = thread_spawns.into_iter().filter(|&(_, k)| k < ns).collect();
     let mut last: Option<((u32, u32), u32)> = None;
     while a < nf || b < ns {
         let take_span = match (by_thread.get(a), sc_order.get(b)) {
@@ -291,9 +293,16 @@ pub fn merge(input: MergeInput) -> UnifiedTrace {
             b += 1;
             ((y.0, y.1), sc_item(y.3 as usize))
         };
-        if let Some((t, p)) = last {
-            if t == thread_key {
-                prev[item as usize] = p;
+        match last {
+            Some((t, p)) if t == thread_key => prev[item as usize] = p,
+            // A thread's first item: after the clone that created it.
+            _ => {
+                let (pid, tid) = thread_key;
+                if let Some(&k) = spawn_of.get(&tid) {
+                    if syscalls[k].pid == pid && sc_item(k) != item {
+                        prev[item as usize] = sc_item(k);
+                    }
+                }
             }
         }
         last = Some((thread_key, item));

@@ -20,7 +20,8 @@
 //! * a child process's span is a child of the syscall that forked it when
 //!   the CLI names it, else of its parent's process span;
 //! * every item gets a [Lamport clock](lamport) from the causal graph, never
-//!   from wall clocks, so order across skewed clocks stays right.
+//!   from wall clocks, so order across skewed clocks stays right; a thread's
+//!   first item follows the `clone` that created it, when known.
 //!
 //! The CLI drives it through [`SpoolSession`] (private spool directory and
 //! the `TRACEPARENT`/`RENACER_SPOOL` environment of the traced program) and
@@ -109,6 +110,10 @@ pub struct MergeInput {
     pub syscalls: Vec<SyscallRecord>,
     /// Spans read from the spools (any order).
     pub spans: Vec<SpanRecord>,
+    /// Threads created by a traced syscall: (new thread's tid, index in
+    /// `syscalls` of the `clone` that created it, in the same process). The
+    /// thread's first item is then causally after that syscall.
+    pub thread_spawns: Vec<(u32, usize)>,
 }
 
 /// Where a [`UnifiedItem`]'s details live in its [`UnifiedTrace`].

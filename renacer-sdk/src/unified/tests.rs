@@ -681,3 +681,24 @@ fn perfetto_cuts_a_late_syscall_exit_at_its_span_end() {
     assert_eq!(read["dur"].as_f64(), Some(0.1));
     assert_eq!(read["args"]["end_ns"], 2_500);
 }
+
+#[test]
+fn a_thread_starts_after_the_clone_that_created_it() {
+    // Thread 2's clock runs ahead of nothing here: its first syscall is
+    // stamped *before* the clone returned, yet it must follow the clone.
+    let mut b = UnifiedBuilder::new(None, None, None, vec!["app".into()]);
+    b.syscall(sc("openat", 1, 1, 100, 110));
+    b.syscall(sc("futex", 1, 2, 150, 160)); // new thread, first syscall
+    let mut clone = sc("clone3", 1, 1, 120, 200);
+    clone.ret_value = 2;
+    b.syscall(clone);
+    b.syscall(sc("write", 1, 1, 300, 310));
+    let t = b.finish(Vec::new());
+    assert_eq!(t.stats.cycles_broken, 0);
+    let l = |k| item_of(&t, ItemSource::Syscall(k)).lamport;
+    assert!(l(1) > l(2), "thread's first syscall after the clone");
+    assert!(
+        l(2) > l(0) && l(3) > l(2),
+        "program order on the main thread"
+    );
+}
