@@ -341,3 +341,20 @@ fn spool_is_a_named_sink_of_renacer_output() {
     assert_eq!(sinks.len(), 0);
     assert!(errors[0].contains("spool:DIR"), "{errors:?}");
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+    /// Any bytes after a valid prefix: the reader keeps the prefix's spans
+    /// and never panics or errors.
+    #[test]
+    fn arbitrary_tails_never_panic(tail in proptest::collection::vec(any::<u8>(), 0..600), keep in 0usize..3) {
+        let dir = TempDir::new("spool-fuzz");
+        let spans: Vec<_> = (0..3).map(|i| span(i, "fuzz")).collect();
+        let bytes = std::fs::read(write_file(dir.path(), &spans[..keep])).expect("read back");
+        let mut data = bytes.clone();
+        data.extend_from_slice(&tail);
+        let file = SpoolFile::from_reader(Cursor::new(&data), Path::new("fuzz")).expect("not fatal");
+        prop_assert!(file.spans.len() >= keep);
+        prop_assert_eq!(&file.spans[..keep], &spans[..keep]);
+    }
+}
