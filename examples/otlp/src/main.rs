@@ -19,7 +19,7 @@ use std::time::Duration;
 #[renacer::trace(fields(order))]
 fn checkout(order: u32) -> Result<u64, String> {
     let price = price(order);
-    if order % 5 == 0 {
+    if order.is_multiple_of(5) {
         return Err(format!("order {order}: card declined"));
     }
     Ok(price + shipping(order))
@@ -32,7 +32,7 @@ fn price(order: u32) -> u64 {
 
 #[renacer::trace]
 fn shipping(order: u32) -> u64 {
-    if order % 2 == 0 {
+    if order.is_multiple_of(2) {
         0
     } else {
         499
