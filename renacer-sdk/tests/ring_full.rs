@@ -12,8 +12,13 @@ use renacer::__private::{enter, Site};
 static OUTER: Site = Site::new("outer", module_path!(), file!(), 1, 0, &["label"]);
 static INNER: Site = Site::new("inner", module_path!(), file!(), 2, 0, &[]);
 
+/// The runtime is process-global: tests of this binary take turns.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn full_ring_drops_newest_and_keeps_trees_consistent() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let before = renacer::stats();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("full.jsonl");
     // A tiny ring and a collector that only drains on flush.
@@ -44,10 +49,11 @@ fn full_ring_drops_newest_and_keeps_trees_consistent() {
     drop(guard);
 
     let spans = common::read_jsonl(&path);
-    assert!(st.ring_dropped > 0, "{st:?}");
-    assert!(st.recorded < calls);
-    assert_eq!(st.recorded, spans.len() as u64);
-    assert_eq!(st.exported, spans.len() as u64);
+    let recorded = st.recorded - before.recorded;
+    assert!(st.ring_dropped > before.ring_dropped, "{st:?}");
+    assert!(recorded < calls);
+    assert_eq!(recorded, spans.len() as u64);
+    assert_eq!(st.exported - before.exported, spans.len() as u64);
     let ids: HashSet<&str> = spans
         .iter()
         .map(|s| s["span_id"].as_str().unwrap())
@@ -65,4 +71,38 @@ fn full_ring_drops_newest_and_keeps_trees_consistent() {
             }
         }
     }
+}
+
+#[test]
+fn reinit_with_a_larger_ring_replaces_the_threads_ring() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let record = |n: u64| {
+        for _ in 0..n {
+            let _o = enter(&OUTER);
+        }
+    };
+    let small = renacer::ConfigBuilder::defaults()
+        .rate_limit(0)
+        .ring_capacity(16)
+        .flush_interval(Duration::from_secs(3600))
+        .init();
+    let before = renacer::stats();
+    record(100);
+    assert!(renacer::flush());
+    let mid = renacer::stats();
+    assert!(mid.ring_dropped > before.ring_dropped);
+    drop(small);
+
+    // Same thread, new configuration: the 16-slot ring is replaced.
+    let big = renacer::ConfigBuilder::defaults()
+        .rate_limit(0)
+        .ring_capacity(4096)
+        .flush_interval(Duration::from_secs(3600))
+        .init();
+    record(1000);
+    assert!(renacer::flush());
+    let after = renacer::stats();
+    drop(big);
+    assert_eq!(after.ring_dropped, mid.ring_dropped);
+    assert_eq!(after.recorded - mid.recorded, 1000);
 }

@@ -24,7 +24,9 @@ use std::thread::LocalKey;
 use super::event::{self, Event};
 use super::ring::{Counters, Ring};
 use super::thread::{Hot, HOT};
-use super::{breaker, clock, decide_root, sampler, site_decide, IntoFieldValue, Site, ACTIVE};
+use super::{
+    breaker, clock, decide_root, refresh, sampler, site_decide, IntoFieldValue, Site, ACTIVE,
+};
 
 /// A per-process key, so span ids of different processes look unrelated.
 fn process_key() -> u64 {
@@ -222,11 +224,14 @@ pub fn enter_async(site: &'static Site) -> AsyncSpan {
             h.skip.set(skip - 1);
             return AsyncSpan::inert();
         }
+        if h.generation.get() != active {
+            refresh(h, active);
+        }
         let Some(ring) = h.ring() else {
             return AsyncSpan::inert();
         };
         if h.depth.get() == 0 {
-            if !decide_root(h, ring, active) {
+            if !decide_root(h, ring) {
                 return AsyncSpan::inert();
             }
             // The async span does not hold this thread's countdown open

@@ -192,8 +192,15 @@ pub fn enter_with_rate(
     })
 }
 
-#[inline(always)]
+/// The sampled path, kept out of line: inlining it into every instrumented
+/// function makes the caller save registers on the unsampled path too
+/// (measured: +1.5 ns per unsampled call), while the call costs ~1 ns
+/// against the ~25 ns of a recorded span.
+#[inline(never)]
 fn enter_sampled(h: &Hot, site: &'static Site, active: u64, per_site: bool) -> SpanGuard {
+    if h.generation.get() != active {
+        refresh(h, active);
+    }
     let Some(ring) = h.ring() else {
         return SpanGuard::inert();
     };
@@ -209,7 +216,7 @@ fn enter_sampled(h: &Hot, site: &'static Site, active: u64, per_site: bool) -> S
         {
             // Rate 1: the next countdown is "sample the next call" — no draw.
             h.saved_skip.set(1);
-        } else if !decide_root(h, ring, active) {
+        } else if !decide_root(h, ring) {
             return SpanGuard::inert();
         }
         // Hold the countdown at "sample" while the tree is open, so every
@@ -232,16 +239,22 @@ fn enter_sampled(h: &Hot, site: &'static Site, active: u64, per_site: bool) -> S
     }
 }
 
-/// Drops state cached under an older configuration (`init` again).
-fn refresh(h: &Hot, active: u64, reset_skip: bool) {
-    if h.generation.get() != active {
-        h.generation.set(active);
-        h.tokens.set(0);
-        h.rng.set(None);
-        if reset_skip {
-            h.skip.set(0);
-        }
+/// Adopts a new configuration (`init` again) on this thread: drops the
+/// cached tokens, generator and countdown, and replaces the ring if the
+/// configured capacity changed. Only at depth 0, where no open span holds
+/// a reserved slot in the old ring; deeper calls keep the old state until
+/// the tree closes.
+#[cold]
+#[inline(never)]
+pub(crate) fn refresh(h: &Hot, active: u64) {
+    if h.depth.get() != 0 {
+        return;
     }
+    h.generation.set(active);
+    h.tokens.set(0);
+    h.rng.set(None);
+    h.skip.set(0);
+    h.resize_ring();
 }
 
 /// Draws a geometric skip count at `rate` from the thread's generator and
@@ -262,8 +275,7 @@ pub(crate) fn draw(h: &Hot, ring: &Ring, rate: f64) -> u64 {
 /// countdown.
 #[cold]
 #[inline(never)]
-pub(crate) fn decide_root(h: &Hot, ring: &Ring, active: u64) -> bool {
-    refresh(h, active, true);
+pub(crate) fn decide_root(h: &Hot, ring: &Ring) -> bool {
     let rate = sampler::rate();
     let mut v = h.skip.get();
     if v == 0 {
@@ -288,10 +300,12 @@ pub(crate) fn site_decide(
     rate: f64,
     skip: &'static LocalKey<Cell<u64>>,
 ) -> bool {
+    if h.generation.get() != active {
+        refresh(h, active);
+    }
     let Some(ring) = h.ring() else {
         return false;
     };
-    refresh(h, active, false);
     let mut v = skip.with(Cell::get);
     if v == 0 {
         v = draw(h, ring, rate).saturating_add(1);
@@ -343,7 +357,8 @@ fn ring_full(h: &Hot, ring: &Ring, depth: u64) {
     abandon_root(h, depth);
 }
 
-#[inline(always)]
+/// Out of line for the same reason as [`enter_sampled`].
+#[inline(never)]
 fn exit_recorded(state: u8) {
     HOT.with(|h| {
         let ts = clock::raw_now();

@@ -74,6 +74,11 @@ unsafe impl Sync for Ring {}
 // string inside is a `Box<str>` in raw form, which is `Send`).
 unsafe impl Send for Ring {}
 
+/// The capacity a ring created for `requested` events actually has.
+pub(crate) fn rounded_capacity(requested: usize) -> usize {
+    requested.clamp(4, 1 << 30).next_power_of_two()
+}
+
 impl Ring {
     /// A ring holding at least `capacity` events (rounded up to a power of
     /// two, minimum 4).
@@ -83,7 +88,7 @@ impl Ring {
         tid: u32,
         thread_name: Option<std::sync::Arc<str>>,
     ) -> Ring {
-        let cap = capacity.clamp(4, 1 << 30).next_power_of_two();
+        let cap = rounded_capacity(capacity);
         Ring {
             head: Padded(AtomicU64::new(0)),
             tail: Padded(AtomicU64::new(0)),
@@ -103,7 +108,6 @@ impl Ring {
         }
     }
 
-    #[cfg(loom)]
     pub(crate) fn capacity(&self) -> u64 {
         self.mask + 1
     }

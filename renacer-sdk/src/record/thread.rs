@@ -76,6 +76,29 @@ impl Hot {
         Some(unsafe { &*p })
     }
 
+    /// Replaces this thread's ring by one of the configured capacity, if
+    /// that changed. The old ring is closed: the collector drains and
+    /// retires it like the ring of an exited thread. Call only at depth 0.
+    pub(crate) fn resize_ring(&self) {
+        let p = self.ring.get();
+        if p.is_null() {
+            return;
+        }
+        // SAFETY: non-null `ring` points into OWNER's Arc (see `ring()`).
+        let old_cap = unsafe { &*p }.capacity();
+        let want = super::ring::rounded_capacity(RING_CAPACITY.load(StdOrdering::Relaxed));
+        if old_cap == want as u64 {
+            return;
+        }
+        // Forget the old ring first: on failure we simply re-register later.
+        self.ring.set(std::ptr::null());
+        let _ = OWNER.try_with(|owner| {
+            if let Some(old) = owner.0.borrow_mut().take() {
+                old.close();
+            }
+        });
+    }
+
     #[cold]
     #[inline(never)]
     fn register(&self) -> Option<&Ring> {
