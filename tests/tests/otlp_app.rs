@@ -377,3 +377,35 @@ fn collector_down_program_finishes_promptly_and_counts_the_drops() {
         run.stderr
     );
 }
+
+/// A "collector" that accepts connections and never answers: every request
+/// hangs until renacer's timeouts cut it.
+fn silent_collector() -> (std::net::TcpListener, String) {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let endpoint = format!("http://{}", l.local_addr().expect("addr"));
+    let accept = l.try_clone().expect("clone listener");
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in accept.incoming().map_while(Result::ok) {
+            held.push(conn); // keep it open, read nothing, answer nothing
+        }
+    });
+    (l, endpoint)
+}
+
+#[test]
+fn slow_collector_shutdown_is_bounded_and_drops_are_counted() {
+    for protocol in ["grpc", "http/protobuf"] {
+        let (_listener, endpoint) = silent_collector();
+        let mut env = otlp_env(endpoint, protocol, "slow-app");
+        env.push(("OTEL_EXPORTER_OTLP_TIMEOUT", "300".to_string()));
+        env.push(("RENACER_OTLP_SHUTDOWN_TIMEOUT_MS", "500".to_string()));
+        env.push(("RENACER_RING_CAPACITY", "65536".to_string()));
+        // Would hang forever without request and shutdown timeouts.
+        let run = run_app("burst", &env, WAIT);
+        let s = &run.stats;
+        assert_eq!(s["recorded"], 20_000, "{protocol}: {}", run.stdout);
+        assert_eq!(s["export_dropped"], 20_000, "{protocol}: {}", run.stdout);
+        assert!(s["export_errors"] >= 1, "{protocol}: {}", run.stdout);
+    }
+}
