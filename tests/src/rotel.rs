@@ -106,6 +106,9 @@ fn listening(port: u16) -> bool {
 /// A running rotel agent; killed on drop.
 pub struct Rotel {
     child: Option<Child>,
+    /// Whether rotel prints what it receives (off for benchmarks: printing
+    /// every span would measure the collector's terminal output).
+    debug: bool,
     pub grpc_port: u16,
     pub http_port: u16,
     output: Arc<Mutex<String>>,
@@ -114,8 +117,18 @@ pub struct Rotel {
 impl Rotel {
     /// Starts rotel on two free ports and waits until both accept connections.
     pub fn start() -> Rotel {
+        Rotel::start_mode(true)
+    }
+
+    /// Starts rotel without its debug output (received data is discarded
+    /// unseen); for throughput measurements.
+    pub fn start_quiet() -> Rotel {
+        Rotel::start_mode(false)
+    }
+
+    fn start_mode(debug: bool) -> Rotel {
         for _ in 0..5 {
-            if let Some(r) = Rotel::start_on(free_port(), free_port()) {
+            if let Some(r) = Rotel::start_on(free_port(), free_port(), debug) {
                 return r;
             }
         }
@@ -126,10 +139,11 @@ impl Rotel {
     }
 
     /// Starts rotel on the given ports; `None` if it did not listen in time.
-    pub fn start_on(grpc_port: u16, http_port: u16) -> Option<Rotel> {
+    pub fn start_on(grpc_port: u16, http_port: u16, debug: bool) -> Option<Rotel> {
         let output = Arc::new(Mutex::new(String::new()));
         let mut r = Rotel {
             child: None,
+            debug,
             grpc_port,
             http_port,
             output,
@@ -166,8 +180,18 @@ impl Rotel {
                 &format!("127.0.0.1:{}", self.http_port),
             ])
             .args(["--exporter", "blackhole"])
-            .args(["--debug-log", "traces", "--debug-log", "metrics"])
-            .args(["--debug-log-verbosity", "detailed"])
+            .args(if self.debug {
+                &[
+                    "--debug-log",
+                    "traces",
+                    "--debug-log",
+                    "metrics",
+                    "--debug-log-verbosity",
+                    "detailed",
+                ][..]
+            } else {
+                &["--debug-log", "none"][..]
+            })
             // Flush received data to the debug log quickly.
             .args(["--batch-timeout", "50ms"])
             .arg("--pid-file")
