@@ -277,6 +277,8 @@ pub(crate) fn apply_env() {
             .map(|r| (r.traceparent.trace_id, r.traceparent.parent_id)),
     );
     *REMOTE.lock().unwrap_or_else(|e| e.into_inner()) = remote;
+    #[cfg(feature = "tracing-opentelemetry")]
+    crate::interop::link_opentelemetry();
 }
 
 /// The remote context this process joined at init, if any.

@@ -409,3 +409,33 @@ fn slow_collector_shutdown_is_bounded_and_drops_are_counted() {
         assert!(s["export_errors"] >= 1, "{protocol}: {}", run.stdout);
     }
 }
+
+#[test]
+fn renacer_roots_nest_under_the_current_opentelemetry_span() {
+    let rotel = Rotel::start();
+    let run = run_app(
+        "otel",
+        &otlp_env(rotel.grpc_endpoint(), "grpc", "otel-app"),
+        WAIT,
+    );
+    let line = run
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("OTEL "))
+        .expect("OTEL line");
+    let (otel_trace, otel_span) = line.split_once(' ').expect("trace and span id");
+    let spans = rotel.wait_for_spans(2, WAIT);
+    assert_eq!(
+        spans.len(),
+        2,
+        "stderr: {}\ncollector: {}",
+        run.stderr,
+        rotel.output()
+    );
+    let root = one(&spans, "renacer_under_otel");
+    let leaf = one(&spans, "checksum");
+    assert_eq!(root.trace_id, otel_trace);
+    assert_eq!(root.parent_id, otel_span);
+    assert_eq!(leaf.trace_id, otel_trace);
+    assert_eq!(leaf.parent_id, root.span_id);
+}

@@ -61,6 +61,8 @@ pub(crate) struct ThreadCtx {
     counter: u64,
     target: Option<u64>,
     stalled: u32,
+    /// Outside parent announced (`ROOT_PARENT`) for the next root span.
+    root_parent: Option<(TraceId, SpanId)>,
 }
 
 impl ThreadCtx {
@@ -72,6 +74,7 @@ impl ThreadCtx {
             counter: 0,
             target: None,
             stalled: 0,
+            root_parent: None,
         }
     }
 
@@ -130,6 +133,15 @@ impl Pairing {
         }
     }
 
+    /// Like [`Pairing::parent_of`], but a root takes the outside parent
+    /// announced just before it (`ROOT_PARENT`), if any.
+    fn root_or_parent_of(&mut self, ctx: &mut ThreadCtx) -> (Option<SpanId>, TraceId) {
+        match ctx.root_parent.take() {
+            Some((trace, parent)) if ctx.stack.is_empty() => (Some(parent), trace),
+            _ => self.parent_of(ctx),
+        }
+    }
+
     /// Parent and trace for a span starting on `ctx` now.
     fn parent_of(&mut self, ctx: &ThreadCtx) -> (Option<SpanId>, TraceId) {
         match ctx.stack.last() {
@@ -182,8 +194,12 @@ impl Pairing {
     /// Applies one event; `false` if it names an async span not seen yet.
     fn apply(&mut self, ctx: &mut ThreadCtx, ev: Event, conv: &Converter, out: &mut Batch) -> bool {
         match ev.kind {
+            event::ROOT_PARENT => {
+                let trace = TraceId((ev.w[0] as u128) << 64 | ev.w[1] as u128);
+                ctx.root_parent = Some((trace, SpanId(ev.w[2])));
+            }
             event::ENTER => {
-                let (parent, trace) = self.parent_of(ctx);
+                let (parent, trace) = self.root_or_parent_of(ctx);
                 ctx.counter += 1;
                 let id = SpanId(span_id(ctx.ring.thread_no, ctx.counter, false));
                 ctx.stack.push(Frame::Sync(Open {
@@ -241,7 +257,7 @@ impl Pairing {
                 ctx.target = Some(ev.w[0]);
             }
             event::ASYNC_START => {
-                let (parent, trace) = self.parent_of(ctx);
+                let (parent, trace) = self.root_or_parent_of(ctx);
                 if self.asyncs.len() >= MAX_OPEN_ASYNC {
                     out.dropped += 1;
                     return true;

@@ -30,6 +30,10 @@ pub(crate) const RESUME: u8 = 6;
 pub(crate) const SUSPEND: u8 = 7;
 /// The next `FIELD` belongs to async span `w[0]`.
 pub(crate) const TARGET: u8 = 8;
+/// The span entered or started right after this event, a root, is a child
+/// of a context from outside renacer (the current OpenTelemetry span):
+/// `w[0]`/`w[1]` = trace id high/low, `w[2]` = parent span id.
+pub(crate) const ROOT_PARENT: u8 = 9;
 
 /// Flag of `EXIT` / `ASYNC_END`: the span ended in error.
 pub(crate) const FLAG_ERROR: u8 = 1;
@@ -126,6 +130,14 @@ impl Event {
             kind,
             a: flags,
             w: [id, ts, 0],
+            ..Event::default()
+        }
+    }
+
+    pub(crate) fn root_parent(trace: u128, span: u64) -> Event {
+        Event {
+            kind: ROOT_PARENT,
+            w: [(trace >> 64) as u64, trace as u64, span],
             ..Event::default()
         }
     }

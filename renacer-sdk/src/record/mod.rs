@@ -227,16 +227,54 @@ fn enter_sampled(h: &Hot, site: &'static Site, active: u64, per_site: bool) -> S
         abandon_root(h, depth);
         return SpanGuard::inert();
     }
+    let root_parent = if depth == 0 { root_context() } else { None };
     let ts = clock::raw_now();
-    // SAFETY: `ring` is this thread's own ring; only this thread pushes.
-    // Reserve one slot per open span so every open span can still exit.
-    if unsafe { ring.push(&[Event::enter(site, ts)], depth + 1) } {
+    let pushed = match root_parent {
+        // SAFETY: `ring` is this thread's own ring; only this thread pushes.
+        // Reserve one slot per open span so every open span can still exit.
+        None => unsafe { ring.push(&[Event::enter(site, ts)], depth + 1) },
+        // SAFETY: as above.
+        Some(rp) => unsafe { ring.push(&[rp, Event::enter(site, ts)], depth + 1) },
+    };
+    if pushed {
         h.depth.set(depth + 1);
         SpanGuard::recording()
     } else {
         ring_full(h, ring, depth);
         SpanGuard::inert()
     }
+}
+
+/// Provider of an outside parent for new root spans: `(trace id, span id)`
+/// of e.g. the current OpenTelemetry span. Called only when a root span is
+/// sampled, never for nested or unsampled calls.
+pub(crate) type RootContextProvider = fn() -> Option<(u128, u64)>;
+
+static ROOT_HOOK: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+static ROOT_PROVIDER: std::sync::OnceLock<RootContextProvider> = std::sync::OnceLock::new();
+
+/// Installs the root-context provider (once per process).
+#[cfg_attr(not(feature = "tracing-opentelemetry"), allow(dead_code))]
+pub(crate) fn set_root_context_provider(provider: RootContextProvider) {
+    if ROOT_PROVIDER.set(provider).is_ok() {
+        ROOT_HOOK.store(true, Ordering::Release);
+    }
+}
+
+/// The `ROOT_PARENT` event for a root starting now, if a provider gives one.
+#[inline(always)]
+pub(crate) fn root_context() -> Option<Event> {
+    if !ROOT_HOOK.load(Ordering::Relaxed) {
+        return None;
+    }
+    root_context_slow()
+}
+
+#[cold]
+#[inline(never)]
+fn root_context_slow() -> Option<Event> {
+    let (trace, span) = (ROOT_PROVIDER.get()?)()?;
+    (trace != 0 && span != 0).then(|| Event::root_parent(trace, span))
 }
 
 /// Adopts a new configuration (`init` again) on this thread: drops the

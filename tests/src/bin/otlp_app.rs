@@ -7,6 +7,8 @@
 //! * `tokio`: async spans on a multi-threaded tokio runtime;
 //! * `plain`: no runtime at all, one span tree, an `Err` result;
 //! * `tracing`: `tracing` spans through `RenacerLayer`, nested with renacer spans;
+//! * `otel`: a `#[renacer::trace]` root inside a `tracing-opentelemetry`
+//!   span (prints `OTEL <trace id> <span id>` of that span);
 //! * `burst`: many spans, for the collector-down case.
 //!
 //! At the end it prints `STATS <name>=<value> ...` on stdout.
@@ -88,6 +90,28 @@ fn tracing_scenario() {
 }
 
 #[renacer::trace]
+fn renacer_under_otel() -> u64 {
+    checksum(3)
+}
+
+fn otel_scenario() {
+    use opentelemetry::trace::{TraceContextExt as _, TracerProvider as _};
+    use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+    use tracing_subscriber::layer::SubscriberExt;
+    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
+    let otel = tracing_opentelemetry::layer().with_tracer(provider.tracer("otlp_app"));
+    let subscriber = tracing_subscriber::registry().with(otel);
+    tracing::subscriber::with_default(subscriber, || {
+        let span = tracing::info_span!("otel_request");
+        let _e = span.enter();
+        let cx = span.context();
+        let sc = cx.span().span_context().clone();
+        println!("OTEL {} {}", sc.trace_id(), sc.span_id());
+        std::hint::black_box(renacer_under_otel());
+    });
+}
+
+#[renacer::trace]
 fn burst_leaf(i: u64) -> u64 {
     i.wrapping_mul(3)
 }
@@ -124,6 +148,7 @@ fn main() -> ExitCode {
             });
         }
         "tracing" => tracing_scenario(),
+        "otel" => otel_scenario(),
         "burst" => {
             for i in 0..20_000 {
                 out = out.wrapping_add(burst_leaf(i));
