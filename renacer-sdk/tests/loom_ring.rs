@@ -39,6 +39,39 @@ fn spsc_ring_delivers_accepted_events_in_order() {
     });
 }
 
+/// Bounded drains (the collector drains in chunks) interleaved with
+/// pushes lose and duplicate nothing.
+#[test]
+fn chunked_drains_preserve_order() {
+    loom::model(|| {
+        let ring = TestRing::new(4);
+        let producer = {
+            let ring = ring.clone();
+            thread::spawn(move || {
+                let mut accepted = Vec::new();
+                for i in 1..=5u64 {
+                    // SAFETY: this thread is the only producer.
+                    if unsafe { ring.push(i, 0) } {
+                        accepted.push(i);
+                    }
+                }
+                accepted
+            })
+        };
+        // SAFETY: this thread is the only consumer.
+        let mut got = unsafe { ring.drain_at_most(1) };
+        // SAFETY: as above.
+        got.extend(unsafe { ring.drain_at_most(2) });
+        let accepted = producer.join().unwrap();
+        while !ring.is_empty() {
+            // SAFETY: as above.
+            got.extend(unsafe { ring.drain_at_most(1) });
+        }
+        assert_eq!(got, accepted);
+        assert_eq!(ring.len(), 0);
+    });
+}
+
 /// A push that asks for reserved slots is refused unless they stay free,
 /// and a pair push is all-or-nothing, even while the consumer frees slots.
 #[test]

@@ -122,7 +122,7 @@ fn run(shared: Arc<Shared>, mut exporters: Vec<Box<dyn Exporter>>, interval: Dur
         pairing: Pairing::new(seed),
         threads: HashMap::new(),
         rings: Vec::new(),
-        scratch: Vec::new(),
+        budget: Vec::new(),
     };
     loop {
         let (ticket, stop) = {
@@ -170,14 +170,23 @@ fn run(shared: Arc<Shared>, mut exporters: Vec<Box<dyn Exporter>>, interval: Dur
     }
 }
 
+/// Events drained per thread, and spans per exported batch, at a time.
+const CHUNK: usize = 4096;
+
 struct State {
     pairing: Pairing,
     threads: HashMap<u64, ThreadCtx>,
     rings: Vec<crate::sync::Arc<crate::record::ring::Ring>>,
-    scratch: Vec<crate::record::event::Event>,
+    /// Events each ring held when the pass began, minus those drained.
+    budget: Vec<usize>,
 }
 
 impl State {
+    /// One collector pass: drains what every ring held when the pass began
+    /// (events pushed meanwhile wait for the next pass, so a busy thread
+    /// cannot keep a flush waiting), in chunks of at most [`CHUNK`] events
+    /// per thread and [`CHUNK`] spans per exported batch, so the collector's
+    /// own memory stays bounded however large the rings are.
     fn pass(&mut self, exporters: &mut [Box<dyn Exporter>]) {
         clock::refine();
         let conv = Converter::current();
@@ -185,30 +194,48 @@ impl State {
         registry().snapshot(&mut self.rings);
         let mut batch = Batch::default();
         let mut closed = Vec::new();
+        self.budget.clear();
         for ring in &self.rings {
-            // Read `closed` before draining: everything pushed before the
-            // owner closed the ring is then in this drain.
-            let was_closed = ring.is_closed();
-            let ctx = self
-                .threads
-                .entry(ring.thread_no)
-                .or_insert_with(|| ThreadCtx::new(ring.clone()));
-            self.scratch.clear();
-            // SAFETY: the collector thread is the only consumer of rings.
-            unsafe { ring.drain(&mut self.scratch) };
-            ctx.pending.extend(self.scratch.drain(..));
-            if was_closed {
+            // Read `closed` before measuring: everything the owner pushed
+            // before closing the ring is then within this pass's budget.
+            if ring.is_closed() {
                 closed.push(ring.clone());
             }
+            self.threads
+                .entry(ring.thread_no)
+                .or_insert_with(|| ThreadCtx::new(ring.clone()));
+            self.budget.push(ring.len());
         }
-        // Replay until no thread makes progress (a thread blocked on an async
-        // span started on another thread resumes after that one's replay).
         loop {
-            let mut progressed = false;
-            for ctx in self.threads.values_mut() {
-                progressed |= self.pairing.replay(ctx, &conv, &mut batch);
+            let mut moved = 0;
+            for (ring, budget) in self.rings.iter().zip(self.budget.iter_mut()) {
+                let Some(ctx) = self.threads.get_mut(&ring.thread_no) else {
+                    continue;
+                };
+                let room = CHUNK.saturating_sub(ctx.pending.len()).min(*budget);
+                if room > 0 {
+                    // SAFETY: the collector thread is the only consumer.
+                    let n = unsafe { ring.drain_into(&mut ctx.pending, room) };
+                    *budget -= n;
+                    moved += n;
+                }
             }
-            if !progressed {
+            // Replay until no thread makes progress (a thread blocked on an
+            // async span started on another thread resumes after that
+            // thread's replay) or the batch is full.
+            let mut any_progress = false;
+            loop {
+                let mut progressed = false;
+                for ctx in self.threads.values_mut() {
+                    progressed |= self.pairing.replay(ctx, &conv, &mut batch, CHUNK);
+                }
+                any_progress |= progressed;
+                if !progressed || batch.spans.len() >= CHUNK {
+                    break;
+                }
+            }
+            export(exporters, &mut batch);
+            if moved == 0 && !any_progress {
                 break;
             }
         }
@@ -216,10 +243,11 @@ impl State {
             self.pairing.note_stall(ctx, &mut batch);
         }
         for ring in closed {
-            let done = self
-                .threads
-                .get(&ring.thread_no)
-                .is_none_or(|c| c.pending.is_empty());
+            let done = ring.is_empty()
+                && self
+                    .threads
+                    .get(&ring.thread_no)
+                    .is_none_or(|c| c.pending.is_empty());
             if done {
                 if let Some(ctx) = self.threads.remove(&ring.thread_no) {
                     // Spans a thread never exited (leaked guards) are lost.
@@ -230,18 +258,24 @@ impl State {
         }
         stats::add_recorded(batch.started);
         stats::add_collector_dropped(batch.dropped);
-        if batch.spans.is_empty() {
-            return;
-        }
-        for e in exporters.iter_mut() {
-            if catch_unwind(AssertUnwindSafe(|| {
-                e.export_with_kinds(&batch.spans, &batch.is_async)
-            }))
-            .is_err()
-            {
-                stats::add_export_errors(1);
-            }
-        }
-        stats::add_exported(batch.spans.len() as u64);
     }
+}
+
+/// Hands the batch's spans to every exporter and empties it (counters stay).
+fn export(exporters: &mut [Box<dyn Exporter>], batch: &mut Batch) {
+    if batch.spans.is_empty() {
+        return;
+    }
+    for e in exporters.iter_mut() {
+        if catch_unwind(AssertUnwindSafe(|| {
+            e.export_with_kinds(&batch.spans, &batch.is_async)
+        }))
+        .is_err()
+        {
+            stats::add_export_errors(1);
+        }
+    }
+    stats::add_exported(batch.spans.len() as u64);
+    batch.spans.clear();
+    batch.is_async.clear();
 }

@@ -156,14 +156,20 @@ impl Pairing {
 
     /// Replays `ctx.pending` until it is empty or blocked. Returns whether
     /// any event was consumed.
+    /// Stops early once `out` holds `limit` spans (the caller exports them
+    /// and calls again), so a batch never grows beyond `limit`.
     pub(crate) fn replay(
         &mut self,
         ctx: &mut ThreadCtx,
         conv: &Converter,
         out: &mut Batch,
+        limit: usize,
     ) -> bool {
         let mut progressed = false;
         while let Some(&ev) = ctx.pending.front() {
+            if out.spans.len() >= limit {
+                return progressed;
+            }
             if !self.apply(ctx, ev, conv, out) {
                 return progressed;
             }

@@ -7,17 +7,48 @@ use crate::model::FieldValue;
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
-/// Appends `v` as `digits` lowercase hex digits.
+/// Two hex digits per byte value, so formatting is one table load per byte.
+static HEX_PAIRS: [[u8; 2]; 256] = {
+    let mut t = [[0u8; 2]; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = [HEX[i >> 4], HEX[i & 0xf]];
+        i += 1;
+    }
+    t
+};
+
+/// Appends `v` as 16 lowercase hex digits.
+#[inline]
+pub(crate) fn hex64(out: &mut Vec<u8>, v: u64) {
+    let mut buf = [0u8; 16];
+    for (i, b) in v.to_be_bytes().iter().enumerate() {
+        buf[i * 2..i * 2 + 2].copy_from_slice(&HEX_PAIRS[*b as usize]);
+    }
+    out.extend_from_slice(&buf);
+}
+
+/// Appends `v` as `digits` lowercase hex digits (any count up to 32).
 pub(crate) fn hex(out: &mut Vec<u8>, v: u128, digits: usize) {
+    if digits == 32 {
+        hex64(out, (v >> 64) as u64);
+        hex64(out, v as u64);
+        return;
+    }
+    if digits == 16 {
+        hex64(out, v as u64);
+        return;
+    }
     for i in (0..digits).rev() {
         out.push(HEX[((v >> (i * 4)) & 0xf) as usize]);
     }
 }
 
 /// Appends `"`-quoted 16-digit hex.
+#[inline]
 pub(crate) fn hex16_quoted(out: &mut Vec<u8>, v: u64) {
     out.push(b'"');
-    hex(out, v as u128, 16);
+    hex64(out, v);
     out.push(b'"');
 }
 
@@ -30,7 +61,25 @@ pub(crate) fn int(out: &mut Vec<u8>, v: i64) {
 }
 
 /// Appends a JSON string literal (quoted, escaped).
+#[inline]
 pub(crate) fn string(out: &mut Vec<u8>, s: &str) {
+    // Fast path: most strings (names, paths) need no escaping. The check has
+    // no early exit so the compiler can vectorize it.
+    let needs_escape = s.bytes().fold(false, |acc, b| {
+        acc | (b < 0x20) | (b == b'"') | (b == b'\\')
+    });
+    if !needs_escape {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+        return;
+    }
+    string_escaped(out, s);
+}
+
+#[cold]
+fn string_escaped(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
     let bytes = s.as_bytes();
     let mut start = 0;
@@ -118,5 +167,11 @@ mod tests {
         out.clear();
         hex(&mut out, 0xabc, 4);
         assert_eq!(out, b"0abc");
+        out.clear();
+        hex(&mut out, 0x0123_4567_89ab_cdef_fedc_ba98_7654_3210, 32);
+        assert_eq!(out, b"0123456789abcdeffedcba9876543210");
+        out.clear();
+        hex16_quoted(&mut out, 0xfeed);
+        assert_eq!(out, b"\"000000000000feed\"");
     }
 }

@@ -5,7 +5,7 @@
 //! it for its unified JSON output.
 
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::Path;
 
 use super::json;
@@ -79,11 +79,16 @@ pub fn write_span_json(out: &mut Vec<u8>, s: &SpanRecord) {
     out.extend_from_slice(b"}}");
 }
 
-/// Writes spans as JSON lines to a file (buffered; durable on flush).
+/// Bytes buffered before a write: large writes, one copy (no BufWriter).
+const WRITE_CHUNK: usize = 1 << 20;
+
+/// Writes spans as JSON lines to a file (buffered; written on flush).
 #[derive(Debug)]
 pub struct JsonLinesExporter {
-    out: BufWriter<File>,
+    out: File,
     buf: Vec<u8>,
+    /// Spans whose lines sit in `buf`.
+    pending_spans: u64,
 }
 
 impl JsonLinesExporter {
@@ -96,30 +101,50 @@ impl JsonLinesExporter {
         let file =
             File::create(path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
         Ok(JsonLinesExporter {
-            out: BufWriter::with_capacity(256 * 1024, file),
-            buf: Vec::with_capacity(64 * 1024),
+            out: file,
+            buf: Vec::with_capacity(WRITE_CHUNK + 64 * 1024),
+            pending_spans: 0,
         })
+    }
+
+    /// Writes the buffer out; on failure counts the lost spans.
+    fn write_buf(&mut self, spans_in_buf: u64) {
+        if self.buf.is_empty() {
+            return;
+        }
+        if self.out.write_all(&self.buf).is_err() {
+            super::count_export_errors(1);
+            super::count_dropped_spans(spans_in_buf);
+        }
+        self.buf.clear();
     }
 }
 
 impl Exporter for JsonLinesExporter {
     fn export(&mut self, spans: &[SpanRecord]) {
-        for chunk in spans.chunks(256) {
-            self.buf.clear();
-            for s in chunk {
-                write_span_json(&mut self.buf, s);
-                self.buf.push(b'\n');
-            }
-            if self.out.write_all(&self.buf).is_err() {
-                super::count_export_errors(1);
-                super::count_dropped_spans(chunk.len() as u64);
+        let mut pending = self.pending_spans;
+        for s in spans {
+            write_span_json(&mut self.buf, s);
+            self.buf.push(b'\n');
+            pending += 1;
+            if self.buf.len() >= WRITE_CHUNK {
+                self.write_buf(pending);
+                pending = 0;
             }
         }
+        // The rest stays buffered until the next batch or flush; count it
+        // as lost there if the write fails (lines of this batch only).
+        self.pending_spans = pending;
     }
 
     fn flush(&mut self) {
-        if self.out.flush().is_err() {
-            super::count_export_errors(1);
-        }
+        let n = std::mem::take(&mut self.pending_spans);
+        self.write_buf(n);
+    }
+}
+
+impl Drop for JsonLinesExporter {
+    fn drop(&mut self) {
+        Exporter::flush(self);
     }
 }

@@ -151,8 +151,11 @@ impl Converter {
         if !self.tsc {
             return raw;
         }
-        let delta = raw as i128 - self.t0 as i128;
-        (self.m0 as i128 + (delta as f64 * self.slope) as i128).max(0) as u64
+        // i64/f64 only: i128 <-> f64 conversions are library calls.
+        let delta = raw.wrapping_sub(self.t0) as i64;
+        (self.m0 as i64)
+            .saturating_add((delta as f64 * self.slope) as i64)
+            .max(0) as u64
     }
 }
 

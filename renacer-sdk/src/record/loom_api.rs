@@ -46,6 +46,26 @@ impl TestRing {
         out.iter().map(|e| e.w[0]).collect()
     }
 
+    /// Drains the payloads of at most `max` published events.
+    ///
+    /// # Safety
+    /// Single consumer, as [`Ring::drain_into`].
+    pub unsafe fn drain_at_most(&self, max: usize) -> Vec<u64> {
+        let mut out = Vec::new();
+        // SAFETY: forwarded contract.
+        unsafe { self.0.drain_into(&mut out, max) };
+        out.iter().map(|e| e.w[0]).collect()
+    }
+
+    /// Published events not yet drained.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     pub fn capacity(&self) -> u64 {
         self.0.capacity()
     }

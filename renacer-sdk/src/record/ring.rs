@@ -154,19 +154,42 @@ impl Ring {
     /// # Safety
     /// Only one consumer may drain at a time (the collector holds the rings
     /// it drains exclusively).
+    #[cfg_attr(not(loom), allow(dead_code))]
     pub(crate) unsafe fn drain(&self, out: &mut Vec<Event>) -> usize {
+        // SAFETY: forwarded contract.
+        unsafe { self.drain_into(out, usize::MAX) }
+    }
+
+    /// Moves up to `max` published events into `out`, oldest first; returns
+    /// how many.
+    ///
+    /// # Safety
+    /// Only one consumer may drain at a time.
+    pub(crate) unsafe fn drain_into(&self, out: &mut impl Extend<Event>, max: usize) -> usize {
         let head = self.head.0.load(Ordering::Relaxed);
         // Acquire pairs with the producer's release store of the tail.
         let tail = self.tail.0.load(Ordering::Acquire);
-        for pos in head..tail {
+        let end = head + (tail - head).min(max as u64);
+        out.extend((head..end).map(|pos| {
             let slot = &self.slots[(pos & self.mask) as usize];
             // SAFETY: head..tail were written and published by the producer
             // and are not rewritten until we release them below.
-            out.push(slot.with(|s| unsafe { (*s).assume_init_read() }));
-        }
+            slot.with(|s| unsafe { (*s).assume_init_read() })
+        }));
         // Release: the producer may reuse the slots once it sees this head.
-        self.head.0.store(tail, Ordering::Release);
-        (tail - head) as usize
+        self.head.0.store(end, Ordering::Release);
+        (end - head) as usize
+    }
+
+    /// Published events not yet drained (consumer side).
+    pub(crate) fn len(&self) -> usize {
+        let head = self.head.0.load(Ordering::Relaxed);
+        (self.tail.0.load(Ordering::Acquire) - head) as usize
+    }
+
+    /// Whether every published event has been drained (consumer side).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     /// Called by the owning thread when it exits (after its last push).
