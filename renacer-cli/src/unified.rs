@@ -134,6 +134,13 @@ impl Sink for UnifiedSink {
             }
         };
         let trace = builder.finish(spans);
+        if trace.stats.syscalls_dropped > 0 {
+            eprintln!(
+                "renacer: {} syscalls not kept in the unified trace (limit {})",
+                trace.stats.syscalls_dropped,
+                renacer::unified::DEFAULT_SYSCALL_LIMIT
+            );
+        }
         if !self.exporters.is_empty() {
             let records = trace.to_span_records();
             for e in &mut self.exporters {

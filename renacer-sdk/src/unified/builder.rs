@@ -18,9 +18,16 @@ use std::collections::HashMap;
 use super::{merge, ForkEdge, MergeInput, ProcessInfo, SyscallRecord, UnifiedTrace};
 use crate::model::{SpanId, SpanRecord, TraceId};
 
+/// Default of [`UnifiedBuilder::with_limit`]: 4 M syscalls, each about 100
+/// bytes plus its argument and result text.
+pub const DEFAULT_SYSCALL_LIMIT: usize = 4_000_000;
+
 /// Accumulates one traced run.
 #[derive(Debug, Default)]
 pub struct UnifiedBuilder {
+    /// Syscalls kept at most; later ones are counted in `dropped`.
+    limit: usize,
+    dropped: u64,
     input: MergeInput,
     proc_of_pid: HashMap<u32, usize>,
     /// Child id returned by a fork-like syscall → that syscall's index.
@@ -46,8 +53,23 @@ impl UnifiedBuilder {
                 ..MergeInput::default()
             },
             root_argv,
+            limit: DEFAULT_SYSCALL_LIMIT,
             ..UnifiedBuilder::default()
         }
+    }
+
+    /// Keeps at most `max_syscalls` syscalls (the run is held in memory
+    /// until it ends); later ones are dropped and counted in
+    /// [`super::MergeStats::syscalls_dropped`]. Processes and exits are
+    /// still tracked.
+    pub fn with_limit(mut self, max_syscalls: usize) -> UnifiedBuilder {
+        self.limit = max_syscalls;
+        self
+    }
+
+    /// Syscalls dropped so far because of the limit.
+    pub fn dropped(&self) -> u64 {
+        self.dropped
     }
 
     fn process(&mut self, pid: u32, ts_ns: u64) -> &mut ProcessInfo {
@@ -79,8 +101,13 @@ impl UnifiedBuilder {
     /// Records one completed syscall.
     pub fn syscall(&mut self, s: SyscallRecord) {
         let index = self.input.syscalls.len();
+        let over_limit = index >= self.limit;
         let p = self.process(s.pid, s.start_ns);
         p.end_ns = p.end_ns.max(s.end_ns);
+        if over_limit {
+            self.dropped += 1;
+            return;
+        }
         match &*s.name {
             "fork" | "vfork" | "clone" | "clone3" if s.ret_value > 0 => {
                 if let Ok(child) = u32::try_from(s.ret_value) {
@@ -132,7 +159,9 @@ impl UnifiedBuilder {
             }
         }
         self.input.spans = spans;
-        merge(self.input)
+        let mut trace = merge(self.input);
+        trace.stats.syscalls_dropped = self.dropped;
+        trace
     }
 }
 
@@ -193,6 +222,20 @@ mod tests {
             start_ns: at,
             end_ns: at + 5,
         }
+    }
+
+    #[test]
+    fn the_syscall_limit_drops_and_counts() {
+        let mut b = UnifiedBuilder::new(None, None, None, Vec::new()).with_limit(2);
+        for k in 0..5 {
+            b.syscall(sc(10, "read", "3", 1, 100 * k));
+        }
+        assert_eq!(b.dropped(), 3);
+        let t = b.finish(Vec::new());
+        assert_eq!(t.syscalls.len(), 2);
+        assert_eq!(t.stats.syscalls_dropped, 3);
+        // The process still spans the whole run.
+        assert_eq!((t.processes[0].start_ns, t.processes[0].end_ns), (0, 405));
     }
 
     #[test]

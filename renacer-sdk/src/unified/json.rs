@@ -44,14 +44,16 @@ pub fn write_json(trace: &UnifiedTrace, out: &mut dyn Write) -> io::Result<()> {
         out,
         "{{\"format\":\"renacer-unified\",\"version\":{UNIFIED_JSON_VERSION},\"trace_id\":\"{}\",\
          \"stats\":{{\"syscalls_in_spans\":{},\"syscalls_in_process\":{},\"spans_reparented\":{},\
-         \"synthetic_processes\":{},\"duplicate_spans\":{},\"cycles_broken\":{}}},\"items\":[",
+         \"synthetic_processes\":{},\"duplicate_spans\":{},\"cycles_broken\":{},\
+         \"syscalls_dropped\":{}}},\"items\":[",
         trace.trace_id,
         st.syscalls_in_spans,
         st.syscalls_in_process,
         st.spans_reparented,
         st.synthetic_processes,
         st.duplicate_spans,
-        st.cycles_broken
+        st.cycles_broken,
+        st.syscalls_dropped
     )?;
     for (n, it) in trace.items.iter().enumerate() {
         out.write_all(if n == 0 { b"\n" } else { b",\n" })?;

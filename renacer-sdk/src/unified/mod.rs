@@ -43,7 +43,7 @@ use std::borrow::Cow;
 
 use crate::model::{SpanId, SpanKind, SpanRecord, TraceId};
 
-pub use builder::UnifiedBuilder;
+pub use builder::{UnifiedBuilder, DEFAULT_SYSCALL_LIMIT};
 pub use json::{write_json, UNIFIED_JSON_VERSION};
 pub use merge::merge;
 pub use perfetto::write_perfetto;
@@ -164,6 +164,9 @@ pub struct MergeStats {
     pub duplicate_spans: u64,
     /// Causal edges ignored because they closed a cycle (inconsistent input).
     pub cycles_broken: u64,
+    /// Syscalls the [`UnifiedBuilder`] did not keep because its limit was
+    /// reached (the trace is held in memory until the run ends).
+    pub syscalls_dropped: u64,
 }
 
 /// The merged trace. `items` are in Lamport order (a topological order of
