@@ -177,3 +177,24 @@ proptest! {
         let _ = parse_tracestate(&s);
     }
 }
+
+#[test]
+fn inject_env_hands_the_joined_context_to_a_child() {
+    let tp = TraceParent::parse(SPEC_EXAMPLE).unwrap();
+    *REMOTE.lock().unwrap() = Some(RemoteContext {
+        traceparent: tp,
+        tracestate: Some("rojo=1".into()),
+    });
+    assert_eq!(current_traceparent().as_deref(), Some(SPEC_EXAMPLE));
+    let mut cmd = std::process::Command::new("true");
+    assert!(inject_env(&mut cmd));
+    let envs: Vec<_> = cmd
+        .get_envs()
+        .map(|(k, v)| (k.to_owned(), v.map(|v| v.to_owned())))
+        .collect();
+    assert!(envs.contains(&(TRACEPARENT_ENV.into(), Some(SPEC_EXAMPLE.into()))));
+    assert!(envs.contains(&(TRACESTATE_ENV.into(), Some("rojo=1".into()))));
+    *REMOTE.lock().unwrap() = None;
+    assert_eq!(current_traceparent(), None);
+    assert!(!inject_env(&mut std::process::Command::new("true")));
+}
