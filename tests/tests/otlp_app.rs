@@ -439,3 +439,84 @@ fn renacer_roots_nest_under_the_current_opentelemetry_span() {
     assert_eq!(leaf.trace_id, otel_trace);
     assert_eq!(leaf.parent_id, root.span_id);
 }
+
+/// A minimal HTTP "collector" that records each request head and answers
+/// `200 OK` with an empty (valid, all-default) protobuf body.
+fn recording_http_collector() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{Read, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let endpoint = format!("http://{}", l.local_addr().expect("addr"));
+    let heads = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = heads.clone();
+    std::thread::spawn(move || {
+        for mut conn in l.incoming().map_while(Result::ok) {
+            let seen = seen.clone();
+            std::thread::spawn(move || {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 16384];
+                loop {
+                    // Read a whole request: head, then content-length bytes.
+                    let Ok(n) = conn.read(&mut chunk) else { return };
+                    if n == 0 {
+                        return;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                    let text = String::from_utf8_lossy(&buf).to_string();
+                    let Some(end) = text.find("\r\n\r\n") else {
+                        continue;
+                    };
+                    let head = text[..end].to_ascii_lowercase();
+                    let len = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .and_then(|v| v.trim().parse::<usize>().ok())
+                        .unwrap_or(0);
+                    if buf.len() < end + 4 + len {
+                        continue;
+                    }
+                    seen.lock().unwrap_or_else(|e| e.into_inner()).push(head);
+                    buf.drain(..end + 4 + len);
+                    let reply = "HTTP/1.1 200 OK\r\ncontent-type: application/x-protobuf\r\ncontent-length: 0\r\n\r\n";
+                    if conn.write_all(reply.as_bytes()).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (endpoint, heads)
+}
+
+#[test]
+fn headers_from_the_environment_are_sent_over_http() {
+    let (endpoint, heads) = recording_http_collector();
+    let mut env = otlp_env(endpoint, "http/protobuf", "headers-app");
+    env.push((
+        "OTEL_EXPORTER_OTLP_HEADERS",
+        "api-key=secret,x-tenant=t%201".to_string(),
+    ));
+    let run = run_app("plain", &env, WAIT);
+    assert_eq!(
+        run.stats["export_dropped"], 0,
+        "{}\n{}",
+        run.stdout, run.stderr
+    );
+    let heads = heads.lock().unwrap().clone();
+    let traces: Vec<_> = heads
+        .iter()
+        .filter(|h| h.starts_with("post /v1/traces "))
+        .collect();
+    assert!(!traces.is_empty(), "no trace request: {heads:?}");
+    for h in traces {
+        assert!(h.contains("\r\napi-key: secret"), "{h}");
+        assert!(h.contains("\r\nx-tenant: t 1"), "{h}");
+        assert!(
+            h.contains("\r\ncontent-type: application/x-protobuf"),
+            "{h}"
+        );
+    }
+    assert!(
+        heads.iter().any(|h| h.starts_with("post /v1/metrics ")),
+        "metrics go to /v1/metrics: {heads:?}"
+    );
+}
