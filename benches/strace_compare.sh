@@ -3,17 +3,18 @@
 # in the same run, and writes medians and ratios into the `cli` section of
 # docs/benchmarks.md (with machine and date).
 #
-#   benches/strace_compare.sh            # RUNS=5 by default
+#   benches/strace_compare.sh            # RUNS=7 by default
 #   RUNS=9 benches/strace_compare.sh
 #   NO_DOC=1 benches/strace_compare.sh   # print the table, leave the doc alone
 #
 # Modes, for each workload: native (no tracer); full trace to a file; -c;
-# -e trace=openat. Each timing is the median wall time of RUNS runs
-# (date +%s%N around the whole command, tracer start-up included).
+# -e trace=openat. Each cell is the median wall time of RUNS runs
+# (date +%s%N around the whole command, tracer start-up included), with the
+# runs of all cells of a workload interleaved.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-RUNS=${RUNS:-5}
+RUNS=${RUNS:-7}
 RENACER=${RENACER:-$ROOT/target/release/renacer}
 STRACE=${STRACE:-strace}
 DOC=$ROOT/docs/benchmarks.md
@@ -42,40 +43,61 @@ median() {
     sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print int((a[NR / 2] + a[NR / 2 + 1]) / 2) }'
 }
 
-# Median wall time in microseconds of RUNS runs of "$@".
-time_us() {
-    local i s e
-    for ((i = 0; i < RUNS; i++)); do
-        s=$(date +%s%N)
-        "$@" >/dev/null 2>&1 || true
-        e=$(date +%s%N)
-        echo $(((e - s) / 1000))
-    done | median
-}
-
 ms() { awk -v u="$1" 'BEGIN { printf "%.1f", u / 1000 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+
+# One timing of "$@" in microseconds.
+once_us() {
+    local s e
+    s=$(date +%s%N)
+    "$@" >/dev/null 2>&1 || true
+    e=$(date +%s%N)
+    echo $(((e - s) / 1000))
+}
+
+MODES=(full c openat)
+mode_flags() {
+    case $1 in
+        full) FLAGS=() ;;
+        c) FLAGS=(-c) ;;
+        openat) FLAGS=(-e trace=openat) ;;
+    esac
+}
+mode_label() {
+    case $1 in
+        full) echo "full trace -o file" ;;
+        c) echo "-c" ;;
+        openat) echo "-e trace=openat" ;;
+    esac
+}
 
 ROWS=""
 for w in "${WORKLOADS[@]}"; do
     name=${w%%|*}
     cmd=${w#*|}
-    # shellcheck disable=SC2086
-    native=$(time_us $cmd)
-    for mode in full c openat; do
-        case $mode in
-            full) flags=(); label="full trace -o file" ;;
-            c) flags=(-c); label="-c" ;;
-            openat) flags=(-e trace=openat); label="-e trace=openat" ;;
-        esac
+    # Samples are interleaved (native, then strace and renacer for each mode,
+    # RUNS rounds) so that background load drifts hit every cell alike.
+    declare -A samples=()
+    for ((i = 0; i < RUNS; i++)); do
         # shellcheck disable=SC2086
-        st=$(time_us "$STRACE" "${flags[@]}" -o "$TMP/strace.out" -- $cmd)
-        # shellcheck disable=SC2086
-        rn=$(time_us "$RENACER" "${flags[@]}" -o "$TMP/renacer.out" -- $cmd)
-        row="| $name | $label | $(ms "$native") | $(ms "$st") | $(ms "$rn") | $(ratio "$rn" "$st") | $(ratio "$rn" "$native") |"
+        samples[native]+="$(once_us $cmd) "
+        for mode in "${MODES[@]}"; do
+            mode_flags "$mode"
+            # shellcheck disable=SC2086
+            samples[strace_$mode]+="$(once_us "$STRACE" "${FLAGS[@]}" -o "$TMP/strace.out" -- $cmd) "
+            # shellcheck disable=SC2086
+            samples[renacer_$mode]+="$(once_us "$RENACER" "${FLAGS[@]}" -o "$TMP/renacer.out" -- $cmd) "
+        done
+    done
+    native=$(tr ' ' '\n' <<<"${samples[native]}" | grep . | median)
+    for mode in "${MODES[@]}"; do
+        st=$(tr ' ' '\n' <<<"${samples[strace_$mode]}" | grep . | median)
+        rn=$(tr ' ' '\n' <<<"${samples[renacer_$mode]}" | grep . | median)
+        row="| $name | $(mode_label "$mode") | $(ms "$native") | $(ms "$st") | $(ms "$rn") | $(ratio "$rn" "$st") | $(ratio "$rn" "$native") |"
         echo "$row"
         ROWS+="$row"$'\n'
     done
+    unset samples
 done
 
 CPU=$(lscpu | awk -F: '/Model name/ { gsub(/^ +/, "", $2); print $2; exit }')

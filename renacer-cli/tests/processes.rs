@@ -187,3 +187,34 @@ fn missing_command_is_one_line_and_exit_2() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("no-such-command-renacer"), "{err}");
 }
+
+/// An i386 (compat ABI) syscall from a 64-bit process: `int $0x80` with
+/// eax = 20 is getpid on i386 (20 is writev on x86_64).
+const INT80: &str = r#"
+int main(void) {
+    long r;
+    __asm__ volatile("int $0x80" : "=a"(r) : "a"(20L) : "memory");
+    return r > 0 ? 0 : 1;
+}
+"#;
+
+#[test]
+fn i386_compat_syscalls_use_the_i386_table() {
+    let exe = compile("int80", INT80);
+    let exe = exe.to_str().unwrap();
+    let (code, text, _) = trace(&["--format", "jsonl", "--", exe]);
+    assert_eq!(code, 0, "{text}");
+    let compat: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["arch"] == "i386")
+        .collect();
+    assert_eq!(compat.len(), 1, "{text}");
+    assert_eq!(compat[0]["name"], "getpid");
+    assert_eq!(compat[0]["nr"], 20);
+    // Under a seccomp filter, foreign-ABI calls stop and the tracer filters them.
+    let (code, text, _) = trace(&["-e", "trace=getpid", "--", exe]);
+    assert_eq!(code, 0);
+    assert_eq!(syscall_lines(&text).len(), 1, "{text}");
+    assert!(text.starts_with("getpid()"), "{text}");
+}

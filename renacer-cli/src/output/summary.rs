@@ -39,7 +39,12 @@ impl Sink for SummarySink {
             if s.ret.is_none() {
                 return Ok(());
             }
-            let r = self.rows.entry(s.name.to_string()).or_default();
+            if !self.rows.contains_key(&*s.name) {
+                self.rows.insert(s.name.to_string(), Row::default());
+            }
+            let Some(r) = self.rows.get_mut(&*s.name) else {
+                return Ok(());
+            };
             r.calls += 1;
             if s.is_error {
                 r.errors += 1;
