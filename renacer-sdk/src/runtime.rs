@@ -84,6 +84,9 @@ pub(crate) fn start(cfg: Config) -> InitGuard {
         }
     }
     ACTIVE.store(generation, Ordering::Release);
+    // Other threads adopt the new configuration within
+    // `MAX_COUNTDOWN` calls; this one at once.
+    thread::expire_countdown();
     drop(rt);
     ATEXIT.call_once(|| {
         // SAFETY: `at_exit` is an `extern "C" fn()` that never unwinds (it

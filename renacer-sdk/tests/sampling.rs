@@ -151,3 +151,31 @@ fn rate_zero_records_nothing_and_counts_sampled_out() {
     assert!(renacer::stats().sampled_out > 0);
     drop(guard);
 }
+
+#[test]
+fn other_threads_adopt_a_new_rate_within_a_bounded_number_of_calls() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let (to_worker, from_main) = std::sync::mpsc::channel::<()>();
+    let (to_main, from_worker) = std::sync::mpsc::channel::<u64>();
+    let guard = start(1e-9, 3);
+    let worker = std::thread::spawn(move || {
+        // Under rate 1e-9 this thread draws a huge countdown.
+        for _ in 0..100 {
+            assert!(!enter(&ROOT).is_recording());
+        }
+        to_main.send(0).unwrap();
+        from_main.recv().unwrap();
+        // Now under rate 1: at most one countdown piece (1024 calls plus
+        // the call that checks) is still skipped.
+        let recorded = (0..5000).filter(|_| enter(&ROOT).is_recording()).count() as u64;
+        to_main.send(recorded).unwrap();
+    });
+    from_worker.recv().unwrap();
+    drop(guard);
+    let guard = start(1.0, 4);
+    to_worker.send(()).unwrap();
+    let recorded = from_worker.recv().unwrap();
+    worker.join().unwrap();
+    drop(guard);
+    assert!(recorded >= 5000 - 1025, "{recorded}");
+}

@@ -14,7 +14,7 @@
 
 use std::collections::HashSet;
 use std::fs::File;
-use std::io::{BufWriter, Seek, SeekFrom, Write};
+use std::io::{Seek, SeekFrom, Write};
 use std::path::Path;
 
 use super::json;
@@ -24,14 +24,18 @@ use crate::model::{SpanRecord, SpanStatus};
 const HEADER: &[u8] =
     b"{\"displayTimeUnit\":\"ns\",\"otherData\":{\"producer\":\"renacer\"},\"traceEvents\":[\n";
 const TAIL: &[u8] = b"\n]}\n";
+/// Bytes buffered before a write.
+const WRITE_CHUNK: usize = 1 << 20;
 
 /// Writes a Perfetto / Chrome JSON trace file.
 #[derive(Debug)]
 pub struct PerfettoExporter {
-    out: BufWriter<File>,
+    out: File,
     buf: Vec<u8>,
-    /// Bytes of events written after the header (where the tail goes).
+    /// File offset where the next bytes go (the tail is written there).
     pos: u64,
+    /// Spans whose events sit in `buf`.
+    pending_spans: u64,
     first: bool,
     pids: HashSet<u32>,
     tids: HashSet<(u32, u32)>,
@@ -46,12 +50,13 @@ impl PerfettoExporter {
         }
         let file =
             File::create(path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
-        let mut out = BufWriter::with_capacity(256 * 1024, file);
+        let mut out = file;
         out.write_all(HEADER)
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         let mut me = PerfettoExporter {
             out,
-            buf: Vec::with_capacity(64 * 1024),
+            buf: Vec::with_capacity(WRITE_CHUNK + 64 * 1024),
+            pending_spans: 0,
             pos: HEADER.len() as u64,
             first: true,
             pids: HashSet::new(),
@@ -169,15 +174,29 @@ impl PerfettoExporter {
         }
     }
 
-    /// Writes the closing `]}` at the current end and steps back before it.
+    /// Writes the buffered events at `pos`.
+    fn write_buf(&mut self) {
+        if self.buf.is_empty() {
+            return;
+        }
+        if self.out.write_all(&self.buf).is_ok() {
+            self.pos += self.buf.len() as u64;
+        } else {
+            super::count_export_errors(1);
+            super::count_dropped_spans(self.pending_spans);
+            // Re-sync the offset with where we believe the events end.
+            let _ = self.out.seek(SeekFrom::Start(self.pos));
+        }
+        self.buf.clear();
+        self.pending_spans = 0;
+    }
+
+    /// Writes pending events and the closing `]}`, then steps back before
+    /// the closing so the next events overwrite it.
     fn finish_file(&mut self) {
+        self.write_buf();
         let ok = self.out.write_all(TAIL).is_ok()
-            && self.out.flush().is_ok()
-            && self
-                .out
-                .get_ref()
-                .set_len(self.pos + TAIL.len() as u64)
-                .is_ok()
+            && self.out.set_len(self.pos + TAIL.len() as u64).is_ok()
             && self.out.seek(SeekFrom::Start(self.pos)).is_ok();
         if !ok {
             super::count_export_errors(1);
@@ -197,22 +216,22 @@ impl Exporter for PerfettoExporter {
     }
 
     fn export_with_kinds(&mut self, spans: &[SpanRecord], is_async: &[bool]) {
-        for (i, chunk) in spans.chunks(256).enumerate() {
-            self.buf.clear();
-            for (j, s) in chunk.iter().enumerate() {
-                let a = is_async.get(i * 256 + j).copied().unwrap_or(false);
-                self.span(s, a);
-            }
-            if self.out.write_all(&self.buf).is_ok() {
-                self.pos += self.buf.len() as u64;
-            } else {
-                super::count_export_errors(1);
-                super::count_dropped_spans(chunk.len() as u64);
+        for (i, s) in spans.iter().enumerate() {
+            self.span(s, is_async.get(i).copied().unwrap_or(false));
+            self.pending_spans += 1;
+            if self.buf.len() >= WRITE_CHUNK {
+                self.write_buf();
             }
         }
     }
 
     fn flush(&mut self) {
+        self.finish_file();
+    }
+}
+
+impl Drop for PerfettoExporter {
+    fn drop(&mut self) {
         self.finish_file();
     }
 }

@@ -214,14 +214,14 @@ fn push_here(events: &[Event]) -> bool {
 
 /// Starts an async span of `site` under the global sample rate.
 pub fn enter_async(site: &'static Site) -> AsyncSpan {
-    let active = ACTIVE.load(Ordering::Relaxed);
-    if active == 0 {
-        return AsyncSpan::inert();
-    }
     HOT.with(|h| {
         let skip = h.skip.get();
-        if skip > 1 && h.generation.get() == active {
+        if skip > 1 {
             h.skip.set(skip - 1);
+            return AsyncSpan::inert();
+        }
+        let active = ACTIVE.load(Ordering::Relaxed);
+        if active == 0 {
             return AsyncSpan::inert();
         }
         if h.generation.get() != active {
@@ -248,10 +248,6 @@ pub fn enter_async_with_rate(
     rate: f64,
     skip: &'static LocalKey<Cell<u64>>,
 ) -> AsyncSpan {
-    let active = ACTIVE.load(Ordering::Relaxed);
-    if active == 0 {
-        return AsyncSpan::inert();
-    }
     let v = skip.with(|s| {
         let v = s.get();
         if v > 1 {
@@ -260,6 +256,10 @@ pub fn enter_async_with_rate(
         v
     });
     if v > 1 {
+        return AsyncSpan::inert();
+    }
+    let active = ACTIVE.load(Ordering::Relaxed);
+    if active == 0 {
         return AsyncSpan::inert();
     }
     HOT.with(|h| {

@@ -1,9 +1,10 @@
 //! The hot path: sampling decision, rate limiter, clock read, per-thread ring.
 //!
-//! `enter` in order: one relaxed load of `ACTIVE` (the whole cost without
-//! `init`), the thread's skip countdown (the whole cost of an unsampled
-//! call), then — sampled — the rate limiter's thread-local tokens, one raw
-//! clock read and one ring push. The guard's drop is a clock read and a
+//! `enter` in order: the thread's skip countdown (the whole cost of an
+//! unsampled call: one decrement and a branch), one relaxed load of
+//! `ACTIVE` (without `init` the cost is that load and the countdown check),
+//! then — sampled — the rate limiter's thread-local tokens, one raw clock
+//! read and one ring push. The guard's drop is a clock read and a
 //! push. Registration, token refills and a full ring are `#[cold]`.
 //!
 //! Head sampling per root: while a recorded span (or a poll of a recorded
@@ -36,9 +37,9 @@ use event::Event;
 use ring::{Counters, Ring};
 use thread::{Hot, HOT};
 
-/// 0 when no runtime is initialized (the only check on that path);
-/// otherwise the configuration generation, bumped by every `init`, so
-/// threads drop countdowns and tokens cached under an older configuration.
+/// 0 when no runtime is initialized; otherwise the configuration
+/// generation, bumped by every `init`, so threads drop countdowns and
+/// tokens cached under an older configuration (checked on the slow path).
 pub(crate) static ACTIVE: AtomicU64 = AtomicU64::new(0);
 /// Last generation handed out.
 pub(crate) static GENERATION: AtomicU64 = AtomicU64::new(0);
@@ -145,14 +146,18 @@ impl Drop for SpanGuard {
 /// Enters a span of `site` under the global sample rate.
 #[inline(always)]
 pub fn enter(site: &'static Site) -> SpanGuard {
-    let active = ACTIVE.load(Ordering::Relaxed);
-    if active == 0 {
-        return SpanGuard::inert();
-    }
     HOT.with(|h| {
+        // The whole unsampled path: one thread-local decrement and branch.
+        // (A countdown drawn under an older configuration runs out within
+        // `sampler::MAX_COUNTDOWN` calls; the slow path then adopts the new
+        // one.)
         let skip = h.skip.get();
-        if skip > 1 && h.generation.get() == active {
+        if skip > 1 {
             h.skip.set(skip - 1);
+            return SpanGuard::inert();
+        }
+        let active = ACTIVE.load(Ordering::Relaxed);
+        if active == 0 {
             return SpanGuard::inert();
         }
         enter_sampled(h, site, active, false)
@@ -170,10 +175,6 @@ pub fn enter_with_rate(
     rate: f64,
     skip: &'static LocalKey<Cell<u64>>,
 ) -> SpanGuard {
-    let active = ACTIVE.load(Ordering::Relaxed);
-    if active == 0 {
-        return SpanGuard::inert();
-    }
     let v = skip.with(|s| {
         let v = s.get();
         if v > 1 {
@@ -182,6 +183,10 @@ pub fn enter_with_rate(
         v
     });
     if v > 1 {
+        return SpanGuard::inert();
+    }
+    let active = ACTIVE.load(Ordering::Relaxed);
+    if active == 0 {
         return SpanGuard::inert();
     }
     HOT.with(|h| {
@@ -292,6 +297,7 @@ pub(crate) fn refresh(h: &Hot, active: u64) {
     h.tokens.set(0);
     h.rng.set(None);
     h.skip.set(0);
+    h.rest.set(0);
     h.resize_ring();
 }
 
@@ -315,18 +321,36 @@ pub(crate) fn draw(h: &Hot, ring: &Ring, rate: f64) -> u64 {
 #[inline(never)]
 pub(crate) fn decide_root(h: &Hot, ring: &Ring) -> bool {
     let rate = sampler::rate();
-    let mut v = h.skip.get();
-    if v == 0 {
-        // No countdown yet: draw one as if the previous sample just happened,
-        // so a thread's first call is not always sampled.
-        v = draw(h, ring, rate).saturating_add(1);
-    }
+    let v = h.skip.get();
     if v > 1 {
         h.skip.set(v - 1);
         return false;
     }
-    h.saved_skip.set(draw(h, ring, rate).saturating_add(1));
+    if v == 0 {
+        // No countdown yet: draw one as if the previous sample just happened,
+        // so a thread's first call is not always sampled.
+        let r = draw(h, ring, rate);
+        if r > 0 {
+            set_countdown(h, r - 1);
+            return false;
+        }
+    } else if h.rest.get() > 0 {
+        // A long countdown continues (see `sampler::MAX_COUNTDOWN`).
+        let r = h.rest.get() - 1;
+        set_countdown(h, r);
+        return false;
+    }
+    let (next, rest) = sampler::split_countdown(draw(h, ring, rate));
+    h.saved_skip.set(next);
+    h.rest.set(rest);
     true
+}
+
+/// Skips the next `r` calls, then samples.
+fn set_countdown(h: &Hot, r: u64) {
+    let (v, rest) = sampler::split_countdown(r);
+    h.skip.set(v);
+    h.rest.set(rest);
 }
 
 /// Decides a per-site call whose countdown is due (1) or not started (0).

@@ -38,6 +38,21 @@ pub(crate) fn set_seed(seed: u64) {
     SEED.store(seed, Ordering::Relaxed);
 }
 
+/// Longest countdown held in the thread's `skip` at once. The unsampled
+/// path does not check whether `init` ran again (that would cost a load per
+/// call), so a countdown drawn under an old configuration must run out
+/// soon: longer ones are fed in pieces through the slow path, which does
+/// check.
+/// (The thread calling `init` adopts the new configuration at once.)
+pub(crate) const MAX_COUNTDOWN: u64 = 1 << 10;
+
+/// Splits "skip `r` calls, then sample" into the `skip` value
+/// (`1 + calls skipped now`) and the calls left for later.
+pub(crate) fn split_countdown(r: u64) -> (u64, u64) {
+    let now = r.min(MAX_COUNTDOWN);
+    (now + 1, r - now)
+}
+
 /// A generator for thread number `thread_no`.
 pub(crate) fn thread_rng(thread_no: u64) -> XorShiftRng {
     XorShiftRng::seed_from_u64(mix64(

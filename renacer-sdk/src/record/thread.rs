@@ -31,6 +31,9 @@ pub(crate) struct Hot {
     /// configuration); v ≥ 1 = the v-th call from now is sampled, the v-1
     /// before it are skipped. Held at 1 while a recorded tree is open.
     pub(crate) skip: Cell<u64>,
+    /// Calls still to skip after `skip` runs out (countdowns longer than
+    /// `sampler::MAX_COUNTDOWN` are fed to `skip` in pieces).
+    pub(crate) rest: Cell<u64>,
     /// `skip` to restore when the current recorded tree closes.
     pub(crate) saved_skip: Cell<u64>,
     /// Open recorded spans + async polls in progress on this thread.
@@ -52,6 +55,7 @@ impl Hot {
     const fn new() -> Hot {
         Hot {
             skip: Cell::new(0),
+            rest: Cell::new(0),
             saved_skip: Cell::new(0),
             depth: Cell::new(0),
             tokens: Cell::new(0),
@@ -121,6 +125,17 @@ impl Hot {
         // SAFETY: just stored in OWNER, see `ring()`.
         Some(unsafe { &*ring })
     }
+}
+
+/// Makes the calling thread's next instrumented call take the slow path,
+/// where it adopts a new configuration (called by `init`).
+pub(crate) fn expire_countdown() {
+    let _ = HOT.try_with(|h| {
+        if h.depth.get() == 0 {
+            h.skip.set(0);
+            h.rest.set(0);
+        }
+    });
 }
 
 thread_local! {
