@@ -7,13 +7,15 @@
 //! 64-bit ids are written as 16 hex digits because OTLP integers are signed.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use opentelemetry::trace::{
     SpanContext, SpanId as OtelSpanId, SpanKind as OtelKind, Status, TraceFlags,
     TraceId as OtelTraceId, TraceState,
 };
-use opentelemetry::{InstrumentationScope, KeyValue, Value};
+use opentelemetry::{InstrumentationScope, KeyValue, StringValue, Value};
 use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
 use opentelemetry_sdk::Resource;
 
@@ -126,29 +128,74 @@ fn function_name(rec: &SpanRecord) -> String {
     }
 }
 
+/// Per-site strings (`code.function.name`, hex site id), built once per
+/// site and shared by reference count, so converting a span allocates only
+/// its attribute vector. Bounded: past [`SiteStrings::MAX`] sites, strings
+/// are built per span instead.
+#[derive(Default)]
+pub struct SiteStrings {
+    sites: HashMap<u64, CachedSite>,
+}
+
+/// The strings of one site, with the names they were built from (checked on
+/// every hit, so two sites whose ids collide never share strings).
+struct CachedSite {
+    module_path: Cow<'static, str>,
+    name: Cow<'static, str>,
+    function: StringValue,
+    site_hex: StringValue,
+}
+
+impl SiteStrings {
+    const MAX: usize = 1 << 16;
+
+    fn get(&mut self, rec: &SpanRecord) -> (StringValue, StringValue) {
+        let make = || CachedSite {
+            module_path: rec.module_path.clone(),
+            name: rec.name.clone(),
+            function: StringValue::from(Arc::<str>::from(function_name(rec))),
+            site_hex: StringValue::from(Arc::<str>::from(format!("{:016x}", rec.site_id))),
+        };
+        if rec.site_id != 0 {
+            if let Some(c) = self.sites.get(&rec.site_id) {
+                if c.name == rec.name && c.module_path == rec.module_path {
+                    return (c.function.clone(), c.site_hex.clone());
+                }
+            } else if self.sites.len() < Self::MAX {
+                let c = self.sites.entry(rec.site_id).or_insert_with(make);
+                return (c.function.clone(), c.site_hex.clone());
+            }
+        }
+        let c = make();
+        (c.function, c.site_hex)
+    }
+}
+
 /// Converts one record. `remote_parent` is the span id this process was
 /// given through `TRACEPARENT`, so the parent link can be flagged remote.
 pub fn span_data(
+    strings: &mut SiteStrings,
     rec: &SpanRecord,
     clock: ClockOffset,
     remote_parent: Option<u64>,
     scope: &InstrumentationScope,
 ) -> SpanData {
     let mut attributes = Vec::with_capacity(8 + rec.fields.len());
-    attributes.push(KeyValue::new("code.function.name", function_name(rec)));
+    let (function, site_hex) = strings.get(rec);
+    attributes.push(KeyValue::new("code.function.name", function));
     if !rec.file.is_empty() {
         attributes.push(KeyValue::new("code.file.path", rec.file.clone()));
         attributes.push(KeyValue::new("code.line.number", i64::from(rec.line)));
     }
     attributes.push(KeyValue::new("thread.id", i64::from(rec.tid)));
     if let Some(name) = &rec.thread_name {
-        attributes.push(KeyValue::new("thread.name", name.to_string()));
+        attributes.push(KeyValue::new(
+            "thread.name",
+            StringValue::from(name.clone()),
+        ));
     }
     if rec.site_id != 0 {
-        attributes.push(KeyValue::new(
-            "renacer.site_id",
-            format!("{:016x}", rec.site_id),
-        ));
+        attributes.push(KeyValue::new("renacer.site_id", site_hex));
     }
     if let Some(d) = rec.decision_id {
         attributes.push(KeyValue::new("renacer.decision_id", format!("{d:016x}")));

@@ -40,7 +40,13 @@ fn attr<'a>(d: &'a SpanData, key: &str) -> Option<&'a Value> {
 #[test]
 fn maps_ids_times_attributes_and_status() {
     let clock = ClockOffset::now();
-    let d = span_data(&record(), clock, Some(0x00f067aa0ba902b7), &scope());
+    let d = span_data(
+        &mut SiteStrings::default(),
+        &record(),
+        clock,
+        Some(0x00f067aa0ba902b7),
+        &scope(),
+    );
     assert_eq!(
         d.span_context.trace_id().to_string(),
         "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -88,10 +94,22 @@ fn maps_ids_times_attributes_and_status() {
 fn root_spans_have_no_parent_and_local_parents_are_not_remote() {
     let mut r = record();
     r.parent_span_id = None;
-    let d = span_data(&r, ClockOffset::now(), Some(7), &scope());
+    let d = span_data(
+        &mut SiteStrings::default(),
+        &r,
+        ClockOffset::now(),
+        Some(7),
+        &scope(),
+    );
     assert_eq!(d.parent_span_id, OtelSpanId::INVALID);
     assert!(!d.parent_span_is_remote);
-    let d = span_data(&record(), ClockOffset::now(), None, &scope());
+    let d = span_data(
+        &mut SiteStrings::default(),
+        &record(),
+        ClockOffset::now(),
+        None,
+        &scope(),
+    );
     assert!(!d.parent_span_is_remote);
 }
 
@@ -124,4 +142,34 @@ fn resource_has_service_process_host_and_user_attributes() {
     assert_eq!(get("telemetry.sdk.name"), Some(Value::from("renacer")));
     assert_eq!(get("deployment.environment"), Some(Value::from("test")));
     assert!(get("host.name").is_some());
+}
+
+#[test]
+fn site_strings_are_shared_per_site_and_unknown_sites_still_map() {
+    let mut strings = SiteStrings::default();
+    let a = span_data(&mut strings, &record(), ClockOffset::now(), None, &scope());
+    let b = span_data(&mut strings, &record(), ClockOffset::now(), None, &scope());
+    assert_eq!(
+        attr(&a, "code.function.name"),
+        attr(&b, "code.function.name")
+    );
+    assert_eq!(strings.sites.len(), 1);
+    let mut r = record();
+    r.site_id = 0;
+    r.module_path = "".into();
+    let c = span_data(&mut strings, &r, ClockOffset::now(), None, &scope());
+    assert_eq!(
+        attr(&c, "code.function.name"),
+        Some(&Value::from("load_config"))
+    );
+    assert_eq!(attr(&c, "renacer.site_id"), None);
+    assert_eq!(strings.sites.len(), 1);
+    // Same site id, another function (an id collision): not confused.
+    let mut d = record();
+    d.name = "other".into();
+    let d = span_data(&mut strings, &d, ClockOffset::now(), None, &scope());
+    assert_eq!(
+        attr(&d, "code.function.name"),
+        Some(&Value::from("app::config::other"))
+    );
 }

@@ -52,6 +52,7 @@ pub struct OtlpExporter {
     clock: ClockOffset,
     remote_parent: Option<u64>,
     scope: InstrumentationScope,
+    strings: mapping::SiteStrings,
 }
 
 impl std::fmt::Debug for OtlpExporter {
@@ -99,6 +100,7 @@ impl OtlpExporter {
             clock: ClockOffset::now(),
             remote_parent,
             scope: mapping::scope(),
+            strings: mapping::SiteStrings::default(),
         })
     }
 
@@ -113,6 +115,7 @@ impl OtlpExporter {
     pub fn export(&mut self, spans: &[SpanRecord]) {
         for rec in spans {
             self.pending.push(mapping::span_data(
+                &mut self.strings,
                 rec,
                 self.clock,
                 self.remote_parent,
