@@ -8,7 +8,7 @@
 //! (`std::process::exit`, returning from `main` with the guard in a
 //! static) are covered by a `libc::atexit` handler doing the same.
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, Once};
 use std::time::Duration;
 
@@ -18,6 +18,14 @@ use crate::record::{breaker, clock, sampler, thread, ACTIVE, GENERATION};
 
 static RUNTIME: Mutex<Option<Collector>> = Mutex::new(None);
 static ATEXIT: Once = Once::new();
+/// Process that started the collector (0: none yet).
+static OWNER_PID: AtomicU32 = AtomicU32::new(0);
+
+/// Whether we are a `fork()` child of the process that initialized renacer.
+pub(crate) fn forked_child() -> bool {
+    let owner = OWNER_PID.load(Ordering::Acquire);
+    owner != 0 && owner != std::process::id()
+}
 
 /// How long `flush` waits for a wedged exporter before giving up.
 const FLUSH_TIMEOUT: Duration = Duration::from_secs(10);
@@ -55,6 +63,10 @@ pub fn init() -> InitGuard {
 }
 
 pub(crate) fn start(cfg: Config) -> InitGuard {
+    if forked_child() {
+        eprintln!("renacer: init in a fork()ed child of a traced process is not supported; tracing disabled here");
+        return InitGuard { active: false };
+    }
     let mut rt = runtime();
     if rt.is_some() {
         eprintln!(
@@ -83,6 +95,7 @@ pub(crate) fn start(cfg: Config) -> InitGuard {
             return InitGuard { active: false };
         }
     }
+    OWNER_PID.store(std::process::id(), Ordering::Release);
     ACTIVE.store(generation, Ordering::Release);
     // Other threads adopt the new configuration within
     // `MAX_COUNTDOWN` calls; this one at once.
@@ -104,6 +117,9 @@ pub(crate) fn start(cfg: Config) -> InitGuard {
 /// flushes the exporters. Returns `false` if renacer is not initialized or
 /// the collector did not finish within 10 s.
 pub fn flush() -> bool {
+    if forked_child() {
+        return false;
+    }
     let shared: Option<Arc<Shared>> = runtime().as_ref().map(|c| c.shared.clone());
     match shared {
         Some(s) => s.flush(FLUSH_TIMEOUT),
@@ -113,6 +129,14 @@ pub fn flush() -> bool {
 
 /// Stops recording, drains and exports everything, shuts exporters down.
 pub(crate) fn shutdown() {
+    if forked_child() {
+        // The collector thread does not exist in a child created by fork()
+        // (and the runtime lock may have been held at the fork): stop
+        // recording and touch nothing else. What this process recorded is
+        // lost, and counted nowhere but here: its rings are never drained.
+        ACTIVE.store(0, Ordering::Release);
+        return;
+    }
     let collector = runtime().take();
     if let Some(c) = collector {
         ACTIVE.store(0, Ordering::Release);

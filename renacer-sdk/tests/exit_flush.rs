@@ -23,6 +23,23 @@ fn child(mode: &str) {
     match mode {
         // Destructors do not run: only the atexit handler can flush.
         "exit" => std::process::exit(3),
+        // A fork()ed child has no collector thread: its exit (atexit
+        // handler) must neither hang nor crash; the parent still flushes.
+        "fork" => {
+            // SAFETY: the child only records spans and exits.
+            let pid = unsafe { libc::fork() };
+            assert!(pid >= 0);
+            if pid == 0 {
+                let _s = enter(&WORK);
+                assert!(!renacer::flush());
+                std::process::exit(7);
+            }
+            let mut status = 0;
+            // SAFETY: waits for the child we just forked.
+            assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+            assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 7);
+            drop(guard);
+        }
         // Returning from main with the guard leaked.
         _ => std::mem::forget(guard),
     }
@@ -118,6 +135,11 @@ fn main() {
     assert!(stderr.contains("unknown sink `bogus`"), "{stderr}");
     assert!(stderr.contains("RENACER_RATE_LIMIT=\"-5\""), "{stderr}");
     assert_eq!(count_lines(&good), 200);
+
+    // fork(): the child exits cleanly; the parent's spans are all there.
+    let out = run_child("fork", dir.path(), &[]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(count_lines(&dir.path().join("fork.jsonl")), 200);
 
     // RENACER_SAMPLE_RATE=0 records nothing.
     let out = run_child("return", dir.path(), &[("RENACER_SAMPLE_RATE", "0")]);

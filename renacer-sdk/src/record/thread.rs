@@ -106,7 +106,9 @@ impl Hot {
     #[cold]
     #[inline(never)]
     fn register(&self) -> Option<&Ring> {
-        if self.dead.get() {
+        // In a fork()ed child the registry lock may have been held by
+        // another thread at the fork and nobody drains new rings.
+        if self.dead.get() || crate::runtime::forked_child() {
             return None;
         }
         let ring = OWNER
