@@ -288,19 +288,12 @@ fn start(h: &Hot, ring: &Ring, site: &'static Site) -> AsyncSpan {
     let counter = h.async_counter.get() + 1;
     h.async_counter.set(counter);
     let id = span_id(ring.thread_no, counter, true);
-    let root_parent = if h.depth.get() == 0 {
-        super::root_context()
-    } else {
-        None
-    };
+    if h.depth.get() == 0 && super::root_hook() {
+        super::push_root_parent(ring, h.depth.get());
+    }
     let ev = Event::async_start(site, id, clock::raw_now());
-    let pushed = match root_parent {
-        // SAFETY: own ring, single producer; keep the open spans' exit slots.
-        None => unsafe { ring.push(&[ev], h.depth.get()) },
-        // SAFETY: as above.
-        Some(rp) => unsafe { ring.push(&[rp, ev], h.depth.get()) },
-    };
-    if pushed {
+    // SAFETY: own ring, single producer; keep the open spans' exit slots.
+    if unsafe { ring.push(&[ev], h.depth.get()) } {
         AsyncSpan {
             id,
             error: Cell::new(false),

@@ -232,16 +232,13 @@ fn enter_sampled(h: &Hot, site: &'static Site, active: u64, per_site: bool) -> S
         abandon_root(h, depth);
         return SpanGuard::inert();
     }
-    let root_parent = if depth == 0 { root_context() } else { None };
+    if depth == 0 && ROOT_HOOK.load(Ordering::Relaxed) {
+        push_root_parent(ring, depth);
+    }
     let ts = clock::raw_now();
-    let pushed = match root_parent {
-        // SAFETY: `ring` is this thread's own ring; only this thread pushes.
-        // Reserve one slot per open span so every open span can still exit.
-        None => unsafe { ring.push(&[Event::enter(site, ts)], depth + 1) },
-        // SAFETY: as above.
-        Some(rp) => unsafe { ring.push(&[rp, Event::enter(site, ts)], depth + 1) },
-    };
-    if pushed {
+    // SAFETY: `ring` is this thread's own ring; only this thread pushes.
+    // Reserve one slot per open span so every open span can still exit.
+    if unsafe { ring.push(&[Event::enter(site, ts)], depth + 1) } {
         h.depth.set(depth + 1);
         SpanGuard::recording()
     } else {
@@ -266,20 +263,27 @@ pub(crate) fn set_root_context_provider(provider: RootContextProvider) {
     }
 }
 
-/// The `ROOT_PARENT` event for a root starting now, if a provider gives one.
+/// Whether a root-context provider is installed (one relaxed load, only
+/// on sampled roots).
 #[inline(always)]
-pub(crate) fn root_context() -> Option<Event> {
-    if !ROOT_HOOK.load(Ordering::Relaxed) {
-        return None;
-    }
-    root_context_slow()
+pub(crate) fn root_hook() -> bool {
+    ROOT_HOOK.load(Ordering::Relaxed)
 }
 
+/// Pushes the `ROOT_PARENT` event for a root about to start on this thread,
+/// if the provider gives a context. It is pushed only with room left for
+/// the root's own start event after it (`reserve + 1` more slots), so the
+/// two are never separated by a ring-full drop.
 #[cold]
 #[inline(never)]
-fn root_context_slow() -> Option<Event> {
-    let (trace, span) = (ROOT_PROVIDER.get()?)()?;
-    (trace != 0 && span != 0).then(|| Event::root_parent(trace, span))
+pub(crate) fn push_root_parent(ring: &Ring, reserve: u64) {
+    let Some((trace, span)) = ROOT_PROVIDER.get().and_then(|p| p()) else {
+        return;
+    };
+    if trace != 0 && span != 0 {
+        // SAFETY: `ring` is the calling thread's own ring (single producer).
+        let _ = unsafe { ring.push(&[Event::root_parent(trace, span)], reserve + 2) };
+    }
 }
 
 /// Adopts a new configuration (`init` again) on this thread: drops the
