@@ -27,9 +27,11 @@ use crate::record::{enter_async, AsyncSpan, PollGuard, Site};
 
 /// Records `tracing` spans into renacer. Add it to a registry:
 ///
-/// ```ignore
-/// use tracing_subscriber::prelude::*;
-/// tracing_subscriber::registry().with(renacer::interop::RenacerLayer::new()).init();
+/// ```
+/// use tracing_subscriber::layer::SubscriberExt;
+/// let subscriber = tracing_subscriber::registry().with(renacer::interop::RenacerLayer::new());
+/// tracing_core::dispatcher::set_global_default(tracing_core::Dispatch::new(subscriber))
+///     .expect("no other global subscriber");
 /// ```
 #[derive(Default)]
 pub struct RenacerLayer {
