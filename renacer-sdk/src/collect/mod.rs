@@ -124,6 +124,7 @@ fn run(shared: Arc<Shared>, mut exporters: Vec<Box<dyn Exporter>>, interval: Dur
         rings: Vec::new(),
         budget: Vec::new(),
     };
+    let mut last_exporter_flush = Instant::now();
     loop {
         let (ticket, stop) = {
             let mut ctl = shared.ctl();
@@ -145,7 +146,10 @@ fn run(shared: Arc<Shared>, mut exporters: Vec<Box<dyn Exporter>>, interval: Dur
             let ctl = shared.ctl();
             ticket > ctl.flush_done || stop
         };
-        if flushing {
+        // Exporters buffer (1 MiB writes); flush them at least every
+        // EXPORTER_FLUSH_EVERY so a quiet program's spans still show up.
+        if flushing || last_exporter_flush.elapsed() >= EXPORTER_FLUSH_EVERY {
+            last_exporter_flush = Instant::now();
             for e in exporters.iter_mut() {
                 if catch_unwind(AssertUnwindSafe(|| e.flush())).is_err() {
                     stats::add_export_errors(1);
@@ -169,6 +173,9 @@ fn run(shared: Arc<Shared>, mut exporters: Vec<Box<dyn Exporter>>, interval: Dur
         }
     }
 }
+
+/// Longest time exported spans stay in an exporter's buffer.
+const EXPORTER_FLUSH_EVERY: Duration = Duration::from_secs(1);
 
 /// Events drained per thread, and spans per exported batch, at a time.
 const CHUNK: usize = 4096;
