@@ -322,11 +322,12 @@ fn tracing_spans_nest_with_renacer_spans() {
         &otlp_env(rotel.grpc_endpoint(), "grpc", "tracing-app"),
         WAIT,
     );
-    // tracing_root > renacer_inside_tracing > tracing_child > checksum
-    let spans = rotel.wait_for_spans(4, WAIT);
+    // tracing_root > renacer_inside_tracing > tracing_child > checksum, and
+    // tracing_root > tracing_moved > checksum (on another thread).
+    let spans = rotel.wait_for_spans(6, WAIT);
     assert_eq!(
         spans.len(),
-        4,
+        6,
         "stderr: {}\ncollector: {}",
         run.stderr,
         rotel.output()
@@ -334,7 +335,21 @@ fn tracing_spans_nest_with_renacer_spans() {
     let root = one(&spans, "tracing_root");
     let mid = one(&spans, "renacer_inside_tracing");
     let child = one(&spans, "tracing_child");
-    let leaf = one(&spans, "checksum");
+    let under = |parent: &str| {
+        by_name(&spans, "checksum")
+            .into_iter()
+            .find(|s| s.parent_id == parent)
+            .cloned()
+    };
+    let leaf = under(&child.span_id).expect("checksum under tracing_child");
+    let moved = one(&spans, "tracing_moved");
+    assert_eq!(moved.parent_id, root.span_id);
+    let moved_leaf = under(&moved.span_id).expect("checksum under tracing_moved");
+    assert_ne!(
+        moved_leaf.attr("thread.id"),
+        root.attr("thread.id"),
+        "entered on another thread"
+    );
     assert_eq!(root.parent_id, "");
     assert_eq!(mid.parent_id, root.span_id);
     assert_eq!(child.parent_id, mid.span_id);

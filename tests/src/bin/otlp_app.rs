@@ -86,6 +86,17 @@ fn tracing_scenario() {
         let root = tracing::info_span!("tracing_root", user = "ada", attempt = 3u64);
         let _e = root.enter();
         std::hint::black_box(renacer_inside_tracing());
+        // Created here, entered and closed on another thread.
+        let moved = tracing::info_span!("tracing_moved");
+        let dispatch = tracing::dispatcher::Dispatch::default();
+        std::thread::spawn(move || {
+            tracing::dispatcher::with_default(&dispatch, || {
+                let _e = moved.enter();
+                std::hint::black_box(checksum(5));
+            })
+        })
+        .join()
+        .expect("thread");
     });
 }
 
