@@ -61,6 +61,22 @@ fn run_child(mode: &str, dir: &Path, extra_env: &[(&str, &str)]) -> std::process
     cmd.output().unwrap()
 }
 
+/// `(min start_ns, max end_ns)` over a JSON-lines file, checking
+/// `start_ns <= end_ns` on every line.
+fn time_range(path: &Path) -> (u64, u64) {
+    let mut range = (u64::MAX, 0);
+    for line in std::fs::read_to_string(path).unwrap().lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let (s, e) = (
+            v["start_ns"].as_u64().unwrap(),
+            v["end_ns"].as_u64().unwrap(),
+        );
+        assert!(s <= e);
+        range = (range.0.min(s), range.1.max(e));
+    }
+    range
+}
+
 fn count_lines(path: &Path) -> usize {
     std::fs::read_to_string(path).unwrap().lines().count()
 }
@@ -72,8 +88,18 @@ fn main() {
     }
     let dir = tempfile::tempdir().unwrap();
 
-    // process::exit without dropping the guard.
+    // process::exit without dropping the guard. CLOCK_MONOTONIC is system
+    // wide, so the child's exported times (TSC converted, where the TSC is
+    // invariant) must lie between our readings before and after it ran.
+    let before = renacer::clock::now_monotonic_ns();
     let out = run_child("exit", dir.path(), &[]);
+    let after = renacer::clock::now_monotonic_ns();
+    let (first, last) = time_range(&dir.path().join("exit.jsonl"));
+    // Allow the TSC fit a little slack (it is refined while the program runs).
+    assert!(
+        first + 1_000_000 >= before && last <= after + 1_000_000,
+        "{before} {first} {last} {after}"
+    );
     assert_eq!(out.status.code(), Some(3), "{out:?}");
     assert_eq!(count_lines(&dir.path().join("exit.jsonl")), 200);
     let trace: serde_json::Value =
@@ -140,6 +166,18 @@ fn main() {
     let out = run_child("fork", dir.path(), &[]);
     assert!(out.status.success(), "{out:?}");
     assert_eq!(count_lines(&dir.path().join("fork.jsonl")), 200);
+
+    // RENACER_CLOCK=monotonic: the hot path reads CLOCK_MONOTONIC directly;
+    // times need no conversion and lie exactly within our readings.
+    let before = renacer::clock::now_monotonic_ns();
+    let out = run_child("return", dir.path(), &[("RENACER_CLOCK", "monotonic")]);
+    let after = renacer::clock::now_monotonic_ns();
+    assert!(out.status.success(), "{out:?}");
+    let (first, last) = time_range(&dir.path().join("return.jsonl"));
+    assert!(
+        before <= first && last <= after,
+        "{before} {first} {last} {after}"
+    );
 
     // RENACER_SAMPLE_RATE=0 records nothing.
     let out = run_child("return", dir.path(), &[("RENACER_SAMPLE_RATE", "0")]);

@@ -179,3 +179,15 @@ fn other_threads_adopt_a_new_rate_within_a_bounded_number_of_calls() {
     drop(guard);
     assert!(recorded >= 5000 - 1025, "{recorded}");
 }
+
+#[test]
+fn the_same_seed_gives_the_same_decisions() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    // Same thread: `init` restarts its countdown and its generator from the
+    // configured seed.
+    let a = run_periodic(0.05, 1234);
+    let b = run_periodic(0.05, 1234);
+    let c = run_periodic(0.05, 99);
+    assert_eq!(a, b);
+    assert_ne!(a, c);
+}

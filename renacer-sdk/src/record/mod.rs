@@ -311,7 +311,7 @@ pub(crate) fn draw(h: &Hot, ring: &Ring, rate: f64) -> u64 {
     let mut rng = h
         .rng
         .take()
-        .unwrap_or_else(|| sampler::thread_rng(ring.thread_no ^ h.generation.get() << 32));
+        .unwrap_or_else(|| sampler::thread_rng(ring.thread_no));
     let n = sampler::geometric_skip(&mut rng, rate);
     h.rng.set(Some(rng));
     Counters::bump(&ring.counters.sampled_out, n.min(u32::MAX as u64));
