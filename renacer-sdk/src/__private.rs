@@ -14,6 +14,8 @@
 //! // async fn (inside the async body, so it runs at first poll):
 //! //                         let s = enter_async(&SITE) / enter_async_with_rate(..);
 //! //                         s.record_field(..); s.instrument(async move { body }).await
+//! // dynamic spans (tracing layer): AsyncSpan from enter_async, scoped with
+//! //                         let _p: PollGuard = s.enter(); ended by dropping s
 //! ```
 
 pub use crate::fnv::{decision_id, site_id};

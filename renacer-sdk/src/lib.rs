@@ -5,6 +5,26 @@
 //! [`model::SpanRecord`]s and hands them to exporters (JSON lines, Perfetto,
 //! OTLP, the CLI's spool).
 //!
+//! ```
+//! let path = std::env::temp_dir().join(format!("renacer-doc-{}.jsonl", std::process::id()));
+//! let guard = renacer::Config::builder()
+//!     .sample_rate(1.0)
+//!     .output(&format!("jsonl:{}", path.display()))
+//!     .init();
+//! {
+//!     let _span = renacer::span!("load_config", attempt = 1u32);
+//!     // ... work ...
+//! }
+//! assert!(renacer::flush()); // exported when it returns
+//! let stats = renacer::stats();
+//! assert_eq!(stats.exported, 1);
+//! drop(guard); // flushes and stops; also done at process exit
+//! let line = std::fs::read_to_string(&path).unwrap();
+//! assert!(line.contains("\"name\":\"load_config\""));
+//! assert!(line.contains("\"attempt\":1"));
+//! # std::fs::remove_file(&path).unwrap();
+//! ```
+//!
 //! The code is laid out along the data flow: `record` (hot path: sampling,
 //! rate limiting, clock, per-thread ring) → `collect` (collector thread:
 //! pairing, ids, clock conversion) → `export` (sinks).
