@@ -16,8 +16,10 @@
 pub(crate) mod async_span;
 pub(crate) mod breaker;
 pub mod clock;
+pub(crate) mod decide;
 pub(crate) mod event;
 pub(crate) mod field;
+pub(crate) mod guard;
 #[cfg(loom)]
 pub mod loom_api;
 pub(crate) mod ring;
@@ -25,13 +27,14 @@ pub(crate) mod sampler;
 pub(crate) mod thread;
 
 use std::cell::Cell;
-use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::LocalKey;
 
 pub use async_span::{enter_async, enter_async_with_rate, AsyncSpan, Instrumented, PollGuard};
-pub use event::RawField;
 pub use field::IntoFieldValue;
+pub use guard::SpanGuard;
+
+pub(crate) use decide::{decide_root, refresh, site_decide};
 
 use event::Event;
 use ring::{Counters, Ring};
@@ -74,71 +77,6 @@ impl Site {
             site_id: crate::fnv::site_id(module_path, name, file, line),
             decision_id,
             fields,
-        }
-    }
-}
-
-const RECORDING: u8 = 1;
-const ERROR: u8 = 2;
-
-/// Guard of a synchronous span: records the exit when dropped.
-///
-/// Not `Send`: the exit must be pushed to the ring of the thread that
-/// pushed the enter. Use [`AsyncSpan`] for spans that cross threads.
-#[must_use = "the span ends when the guard is dropped"]
-#[derive(Debug)]
-pub struct SpanGuard {
-    state: Cell<u8>,
-    _not_send: PhantomData<*const ()>,
-}
-
-impl SpanGuard {
-    const fn inert() -> SpanGuard {
-        SpanGuard {
-            state: Cell::new(0),
-            _not_send: PhantomData,
-        }
-    }
-
-    const fn recording() -> SpanGuard {
-        SpanGuard {
-            state: Cell::new(RECORDING),
-            _not_send: PhantomData,
-        }
-    }
-
-    /// Whether this span is being recorded (fields are only worth computing
-    /// when it is).
-    #[inline(always)]
-    pub fn is_recording(&self) -> bool {
-        self.state.get() != 0
-    }
-
-    /// Attaches field `index` of the site's field list. Applies to the
-    /// innermost open span of this thread, which is this one as long as
-    /// guards are dropped in reverse order (they are, for the macros).
-    #[inline]
-    pub fn record_field<V: IntoFieldValue>(&self, index: u8, value: V) {
-        if self.is_recording() {
-            push_field(index, value.__into_raw());
-        }
-    }
-
-    /// Marks the span as failed (`SpanStatus::Error`).
-    #[inline]
-    pub fn set_error(&self) {
-        if self.is_recording() {
-            self.state.set(self.state.get() | ERROR);
-        }
-    }
-}
-
-impl Drop for SpanGuard {
-    #[inline(always)]
-    fn drop(&mut self) {
-        let state = self.state.get();
-        if state != 0 {
-            exit_recorded(state);
         }
     }
 }
@@ -286,105 +224,6 @@ pub(crate) fn push_root_parent(ring: &Ring, reserve: u64) {
     }
 }
 
-/// Adopts a new configuration (`init` again) on this thread: drops the
-/// cached tokens, generator and countdown, and replaces the ring if the
-/// configured capacity changed. Only at depth 0, where no open span holds
-/// a reserved slot in the old ring; deeper calls keep the old state until
-/// the tree closes.
-#[cold]
-#[inline(never)]
-pub(crate) fn refresh(h: &Hot, active: u64) {
-    if h.depth.get() != 0 {
-        return;
-    }
-    h.generation.set(active);
-    h.tokens.set(0);
-    h.rng.set(None);
-    h.skip.set(0);
-    h.rest.set(0);
-    h.resize_ring();
-}
-
-/// Draws a geometric skip count at `rate` from the thread's generator and
-/// counts the calls it skips as sampled out.
-pub(crate) fn draw(h: &Hot, ring: &Ring, rate: f64) -> u64 {
-    let mut rng = h
-        .rng
-        .take()
-        .unwrap_or_else(|| sampler::thread_rng(ring.thread_no));
-    let n = sampler::geometric_skip(&mut rng, rate);
-    h.rng.set(Some(rng));
-    Counters::bump(&ring.counters.sampled_out, n.min(u32::MAX as u64));
-    n
-}
-
-/// Decides a call at depth 0 under the global rate whose countdown is
-/// due (1) or not started (0). On `true`, `saved_skip` holds the next
-/// countdown.
-#[cold]
-#[inline(never)]
-pub(crate) fn decide_root(h: &Hot, ring: &Ring) -> bool {
-    let rate = sampler::rate();
-    let v = h.skip.get();
-    if v > 1 {
-        h.skip.set(v - 1);
-        return false;
-    }
-    if v == 0 {
-        // No countdown yet: draw one as if the previous sample just happened,
-        // so a thread's first call is not always sampled.
-        let r = draw(h, ring, rate);
-        if r > 0 {
-            set_countdown(h, r - 1);
-            return false;
-        }
-    } else if h.rest.get() > 0 {
-        // A long countdown continues (see `sampler::MAX_COUNTDOWN`).
-        let r = h.rest.get() - 1;
-        set_countdown(h, r);
-        return false;
-    }
-    let (next, rest) = sampler::split_countdown(draw(h, ring, rate));
-    h.saved_skip.set(next);
-    h.rest.set(rest);
-    true
-}
-
-/// Skips the next `r` calls, then samples.
-fn set_countdown(h: &Hot, r: u64) {
-    let (v, rest) = sampler::split_countdown(r);
-    h.skip.set(v);
-    h.rest.set(rest);
-}
-
-/// Decides a per-site call whose countdown is due (1) or not started (0).
-#[cold]
-#[inline(never)]
-pub(crate) fn site_decide(
-    h: &Hot,
-    active: u64,
-    rate: f64,
-    skip: &'static LocalKey<Cell<u64>>,
-) -> bool {
-    if h.generation.get() != active {
-        refresh(h, active);
-    }
-    let Some(ring) = h.ring() else {
-        return false;
-    };
-    let mut v = skip.with(Cell::get);
-    if v == 0 {
-        v = draw(h, ring, rate).saturating_add(1);
-    }
-    if v > 1 {
-        skip.with(|s| s.set(v - 1));
-        return false;
-    }
-    let next = draw(h, ring, rate).saturating_add(1);
-    skip.with(|s| s.set(next));
-    true
-}
-
 /// Takes one rate-limiter token; `false` (counted) when the breaker is open.
 #[inline(always)]
 fn take_token(h: &Hot, ring: &Ring) -> bool {
@@ -421,60 +260,4 @@ fn abandon_root(h: &Hot, depth: u64) {
 fn ring_full(h: &Hot, ring: &Ring, depth: u64) {
     Counters::bump(&ring.counters.ring_dropped, 1);
     abandon_root(h, depth);
-}
-
-/// Out of line for the same reason as [`enter_sampled`].
-#[inline(never)]
-fn exit_recorded(state: u8) {
-    HOT.with(|h| {
-        let ts = clock::raw_now();
-        let mut flags = 0;
-        if state & ERROR != 0 {
-            flags |= event::FLAG_ERROR;
-        }
-        if std::thread::panicking() {
-            flags |= event::FLAG_PANIC | event::FLAG_ERROR;
-        }
-        let p = h.ring.get();
-        if !p.is_null() {
-            // SAFETY: non-null `ring` is this thread's live ring (see
-            // `Hot::ring`); only this thread pushes. The slot was reserved
-            // when the span entered, so this push cannot fail.
-            let ring = unsafe { &*p };
-            // SAFETY: as above, single producer.
-            if !unsafe { ring.push(&[Event::exit(ts, flags)], 0) } {
-                Counters::bump(&ring.counters.ring_dropped, 1);
-            }
-        }
-        let depth = h.depth.get().saturating_sub(1);
-        h.depth.set(depth);
-        if depth == 0 {
-            h.skip.set(h.saved_skip.get());
-        }
-    })
-}
-
-/// Pushes a field event for the innermost open span of this thread.
-#[cold]
-#[inline(never)]
-fn push_field(index: u8, value: RawField) {
-    let ev = Event::field(index, value, false);
-    let pushed = HOT
-        .try_with(|h| {
-            let ring = h.ring()?;
-            // SAFETY: own ring, single producer; keep the open spans' exit
-            // slots free.
-            if unsafe { ring.push(&[ev], h.depth.get()) } {
-                Some(true)
-            } else {
-                Counters::bump(&ring.counters.ring_dropped, 1);
-                Some(false)
-            }
-        })
-        .ok()
-        .flatten();
-    if pushed != Some(true) {
-        // SAFETY: the event was not pushed, so this is its only owner.
-        unsafe { ev.discard() };
-    }
 }
