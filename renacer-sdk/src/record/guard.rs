@@ -14,7 +14,7 @@ const ERROR: u8 = 2;
 /// Guard of a synchronous span: records the exit when dropped.
 ///
 /// Not `Send`: the exit must be pushed to the ring of the thread that
-/// pushed the enter. Use [`AsyncSpan`] for spans that cross threads.
+/// pushed the enter. Use [`crate::AsyncSpan`] for spans that cross threads.
 #[must_use = "the span ends when the guard is dropped"]
 #[derive(Debug)]
 pub struct SpanGuard {

@@ -103,10 +103,11 @@ pub fn enter(site: &'static Site) -> SpanGuard {
 }
 
 /// Enters a span of `site` under its own sample rate, with the countdown in
-/// the site's thread-local `skip` (same encoding as [`Hot::skip`]). The
-/// site's rate applies at every depth: a hot function inside a recorded
-/// tree is still sampled at its own rate (its recorded descendants then
-/// attach to the nearest recorded ancestor).
+/// the site's thread-local `skip` (`v ≥ 1`: the `v`-th call from now is
+/// sampled; 0: none drawn yet). The site's rate applies at every depth: a
+/// hot function inside a recorded tree is still sampled at its own rate
+/// (its recorded descendants then attach to the nearest recorded
+/// ancestor).
 #[inline(always)]
 pub fn enter_with_rate(
     site: &'static Site,
