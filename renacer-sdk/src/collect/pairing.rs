@@ -11,7 +11,7 @@
 //! next drain of the other ring (the start happened before, so it is there).
 
 use std::borrow::Cow;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 use rand_core::{Rng, SeedableRng};
@@ -109,6 +109,11 @@ pub(crate) struct Batch {
 /// Pairing state shared by all threads.
 pub(crate) struct Pairing {
     asyncs: HashMap<u64, OpenAsync>,
+    /// Most open async spans tracked at once (`MAX_OPEN_ASYNC`).
+    max_open_async: usize,
+    /// Async spans evicted from a full `asyncs` (counted as dropped): their
+    /// later events are skipped instead of waiting for a start that is gone.
+    forgotten: HashSet<u64>,
     rng: XorShiftRng,
     pid: u32,
     pub(crate) remote: Option<(TraceId, SpanId)>,
@@ -118,6 +123,8 @@ impl Pairing {
     pub(crate) fn new(seed: u64) -> Pairing {
         Pairing {
             asyncs: HashMap::new(),
+            max_open_async: MAX_OPEN_ASYNC,
+            forgotten: HashSet::new(),
             rng: XorShiftRng::seed_from_u64(seed),
             pid: std::process::id(),
             remote: None,
@@ -202,7 +209,9 @@ impl Pairing {
         match ev.kind {
             event::ROOT_PARENT => {
                 let trace = TraceId((ev.w[0] as u128) << 64 | ev.w[1] as u128);
-                ctx.root_parent = Some((trace, SpanId(ev.w[2])));
+                // Zeros: the provider had no context for this root.
+                ctx.root_parent =
+                    (trace.0 != 0 && ev.w[2] != 0).then_some((trace, SpanId(ev.w[2])));
             }
             event::ENTER => {
                 let (parent, trace) = self.root_or_parent_of(ctx);
@@ -257,6 +266,10 @@ impl Pairing {
                 }
             }
             event::TARGET => {
+                if self.forgotten.contains(&ev.w[0]) {
+                    ctx.target = None;
+                    return true;
+                }
                 if !self.asyncs.contains_key(&ev.w[0]) {
                     return false;
                 }
@@ -264,9 +277,8 @@ impl Pairing {
             }
             event::ASYNC_START => {
                 let (parent, trace) = self.root_or_parent_of(ctx);
-                if self.asyncs.len() >= MAX_OPEN_ASYNC {
-                    out.dropped += 1;
-                    return true;
+                if self.asyncs.len() >= self.max_open_async {
+                    self.evict_oldest_async(out);
                 }
                 self.asyncs.insert(
                     ev.w[1],
@@ -286,6 +298,9 @@ impl Pairing {
                 out.started += 1;
             }
             event::ASYNC_END => {
+                if self.forgotten.remove(&ev.w[0]) {
+                    return true;
+                }
                 let Some(a) = self.asyncs.remove(&ev.w[0]) else {
                     return false;
                 };
@@ -294,6 +309,9 @@ impl Pairing {
                 out.is_async.push(true);
             }
             event::RESUME => {
+                if self.forgotten.contains(&ev.w[0]) {
+                    return true;
+                }
                 let Some(a) = self.asyncs.get(&ev.w[0]) else {
                     return false;
                 };
@@ -311,6 +329,28 @@ impl Pairing {
             _ => {}
         }
         true
+    }
+
+    /// Makes room in a full map of open async spans by dropping (and
+    /// counting) the one that started first: most likely one whose end was
+    /// lost to a full ring, never to complete.
+    fn evict_oldest_async(&mut self, out: &mut Batch) {
+        let Some(oldest) = self
+            .asyncs
+            .iter()
+            .min_by_key(|(_, a)| a.span.start)
+            .map(|(id, _)| *id)
+        else {
+            return;
+        };
+        self.asyncs.remove(&oldest);
+        if self.forgotten.len() >= self.max_open_async {
+            // Bounded: past this, late events of long-gone spans fall back
+            // to the stall limit.
+            self.forgotten.clear();
+        }
+        self.forgotten.insert(oldest);
+        out.dropped += 1;
     }
 
     fn record(
@@ -351,5 +391,61 @@ impl Pairing {
             fields: open.fields,
             status,
         }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::record::ring::Ring;
+
+    static SITE: Site = Site::new("a", "m", "f.rs", 1, 0, &[]);
+
+    fn ctx() -> ThreadCtx {
+        ThreadCtx::new(crate::sync::Arc::new(Ring::new(16, 1, 7, None)))
+    }
+
+    #[test]
+    fn full_async_map_evicts_the_oldest_and_skips_its_later_events() {
+        let mut p = Pairing::new(1);
+        p.max_open_async = 2;
+        let conv = Converter::current();
+        let mut c = ctx();
+        let mut out = Batch::default();
+        for (id, ts) in [(11, 100), (12, 200), (13, 300)] {
+            c.pending.push_back(Event::async_start(&SITE, id, ts));
+        }
+        // Events of the evicted span 11 must not block the thread.
+        c.pending.push_back(Event::simple(event::RESUME, 11, 0, 0));
+        c.pending.push_back(Event::simple(event::SUSPEND, 11, 0, 0));
+        c.pending
+            .push_back(Event::simple(event::ASYNC_END, 11, 400, 0));
+        c.pending
+            .push_back(Event::simple(event::ASYNC_END, 12, 500, 0));
+        c.pending
+            .push_back(Event::simple(event::ASYNC_END, 13, 600, 0));
+        assert!(p.replay(&mut c, &conv, &mut out, usize::MAX));
+        assert!(c.pending.is_empty());
+        assert_eq!(out.dropped, 1);
+        let ids: Vec<u64> = out.spans.iter().map(|s| s.span_id.0).collect();
+        assert_eq!(ids, vec![12, 13]);
+        assert!(p.forgotten.is_empty() && p.asyncs.is_empty());
+    }
+
+    #[test]
+    fn unknown_async_ids_block_only_until_their_start_arrives() {
+        let mut p = Pairing::new(1);
+        let conv = Converter::current();
+        let (mut a, mut b) = (ctx(), ctx());
+        let mut out = Batch::default();
+        b.pending
+            .push_back(Event::simple(event::ASYNC_END, 21, 500, 0));
+        assert!(!p.replay(&mut b, &conv, &mut out, usize::MAX));
+        assert_eq!(b.pending.len(), 1);
+        a.pending.push_back(Event::async_start(&SITE, 21, 100));
+        assert!(p.replay(&mut a, &conv, &mut out, usize::MAX));
+        assert!(p.replay(&mut b, &conv, &mut out, usize::MAX));
+        assert_eq!(out.spans.len(), 1);
+        assert_eq!(out.is_async, vec![true]);
     }
 }
