@@ -71,6 +71,9 @@ pub(crate) fn decide_root(h: &Hot, ring: &Ring) -> bool {
     let (next, rest) = sampler::split_countdown(draw(h, ring, rate));
     h.saved_skip.set(next);
     h.rest.set(rest);
+    if super::root_hook() {
+        super::push_root_parent(ring, 0);
+    }
     true
 }
 
@@ -106,5 +109,8 @@ pub(crate) fn site_decide(
     }
     let next = draw(h, ring, rate).saturating_add(1);
     skip.with(|s| s.set(next));
+    if h.depth.get() == 0 && super::root_hook() {
+        super::push_root_parent(ring, 0);
+    }
     true
 }

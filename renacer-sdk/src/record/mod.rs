@@ -171,9 +171,6 @@ fn enter_sampled(h: &Hot, site: &'static Site, active: u64, per_site: bool) -> S
         abandon_root(h, depth);
         return SpanGuard::inert();
     }
-    if depth == 0 && ROOT_HOOK.load(Ordering::Relaxed) {
-        push_root_parent(ring, depth);
-    }
     let ts = clock::raw_now();
     // SAFETY: `ring` is this thread's own ring; only this thread pushes.
     // Reserve one slot per open span so every open span can still exit.
@@ -199,6 +196,9 @@ static ROOT_PROVIDER: std::sync::OnceLock<RootContextProvider> = std::sync::Once
 pub(crate) fn set_root_context_provider(provider: RootContextProvider) {
     if ROOT_PROVIDER.set(provider).is_ok() {
         ROOT_HOOK.store(true, Ordering::Release);
+        // Every sampled root must now pass the (cold) root decision, where
+        // the provider is consulted: the rate-1 shortcut is turned off.
+        sampler::SAMPLE_ALL.store(false, Ordering::Relaxed);
     }
 }
 
@@ -209,20 +209,18 @@ pub(crate) fn root_hook() -> bool {
     ROOT_HOOK.load(Ordering::Relaxed)
 }
 
-/// Pushes the `ROOT_PARENT` event for a root about to start on this thread,
-/// if the provider gives a context. It is pushed only with room left for
-/// the root's own start event after it (`reserve + 1` more slots), so the
-/// two are never separated by a ring-full drop.
+/// Pushes the `ROOT_PARENT` event for a root about to start on this thread:
+/// the provider's context, or zeros for "none". Every sampled root gets
+/// one, so an event left behind by a root that was then dropped (rate
+/// limiter, full ring) is always replaced before the next root starts. It
+/// is pushed only with room left for the root's own start after it.
+/// Called from the cold root decisions, never from the recording path.
 #[cold]
 #[inline(never)]
 pub(crate) fn push_root_parent(ring: &Ring, reserve: u64) {
-    let Some((trace, span)) = ROOT_PROVIDER.get().and_then(|p| p()) else {
-        return;
-    };
-    if trace != 0 && span != 0 {
-        // SAFETY: `ring` is the calling thread's own ring (single producer).
-        let _ = unsafe { ring.push(&[Event::root_parent(trace, span)], reserve + 2) };
-    }
+    let (trace, span) = ROOT_PROVIDER.get().and_then(|p| p()).unwrap_or((0, 0));
+    // SAFETY: `ring` is the calling thread's own ring (single producer).
+    let _ = unsafe { ring.push(&[Event::root_parent(trace, span)], reserve + 2) };
 }
 
 /// Takes one rate-limiter token; `false` (counted) when the breaker is open.

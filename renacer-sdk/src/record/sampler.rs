@@ -27,7 +27,8 @@ pub(crate) fn set_rate(rate: f64) {
         rate.clamp(0.0, 1.0)
     };
     RATE.store(rate.to_bits(), Ordering::Relaxed);
-    SAMPLE_ALL.store(rate >= 1.0, Ordering::Relaxed);
+    // With a root-context provider every root takes the cold decision.
+    SAMPLE_ALL.store(rate >= 1.0 && !super::root_hook(), Ordering::Relaxed);
 }
 
 pub(crate) fn rate() -> f64 {
