@@ -47,7 +47,10 @@ fn export(c: &mut Criterion) {
         })
     });
     g.finish();
-    eprintln!("renacer stats after the export bench: {:?}", renacer::stats());
+    eprintln!(
+        "renacer stats after the export bench: {:?}",
+        renacer::stats()
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -88,6 +88,9 @@ mod tests {
         assert_eq!(instrumented::sieve(10_000), bare::sieve(10_000));
         let data: Vec<u64> = (0..10_000).collect();
         assert_eq!(bare::array_sum(&data), 49_995_000);
-        assert_eq!(instrumented::array_sum(&data), compiled_out::array_sum(&data));
+        assert_eq!(
+            instrumented::array_sum(&data),
+            compiled_out::array_sum(&data)
+        );
     }
 }
