@@ -139,3 +139,91 @@ fn filtered_trace_matches_strace() {
         .collect();
     assert_eq!(a, b);
 }
+
+/// Pipes, sockets, iovecs, poll/epoll, fcntl, stat of a device, signals,
+/// rlimits, uname, fork/wait4, getdents64: the structs and flags of
+/// docs/cli.md, compared with strace line by line.
+const MISC: &str = r#"
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <unistd.h>
+#include <poll.h>
+#include <string.h>
+#include <signal.h>
+#include <time.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/utsname.h>
+#include <sys/resource.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <dirent.h>
+int main(int argc, char **argv) {
+    char sub[512]; strcpy(sub, argv[1]); strcat(sub, "/d");
+    int p[2]; pipe2(p, O_CLOEXEC);
+    write(p[1], "x", 1);
+    struct pollfd pf = { .fd = p[0], .events = POLLIN };
+    poll(&pf, 1, 100);
+    dup2(p[0], 10); fcntl(10, F_GETFD); fcntl(10, F_SETFD, FD_CLOEXEC); fcntl(10, F_GETFL);
+    int s = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un un = { .sun_family = AF_UNIX }; strcpy(un.sun_path, "/nonexistent/sock");
+    connect(s, (struct sockaddr *)&un, sizeof un);
+    int t = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in in = { .sin_family = AF_INET, .sin_port = htons(9), .sin_addr.s_addr = htonl(0x7f000001) };
+    connect(t, (struct sockaddr *)&in, sizeof in);
+    sendto(t, "ping", 4, MSG_DONTWAIT, 0, 0);
+    int sv[2]; socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+    struct iovec iov[2] = { { "ab", 2 }, { "cde", 3 } };
+    writev(sv[0], iov, 2);
+    char buf[8]; struct iovec rv = { buf, sizeof buf }; readv(sv[1], &rv, 1);
+    char cwd[256]; getcwd(cwd, sizeof cwd);
+    char lnk[256]; readlink("/proc/self/exe", lnk, sizeof lnk);
+    struct utsname u; uname(&u);
+    struct timespec ts = { 0, 1000 }; nanosleep(&ts, 0);
+    struct rlimit rl; getrlimit(RLIMIT_NOFILE, &rl);
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 7 }; epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &ev);
+    struct epoll_event out[2]; epoll_wait(ep, out, 2, 0);
+    void *m = mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    mprotect(m, 4096, PROT_READ); munmap(m, 4096);
+    mkdir(sub, 0755); rmdir(sub);
+    struct stat st; stat("/dev/null", &st); lstat("/tmp", &st);
+    sigset_t set; sigemptyset(&set); sigaddset(&set, SIGUSR1); sigprocmask(SIG_BLOCK, &set, 0);
+    struct sigaction sa = { .sa_handler = SIG_IGN }; sigaction(SIGUSR2, &sa, 0);
+    kill(getpid(), 0);
+    umask(022);
+    pid_t c = fork(); if (c == 0) _exit(3); int stt; wait4(c, &stt, 0, 0);
+    DIR *d = opendir(argv[1]); while (readdir(d)); closedir(d);
+    lseek(p[0], 0, SEEK_CUR);
+    return 0;
+}
+"#;
+
+#[test]
+fn common_structs_and_flags_match_strace() {
+    let exe = compile("misc", MISC);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let exe = exe.to_str().unwrap();
+    let (code, ours, _) = trace(&["--", exe, d]);
+    let theirs = strace(&["--", exe, d]);
+    assert_eq!(code, 0, "{ours}");
+    let keep = |l: &&str| {
+        let n = name_of(strip_pid(l));
+        !PID_VALUED.contains(&n)
+            && !matches!(n, "getpid" | "kill" | "getrandom")
+            && !l.starts_with("--- SIGCHLD")
+    };
+    let a: Vec<String> = ours.lines().filter(keep).map(normalise).collect();
+    let b: Vec<String> = theirs.lines().filter(keep).map(normalise).collect();
+    assert!(a.len() > 60, "{ours}");
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!(x, y);
+    }
+    assert_eq!(a.len(), b.len());
+}

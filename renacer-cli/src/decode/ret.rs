@@ -104,8 +104,13 @@ pub fn format(ctx: &Ctx, name: &str, args: &[u64; 6], ret: i64, is_error: bool) 
             format!("{ret:#x}{fl}")
         }
         "fcntl" | "fcntl64" if args[1] == 3 => {
-            format!("{ret:#x} (flags {})", flags::open_flags(ret as u64))
+            format!(
+                "{} (flags {})",
+                super::hex_or_zero(ret as u64),
+                flags::open_flags(ret as u64)
+            )
         }
+        "umask" => flags::octal(ret as u64),
         "poll" | "ppoll" if ret == 0 => "0 (Timeout)".into(),
         "poll" | "ppoll" => {
             format!(
