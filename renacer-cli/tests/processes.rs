@@ -218,3 +218,99 @@ fn i386_compat_syscalls_use_the_i386_table() {
     assert_eq!(syscall_lines(&text).len(), 1, "{text}");
     assert!(text.starts_with("getpid()"), "{text}");
 }
+
+/// A child stops itself (group-stop); its parent sees the stop with
+/// WUNTRACED and resumes it with SIGCONT — exactly as without a tracer.
+const GROUP_STOP: &str = r#"
+#include <signal.h>
+#include <unistd.h>
+#include <sys/wait.h>
+int main(void) {
+    pid_t c = fork();
+    if (c == 0) { raise(SIGSTOP); _exit(5); }
+    int st;
+    waitpid(c, &st, WUNTRACED);
+    if (!WIFSTOPPED(st)) return 1;
+    kill(c, SIGCONT);
+    waitpid(c, &st, 0);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 2;
+}
+"#;
+
+#[test]
+fn group_stop_and_sigcont_behave_as_untraced() {
+    let exe = compile("groupstop", GROUP_STOP);
+    let out = workdir().join("groupstop.txt");
+    let o = Command::new("timeout")
+        .arg("60")
+        .arg(renacer())
+        .args(["-f", "-o"])
+        .arg(&out)
+        .arg(&exe)
+        .output()
+        .unwrap();
+    let text = std::fs::read_to_string(&out).unwrap_or_default();
+    assert_eq!(o.status.code(), Some(5), "{text}");
+    assert!(
+        text.contains("--- SIGSTOP {si_signo=SIGSTOP, si_code=SI_TKILL"),
+        "{text}"
+    );
+    assert!(text.contains("--- stopped by SIGSTOP ---"), "{text}");
+    assert!(
+        text.contains("--- SIGCONT {si_signo=SIGCONT, si_code=SI_USER"),
+        "{text}"
+    );
+    assert!(text.contains("+++ exited with 5 +++"), "{text}");
+}
+
+const SLEEP_LOOP: &str = r#"
+#include <unistd.h>
+int main(void) { for (;;) pause(); }
+"#;
+
+#[test]
+fn ctrl_c_reaches_the_command_not_the_tracer() {
+    use std::os::unix::process::CommandExt;
+    let exe = compile("pauser", SLEEP_LOOP);
+    let out = workdir().join("ctrlc.txt");
+    let mut r = Command::new(renacer())
+        .arg("-o")
+        .arg(&out)
+        .arg(&exe)
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let rpid = r.id();
+    // The command is running once renacer has a child that is in pause().
+    let child = || {
+        std::fs::read_to_string(format!("/proc/{rpid}/task/{rpid}/children"))
+            .ok()
+            .and_then(|s| s.split_whitespace().next().map(str::to_string))
+    };
+    assert!(wait_until(20, || child().is_some_and(|c| {
+        std::fs::read_to_string(format!("/proc/{c}/wchan")).is_ok_and(|w| w.contains("pause"))
+            || std::fs::read_to_string(format!("/proc/{c}/syscall"))
+                .is_ok_and(|s| s.starts_with("34 "))
+    })));
+    // Ctrl-C: SIGINT to the whole foreground process group.
+    // SAFETY: signalling a process group we created.
+    unsafe { libc::kill(-(rpid as i32), libc::SIGINT) };
+    let mut code = None;
+    assert!(wait_until(20, || match r.try_wait() {
+        Ok(Some(s)) => {
+            code = s.code();
+            true
+        }
+        _ => false,
+    }));
+    let text = std::fs::read_to_string(&out).unwrap_or_default();
+    assert_eq!(code, Some(128 + 2), "{text}");
+    assert!(
+        text.contains("--- SIGINT {si_signo=SIGINT, si_code=SI_USER"),
+        "{text}"
+    );
+    assert!(
+        text.trim_end().ends_with("+++ killed by SIGINT +++"),
+        "{text}"
+    );
+}
