@@ -177,3 +177,36 @@ fn attach_to_missing_pid_fails() {
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("No such process"));
 }
+
+#[test]
+fn several_pids_attach_and_detach_together() {
+    let a = start_target();
+    let b = start_target();
+    let (pa, pb) = (a.0.id(), b.0.id());
+    let out = workdir().join("attach-two.txt");
+    let r = Command::new(renacer())
+        .arg("-o")
+        .arg(&out)
+        .arg("-p")
+        .arg(format!("{pa},{pb}"))
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let rpid = r.id();
+    assert!(wait_until(20, || traced_by(pa, rpid) && traced_by(pb, rpid)));
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(rpid as i32, libc::SIGINT) };
+    let (code, err) = r.wait_with_output_bounded();
+    assert_eq!(code, Some(0));
+    assert!(
+        err.contains(&format!("Process {pa} attached"))
+            && err.contains(&format!("Process {pb} attached")),
+        "{err}"
+    );
+    for pid in [pa, pb] {
+        assert!(wait_until(10, || status_field(pid, "TracerPid:")
+            .as_deref()
+            == Some("0")));
+        assert!(matches!(state(pid), 'S' | 'R'));
+    }
+}

@@ -61,11 +61,65 @@ pub fn fd_path(pid: i32, fd: i32) -> Option<String> {
 /// call has returned successfully, `None` at entry or after an error, so
 /// output arguments print as addresses unless they were filled in.
 pub fn args(ctx: &Ctx, name: &str, a: &[u64; 6], ret: Option<i64>) -> String {
+    // The struct decoders use 64-bit layouts; for 32-bit (compat) tracees
+    // only calls whose arguments are integers, flags or strings are decoded,
+    // the rest print as hex rather than as misread structs.
+    if ctx.arch.name == "i386" && !COMPAT_SAFE.contains(&name) {
+        return generic(name, a);
+    }
     match calls::decode(ctx, name, a, ret) {
         Some(v) => v.join(", "),
         None => generic(name, a),
     }
 }
+
+/// Calls decoded for i386 tracees: no pointer-sized or struct arguments.
+const COMPAT_SAFE: &[&str] = &[
+    "read",
+    "write",
+    "open",
+    "openat",
+    "close",
+    "creat",
+    "access",
+    "faccessat",
+    "unlink",
+    "unlinkat",
+    "mkdir",
+    "mkdirat",
+    "rmdir",
+    "chdir",
+    "fchdir",
+    "chmod",
+    "fchmod",
+    "dup",
+    "dup2",
+    "dup3",
+    "exit",
+    "exit_group",
+    "kill",
+    "tkill",
+    "tgkill",
+    "lseek",
+    "umask",
+    "readlink",
+    "rename",
+    "link",
+    "symlink",
+    "alarm",
+    "brk",
+    "munmap",
+    "mprotect",
+    "ioctl",
+    "fsync",
+    "fdatasync",
+    "truncate",
+    "ftruncate",
+    "setuid",
+    "setgid",
+    "setpgid",
+    "getpgid",
+];
 
 /// strace's rendering of a call it does not decode: each argument in hex.
 pub fn generic(name: &str, a: &[u64; 6]) -> String {
@@ -83,5 +137,41 @@ pub fn hex_or_zero(v: u64) -> String {
         "0".into()
     } else {
         format!("{v:#x}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::arch::{I386, X86_64};
+
+    fn ctx(arch: &'static Arch) -> Ctx<'static> {
+        Ctx {
+            mem: Mem {
+                pid: std::process::id() as i32,
+            },
+            arch,
+            strsize: 32,
+            decode_fds: false,
+            fd_hint: None,
+        }
+    }
+
+    #[test]
+    fn compat_tracees_get_hex_for_struct_calls() {
+        let a = [3, 0x1000, 0, 0, 0, 0];
+        assert_eq!(args(&ctx(&I386), "fstat", &a, Some(0)), "0x3, 0x1000");
+        assert_eq!(args(&ctx(&I386), "close", &a, Some(0)), "3");
+        assert_eq!(args(&ctx(&X86_64), "close", &a, Some(0)), "3");
+    }
+
+    #[test]
+    fn undecoded_calls_print_their_argument_count_in_hex() {
+        let a = [1, 0, 0xff, 4, 5, 6];
+        assert_eq!(
+            args(&ctx(&X86_64), "io_uring_enter", &a, None),
+            "0x1, 0, 0xff, 0x4, 0x5, 0x6"
+        );
+        assert_eq!(args(&ctx(&X86_64), "getpid", &a, None), "");
     }
 }
