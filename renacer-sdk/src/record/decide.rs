@@ -49,6 +49,13 @@ pub(crate) fn draw(h: &Hot, ring: &Ring, rate: f64) -> u64 {
 #[inline(never)]
 pub(crate) fn decide_root(h: &Hot, ring: &Ring) -> bool {
     let rate = sampler::rate();
+    if rate >= 1.0 && h.skip.get() <= 1 && super::root_hook() {
+        // The rate-1 shortcut of the recording path, taken here while a
+        // root-context provider is installed: no draw, just the provider.
+        h.saved_skip.set(1);
+        super::push_root_parent(ring, 0);
+        return true;
+    }
     let v = h.skip.get();
     if v > 1 {
         h.skip.set(v - 1);

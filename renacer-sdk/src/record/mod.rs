@@ -210,17 +210,28 @@ pub(crate) fn root_hook() -> bool {
 }
 
 /// Pushes the `ROOT_PARENT` event for a root about to start on this thread:
-/// the provider's context, or zeros for "none". Every sampled root gets
-/// one, so an event left behind by a root that was then dropped (rate
+/// the provider's context, or zeros for "none" when the previous one named a
+/// context, so an event left behind by a root that was then dropped (rate
 /// limiter, full ring) is always replaced before the next root starts. It
 /// is pushed only with room left for the root's own start after it.
 /// Called from the cold root decisions, never from the recording path.
 #[cold]
 #[inline(never)]
 pub(crate) fn push_root_parent(ring: &Ring, reserve: u64) {
+    thread_local! {
+        /// Whether the last `ROOT_PARENT` pushed by this thread named a context.
+        static LAST_SET: Cell<bool> = const { Cell::new(false) };
+    }
     let (trace, span) = ROOT_PROVIDER.get().and_then(|p| p()).unwrap_or((0, 0));
+    let set = trace != 0 && span != 0;
+    // "None" after "none" changes nothing at the collector: skip the event.
+    if !set && !LAST_SET.with(Cell::get) {
+        return;
+    }
     // SAFETY: `ring` is the calling thread's own ring (single producer).
-    let _ = unsafe { ring.push(&[Event::root_parent(trace, span)], reserve + 2) };
+    if unsafe { ring.push(&[Event::root_parent(trace, span)], reserve + 2) } {
+        LAST_SET.with(|c| c.set(set));
+    }
 }
 
 /// Takes one rate-limiter token; `false` (counted) when the breaker is open.
