@@ -138,7 +138,14 @@ fn sigint_detaches_and_process_keeps_running() {
 
 #[test]
 fn sigterm_detaches_quietly_with_q() {
-    let (_, err) = detach_with(libc::SIGTERM, &["-q"]);
+    // With a filter: attached processes get no seccomp program, the tracer
+    // filters (only getpid lines).
+    let (text, err) = detach_with(libc::SIGTERM, &["-q", "-e", "trace=getpid"]);
+    let calls = syscall_lines(&text);
+    assert!(
+        !calls.is_empty() && calls.iter().all(|l| l.starts_with("getpid()")),
+        "{text}"
+    );
     assert!(
         !err.contains("attached") && !err.contains("detached"),
         "{err}"
