@@ -535,3 +535,28 @@ fn headers_from_the_environment_are_sent_over_http() {
         "metrics go to /v1/metrics: {heads:?}"
     );
 }
+
+#[test]
+fn traces_endpoint_variable_is_used_as_is() {
+    let (endpoint, heads) = recording_http_collector();
+    let mut env = otlp_env(
+        "http://127.0.0.1:1".to_string(),
+        "http/protobuf",
+        "path-app",
+    );
+    env.push((
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+        format!("{endpoint}/custom/spans"),
+    ));
+    let run = run_app("plain", &env, WAIT);
+    assert_eq!(
+        run.stats["export_dropped"], 0,
+        "{}\n{}",
+        run.stdout, run.stderr
+    );
+    let heads = heads.lock().unwrap().clone();
+    assert!(
+        heads.iter().any(|h| h.starts_with("post /custom/spans ")),
+        "spans go to the traces endpoint as given: {heads:?}"
+    );
+}
