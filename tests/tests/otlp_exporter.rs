@@ -310,3 +310,32 @@ fn self_telemetry_counters_arrive_as_metrics_over_both_protocols() {
         assert!(e.counters().metric_exports.load(Ordering::Relaxed) >= 1);
     }
 }
+
+#[test]
+fn self_telemetry_is_also_exported_periodically() {
+    let rotel = Rotel::start();
+    let mut opts = options(rotel.grpc_endpoint(), Protocol::Grpc);
+    opts.metrics_interval = Some(Duration::from_millis(100));
+    let cfg = opts.resolve(|_| None).unwrap();
+    let source: renacer::export::otlp::StatsSource = Arc::new(|| vec![("recorded", 1)]);
+    let mut e = OtlpExporter::new(cfg, None, Some(source), Box::new(|_, _| {})).unwrap();
+    // No flush: only the period can send them.
+    let deadline = std::time::Instant::now() + WAIT;
+    while rotel
+        .metric_names()
+        .iter()
+        .filter(|n| *n == "renacer.spans.recorded")
+        .count()
+        < 2
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let sends = rotel
+        .metric_names()
+        .iter()
+        .filter(|n| *n == "renacer.spans.recorded")
+        .count();
+    assert!(sends >= 2, "periodic metric exports seen: {sends}");
+    e.shutdown();
+}
