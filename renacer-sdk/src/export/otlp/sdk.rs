@@ -21,11 +21,17 @@ static BUILDER_OPTIONS: Mutex<Option<OtlpOptions>> = Mutex::new(None);
 /// adds the `otlp` sink.
 pub(crate) fn configure(options: &Option<OtlpOptions>, specs: &mut Vec<(String, &'static str)>) {
     *BUILDER_OPTIONS.lock().unwrap_or_else(|e| e.into_inner()) = options.clone();
+    add_otlp_spec(options.is_some(), specs);
+}
+
+/// Adds the `otlp` sink when OTLP was configured in code but no output
+/// names it (so `otlp_endpoint(..)` alone is enough, and never two sinks).
+fn add_otlp_spec(configured: bool, specs: &mut Vec<(String, &'static str)>) {
     let named = specs.iter().any(|(s, _)| {
         s.split(',')
             .any(|i| i.trim() == "otlp" || i.trim().starts_with("otlp:"))
     });
-    if options.is_some() && !named {
+    if configured && !named {
         specs.push(("otlp".to_string(), "otlp_endpoint"));
     }
 }
@@ -148,5 +154,27 @@ impl ConfigBuilder {
     pub fn otlp_metrics_interval(mut self, interval: Duration) -> Self {
         self.otlp_options().metrics_interval = Some(interval);
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builder_otlp_adds_one_sink_only_when_none_is_named() {
+        let mut specs = vec![("jsonl:/tmp/x".to_string(), "output")];
+        add_otlp_spec(true, &mut specs);
+        assert_eq!(specs.len(), 2);
+        assert_eq!(specs[1].0, "otlp");
+        let mut specs = vec![(
+            "jsonl:/tmp/x, otlp:http://c:4317".to_string(),
+            "RENACER_OUTPUT",
+        )];
+        add_otlp_spec(true, &mut specs);
+        assert_eq!(specs.len(), 1);
+        let mut specs = vec![("jsonl:/tmp/x".to_string(), "output")];
+        add_otlp_spec(false, &mut specs);
+        assert_eq!(specs.len(), 1);
     }
 }
