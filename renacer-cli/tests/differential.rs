@@ -227,3 +227,60 @@ fn common_structs_and_flags_match_strace() {
     }
     assert_eq!(a.len(), b.len());
 }
+
+const THREAD: &str = r#"
+#include <pthread.h>
+#include <unistd.h>
+static void *w(void *a) { (void)a; getppid(); return 0; }
+int main(void) { pthread_t t; pthread_create(&t, 0, w, 0); pthread_join(t, 0); return 0; }
+"#;
+
+/// Replace every run of 3+ digits (pids, tids) with `N`.
+fn no_ids(l: &str) -> String {
+    let mut out = String::new();
+    let mut digits = String::new();
+    for c in l.chars().chain(std::iter::once(' ')) {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        if digits.len() >= 3 {
+            out.push('N');
+        } else {
+            out.push_str(&digits);
+        }
+        digits.clear();
+        out.push(c);
+    }
+    out.trim_end().to_string()
+}
+
+#[test]
+fn thread_creation_decodes_like_strace() {
+    let exe = compile("onethread", THREAD);
+    let exe = exe.to_str().unwrap();
+    let args = ["-f", "-e", "trace=clone3,clone,exit", "--", exe];
+    let (code, ours, _) = trace(&args);
+    let theirs = strace(&args);
+    assert_eq!(code, 0);
+    let pick = |t: &str| {
+        let mut v: Vec<String> = t
+            .lines()
+            .map(|l| no_ids(&normalise(strip_pid(l))))
+            .filter(|l| !l.contains("resumed"))
+            .collect();
+        v.sort();
+        v
+    };
+    let a = pick(&ours);
+    let b = pick(&theirs);
+    assert!(
+        a.iter().any(|l| l.starts_with("clone3({flags=CLONE_VM|")),
+        "{ours}"
+    );
+    assert!(
+        a.iter().any(|l| l.contains("=> {parent_tid=[N]}")),
+        "{ours}"
+    );
+    assert_eq!(a, b);
+}

@@ -307,12 +307,14 @@ pub fn open_how(m: Mem, addr: u64, size: u64) -> String {
     s
 }
 
-/// `struct clone_args` of `clone3`.
-pub fn clone_args(m: Mem, addr: u64, size: u64) -> String {
+/// `struct clone_args` of `clone3`; after a successful call, the parent
+/// tid the kernel stored (`=> {parent_tid=[N]}`).
+pub fn clone_args(m: Mem, addr: u64, size: u64, returned: bool) -> String {
     let Some(b) = m.read(addr, size.clamp(64, 88) as usize) else {
         return format!("{addr:#x}");
     };
-    let mut s = format!("{{flags={}", flags(le_u64(&b, 0), flags::CLONE, "0"));
+    let fl = le_u64(&b, 0);
+    let mut s = format!("{{flags={}", flags(fl, flags::CLONE, "0"));
     let names = [
         "pidfd",
         "child_tid",
@@ -325,19 +327,26 @@ pub fn clone_args(m: Mem, addr: u64, size: u64) -> String {
     for (i, n) in names.iter().enumerate() {
         let v = le_u64(&b, 8 + i * 8);
         if *n == "exit_signal" {
-            s.push_str(&format!(
-                ", exit_signal={}",
-                if v == 0 {
-                    "0".into()
-                } else {
-                    signals::name(v as i32)
-                }
-            ));
+            let sig = if v == 0 {
+                "0".into()
+            } else {
+                signals::name(v as i32)
+            };
+            s.push_str(&format!(", exit_signal={sig}"));
+        } else if *n == "pidfd" && fl & 0x1000 == 0 {
+            // Only meaningful with CLONE_PIDFD.
         } else if v != 0 {
             s.push_str(&format!(", {n}={v:#x}"));
         }
     }
     s.push('}');
+    let parent_tid = le_u64(&b, 24);
+    if returned && fl & 0x100000 != 0 && parent_tid != 0 {
+        if let Some(t) = m.read(parent_tid, 4) {
+            let tid = i32::from_le_bytes([t[0], t[1], t[2], t[3]]);
+            s.push_str(&format!(" => {{parent_tid=[{tid}]}}"));
+        }
+    }
     s
 }
 

@@ -69,7 +69,7 @@ fn futex_op(v: u64) -> String {
     };
     let private = if v & 128 != 0 { "_PRIVATE" } else { "" };
     let rt = if v & 256 != 0 {
-        "FUTEX_CLOCK_REALTIME|"
+        "|FUTEX_CLOCK_REALTIME"
     } else {
         ""
     };
@@ -79,7 +79,7 @@ fn futex_op(v: u64) -> String {
     } else {
         String::new()
     };
-    format!("{rt}{base}{private}{tail}")
+    format!("{base}{private}{rt}{tail}")
 }
 
 pub(super) fn decode(h: &H, name: &str, a: &[u64; 6]) -> Option<Vec<String>> {
@@ -112,7 +112,9 @@ pub(super) fn decode(h: &H, name: &str, a: &[u64; 6]) -> Option<Vec<String>> {
             v
         }
         "clone3" => vec![
-            h.inp(a[0], |m, p| structs::clone_args(m, p, a[1])),
+            h.inp(a[0], |m, p| {
+                structs::clone_args(m, p, a[1], h.ret.is_some())
+            }),
             h.uint(a[1]),
         ],
         "wait4" => {
@@ -209,7 +211,7 @@ pub(super) fn decode(h: &H, name: &str, a: &[u64; 6]) -> Option<Vec<String>> {
                     } else {
                         format!("{:#x}", a[5])
                     };
-                    v.extend([timeout, h.ptr(a[4]), mask]);
+                    v.extend([timeout, mask]);
                 }
                 1 | 7 | 8 => {}
                 _ => v.extend([timeout, h.ptr(a[4]), hex_or_zero(a[5])]),
