@@ -560,3 +560,27 @@ fn traces_endpoint_variable_is_used_as_is() {
         "spans go to the traces endpoint as given: {heads:?}"
     );
 }
+
+#[test]
+fn otlp_configured_by_the_builder_alone() {
+    let rotel = Rotel::start();
+    // No RENACER_OUTPUT and no OTEL_* variables: only the builder.
+    let run = run_app(
+        "builder",
+        &[("OTLP_APP_ENDPOINT", rotel.http_endpoint())],
+        WAIT,
+    );
+    let spans = rotel.wait_for_spans(3, WAIT);
+    assert_eq!(
+        spans.len(),
+        3,
+        "stderr: {}\ncollector: {}",
+        run.stderr,
+        rotel.output()
+    );
+    for s in &spans {
+        assert_eq!(s.res("service.name"), Some("builder-app"));
+        assert_eq!(s.res("configured.by"), Some("builder"));
+    }
+    assert_eq!(run.stats["export_dropped"], 0);
+}

@@ -6,6 +6,8 @@
 //! * `threads`: a root span fanning out to 4 named threads with nested spans;
 //! * `tokio`: async spans on a multi-threaded tokio runtime;
 //! * `plain`: no runtime at all, one span tree, an `Err` result;
+//! * `builder`: `plain`, with OTLP configured by the `Config` builder from
+//!   `OTLP_APP_ENDPOINT` (HTTP/protobuf);
 //! * `tracing`: `tracing` spans through `RenacerLayer`, nested with renacer spans;
 //! * `otel`: a `#[renacer::trace]` root inside a `tracing-opentelemetry`
 //!   span (prints `OTEL <trace id> <span id>` of that span);
@@ -137,11 +139,22 @@ fn print_stats() {
 
 fn main() -> ExitCode {
     let scenario = std::env::args().nth(1).unwrap_or_default();
-    let guard = renacer::Config::builder().rate_limit(0).init();
+    let builder = renacer::Config::builder().rate_limit(0);
+    let guard = match (scenario.as_str(), std::env::var("OTLP_APP_ENDPOINT")) {
+        // OTLP configured in code only (no RENACER_OUTPUT, no OTEL_*).
+        ("builder", Ok(endpoint)) => builder
+            .otlp_endpoint(&endpoint)
+            .protocol(renacer::Protocol::HttpProtobuf)
+            .service_name("builder-app")
+            .resource_attribute("configured.by", "builder")
+            .otlp_shutdown_timeout(std::time::Duration::from_secs(5))
+            .init(),
+        _ => builder.init(),
+    };
     let mut out = 0u64;
     match scenario.as_str() {
         "threads" => out = fan_out(),
-        "plain" => out = plain_main() as u64,
+        "plain" | "builder" => out = plain_main() as u64,
         "tokio" => {
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
