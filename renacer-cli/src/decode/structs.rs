@@ -308,8 +308,10 @@ pub fn open_how(m: Mem, addr: u64, size: u64) -> String {
 }
 
 /// `struct clone_args` of `clone3`; after a successful call, the parent
-/// tid the kernel stored (`=> {parent_tid=[N]}`).
-pub fn clone_args(m: Mem, addr: u64, size: u64, returned: bool) -> String {
+/// tid the kernel stored (`=> {parent_tid=[N]}`), which is the returned tid
+/// (read from the result, not from memory: with `CLONE_CHILD_CLEARTID` at
+/// the same address, a thread that already exited has zeroed it).
+pub fn clone_args(m: Mem, addr: u64, size: u64, returned: Option<i64>) -> String {
     let Some(b) = m.read(addr, size.clamp(64, 88) as usize) else {
         return format!("{addr:#x}");
     };
@@ -340,12 +342,8 @@ pub fn clone_args(m: Mem, addr: u64, size: u64, returned: bool) -> String {
         }
     }
     s.push('}');
-    let parent_tid = le_u64(&b, 24);
-    if returned && fl & 0x100000 != 0 && parent_tid != 0 {
-        if let Some(t) = m.read(parent_tid, 4) {
-            let tid = i32::from_le_bytes([t[0], t[1], t[2], t[3]]);
-            s.push_str(&format!(" => {{parent_tid=[{tid}]}}"));
-        }
+    if let Some(tid) = returned.filter(|_| fl & 0x100000 != 0 && le_u64(&b, 24) != 0) {
+        s.push_str(&format!(" => {{parent_tid=[{tid}]}}"));
     }
     s
 }

@@ -112,9 +112,7 @@ pub(super) fn decode(h: &H, name: &str, a: &[u64; 6]) -> Option<Vec<String>> {
             v
         }
         "clone3" => vec![
-            h.inp(a[0], |m, p| {
-                structs::clone_args(m, p, a[1], h.ret.is_some())
-            }),
+            h.inp(a[0], |m, p| structs::clone_args(m, p, a[1], h.ret)),
             h.uint(a[1]),
         ],
         "wait4" => {
