@@ -2,6 +2,7 @@
 //! ([`rotel::Rotel`]) whose received spans are parsed ([`parse`]), and helpers
 //! to run scenario programs in fresh processes (SDK init is process-global).
 
+pub mod app;
 pub mod parse;
 pub mod rotel;
 

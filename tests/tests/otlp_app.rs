@@ -1,111 +1,17 @@
 //! End to end through the whole SDK: an instrumented program (`otlp_app`,
 //! one fresh process per scenario), configured only by environment
-//! variables, sends its spans to a real collector (rotel); the tests assert
-//! what the collector received.
+//! variables or the builder, sends its spans to a real collector (rotel);
+//! the tests assert what the collector received.
 
-use std::collections::BTreeMap;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use renacer_e2e::{ReceivedSpan, Rotel};
+use renacer_e2e::app::{by_name, one, otlp_env, Run};
+use renacer_e2e::Rotel;
 
 const WAIT: Duration = Duration::from_secs(30);
 
-/// Result of one run of the scenario program.
-struct Run {
-    stdout: String,
-    stderr: String,
-    stats: BTreeMap<String, u64>,
-}
-
-/// Runs `otlp_app <scenario>` with `env`, waiting at most `limit` (then it is
-/// killed and the test fails: the program must never hang on the exporter).
 fn run_app(scenario: &str, env: &[(&str, String)], limit: Duration) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_otlp_app"));
-    cmd.arg(scenario)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for var in [
-        "TRACEPARENT",
-        "TRACESTATE",
-        "OTEL_EXPORTER_OTLP_ENDPOINT",
-        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
-        "OTEL_EXPORTER_OTLP_PROTOCOL",
-        "OTEL_SERVICE_NAME",
-        "OTEL_RESOURCE_ATTRIBUTES",
-        "RENACER_OUTPUT",
-        "RENACER_SAMPLE_RATE",
-    ] {
-        cmd.env_remove(var);
-    }
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().expect("spawn otlp_app");
-    let deadline = Instant::now() + limit;
-    loop {
-        if child.try_wait().expect("wait otlp_app").is_some() {
-            break;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let out = child.wait_with_output().expect("collect output");
-            panic!(
-                "otlp_app {scenario} still running after {limit:?}; stderr:\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let out = child.wait_with_output().expect("collect output");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(
-        out.status.success(),
-        "otlp_app {scenario} failed: {:?}\n{stderr}",
-        out.status
-    );
-    let stats = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("STATS "))
-        .unwrap_or_else(|| panic!("no STATS line in {stdout:?}"))
-        .split_whitespace()
-        .filter_map(|kv| kv.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.parse().unwrap_or(u64::MAX)))
-        .collect();
-    Run {
-        stdout,
-        stderr,
-        stats,
-    }
-}
-
-fn otlp_env(endpoint: String, protocol: &str, service: &str) -> Vec<(&'static str, String)> {
-    vec![
-        ("RENACER_OUTPUT", "otlp".to_string()),
-        ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint),
-        ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol.to_string()),
-        ("OTEL_SERVICE_NAME", service.to_string()),
-        (
-            "OTEL_RESOURCE_ATTRIBUTES",
-            "deployment.environment=e2e,team=tracing".to_string(),
-        ),
-    ]
-}
-
-fn by_name<'a>(spans: &'a [ReceivedSpan], name: &str) -> Vec<&'a ReceivedSpan> {
-    spans.iter().filter(|s| s.name == name).collect()
-}
-
-fn one<'a>(spans: &'a [ReceivedSpan], name: &str) -> &'a ReceivedSpan {
-    let v = by_name(spans, name);
-    assert_eq!(
-        v.len(),
-        1,
-        "exactly one {name:?} span expected among {:?}",
-        spans.iter().map(|s| &s.name).collect::<Vec<_>>()
-    );
-    v[0]
+    renacer_e2e::app::run_app(env!("CARGO_BIN_EXE_otlp_app"), scenario, env, limit)
 }
 
 fn threaded_program(protocol: &str) {
@@ -364,68 +270,6 @@ fn tracing_spans_nest_with_renacer_spans() {
 }
 
 #[test]
-fn collector_down_program_finishes_promptly_and_counts_the_drops() {
-    let mut rotel = Rotel::start();
-    rotel.stop(); // its ports: nothing listens there now
-    let mut env = otlp_env(rotel.grpc_endpoint(), "grpc", "down-app");
-    env.push(("RENACER_OTLP_SHUTDOWN_TIMEOUT_MS", "1000".to_string()));
-    env.push(("OTEL_EXPORTER_OTLP_TIMEOUT", "500".to_string()));
-    // Room for the whole burst, so every span reaches the exporter.
-    env.push(("RENACER_RING_CAPACITY", "65536".to_string()));
-    // The limit is generous for slow machines; the point is that it ends.
-    let run = run_app("burst", &env, WAIT);
-    let s = &run.stats;
-    assert_eq!(s["recorded"], 20_000, "{}", run.stdout);
-    assert_eq!(
-        s["export_dropped"], 20_000,
-        "every span dropped is counted: {}",
-        run.stdout
-    );
-    assert!(s["export_errors"] >= 1, "{}", run.stdout);
-    assert_eq!(
-        run.stderr
-            .lines()
-            .filter(|l| l.contains("OTLP span export failed"))
-            .count(),
-        1,
-        "one warning: {}",
-        run.stderr
-    );
-}
-
-/// A "collector" that accepts connections and never answers: every request
-/// hangs until renacer's timeouts cut it.
-fn silent_collector() -> (std::net::TcpListener, String) {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let endpoint = format!("http://{}", l.local_addr().expect("addr"));
-    let accept = l.try_clone().expect("clone listener");
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for conn in accept.incoming().map_while(Result::ok) {
-            held.push(conn); // keep it open, read nothing, answer nothing
-        }
-    });
-    (l, endpoint)
-}
-
-#[test]
-fn slow_collector_shutdown_is_bounded_and_drops_are_counted() {
-    for protocol in ["grpc", "http/protobuf"] {
-        let (_listener, endpoint) = silent_collector();
-        let mut env = otlp_env(endpoint, protocol, "slow-app");
-        env.push(("OTEL_EXPORTER_OTLP_TIMEOUT", "300".to_string()));
-        env.push(("RENACER_OTLP_SHUTDOWN_TIMEOUT_MS", "500".to_string()));
-        env.push(("RENACER_RING_CAPACITY", "65536".to_string()));
-        // Would hang forever without request and shutdown timeouts.
-        let run = run_app("burst", &env, WAIT);
-        let s = &run.stats;
-        assert_eq!(s["recorded"], 20_000, "{protocol}: {}", run.stdout);
-        assert_eq!(s["export_dropped"], 20_000, "{protocol}: {}", run.stdout);
-        assert!(s["export_errors"] >= 1, "{protocol}: {}", run.stdout);
-    }
-}
-
-#[test]
 fn renacer_roots_nest_under_the_current_opentelemetry_span() {
     let rotel = Rotel::start();
     let run = run_app(
@@ -453,112 +297,6 @@ fn renacer_roots_nest_under_the_current_opentelemetry_span() {
     assert_eq!(root.parent_id, otel_span);
     assert_eq!(leaf.trace_id, otel_trace);
     assert_eq!(leaf.parent_id, root.span_id);
-}
-
-/// A minimal HTTP "collector" that records each request head and answers
-/// `200 OK` with an empty (valid, all-default) protobuf body.
-fn recording_http_collector() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
-    use std::io::{Read, Write};
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let endpoint = format!("http://{}", l.local_addr().expect("addr"));
-    let heads = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let seen = heads.clone();
-    std::thread::spawn(move || {
-        for mut conn in l.incoming().map_while(Result::ok) {
-            let seen = seen.clone();
-            std::thread::spawn(move || {
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 16384];
-                loop {
-                    // Read a whole request: head, then content-length bytes.
-                    let Ok(n) = conn.read(&mut chunk) else { return };
-                    if n == 0 {
-                        return;
-                    }
-                    buf.extend_from_slice(&chunk[..n]);
-                    let text = String::from_utf8_lossy(&buf).to_string();
-                    let Some(end) = text.find("\r\n\r\n") else {
-                        continue;
-                    };
-                    let head = text[..end].to_ascii_lowercase();
-                    let len = head
-                        .lines()
-                        .find_map(|l| l.strip_prefix("content-length:"))
-                        .and_then(|v| v.trim().parse::<usize>().ok())
-                        .unwrap_or(0);
-                    if buf.len() < end + 4 + len {
-                        continue;
-                    }
-                    seen.lock().unwrap_or_else(|e| e.into_inner()).push(head);
-                    buf.drain(..end + 4 + len);
-                    let reply = "HTTP/1.1 200 OK\r\ncontent-type: application/x-protobuf\r\ncontent-length: 0\r\n\r\n";
-                    if conn.write_all(reply.as_bytes()).is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    (endpoint, heads)
-}
-
-#[test]
-fn headers_from_the_environment_are_sent_over_http() {
-    let (endpoint, heads) = recording_http_collector();
-    let mut env = otlp_env(endpoint, "http/protobuf", "headers-app");
-    env.push((
-        "OTEL_EXPORTER_OTLP_HEADERS",
-        "api-key=secret,x-tenant=t%201".to_string(),
-    ));
-    let run = run_app("plain", &env, WAIT);
-    assert_eq!(
-        run.stats["export_dropped"], 0,
-        "{}\n{}",
-        run.stdout, run.stderr
-    );
-    let heads = heads.lock().unwrap().clone();
-    let traces: Vec<_> = heads
-        .iter()
-        .filter(|h| h.starts_with("post /v1/traces "))
-        .collect();
-    assert!(!traces.is_empty(), "no trace request: {heads:?}");
-    for h in traces {
-        assert!(h.contains("\r\napi-key: secret"), "{h}");
-        assert!(h.contains("\r\nx-tenant: t 1"), "{h}");
-        assert!(
-            h.contains("\r\ncontent-type: application/x-protobuf"),
-            "{h}"
-        );
-    }
-    assert!(
-        heads.iter().any(|h| h.starts_with("post /v1/metrics ")),
-        "metrics go to /v1/metrics: {heads:?}"
-    );
-}
-
-#[test]
-fn traces_endpoint_variable_is_used_as_is() {
-    let (endpoint, heads) = recording_http_collector();
-    let mut env = otlp_env(
-        "http://127.0.0.1:1".to_string(),
-        "http/protobuf",
-        "path-app",
-    );
-    env.push((
-        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
-        format!("{endpoint}/custom/spans"),
-    ));
-    let run = run_app("plain", &env, WAIT);
-    assert_eq!(
-        run.stats["export_dropped"], 0,
-        "{}\n{}",
-        run.stdout, run.stderr
-    );
-    let heads = heads.lock().unwrap().clone();
-    assert!(
-        heads.iter().any(|h| h.starts_with("post /custom/spans ")),
-        "spans go to the traces endpoint as given: {heads:?}"
-    );
 }
 
 #[test]
