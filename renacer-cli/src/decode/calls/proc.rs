@@ -101,7 +101,13 @@ pub(super) fn decode(h: &H, name: &str, a: &[u64; 6]) -> Option<Vec<String>> {
                 format!("flags={}", flags::clone_flags(fl)),
             ];
             if fl & 0x100000 != 0 {
-                v.push(format!("parent_tid={}", h.int_ref(a[2])));
+                // The result is the tid the kernel stored there (memory may already be
+                // cleared by the child's CLONE_CHILD_CLEARTID).
+                let tid = h
+                    .ret
+                    .map(|r| format!("[{r}]"))
+                    .unwrap_or_else(|| h.ptr(a[2]));
+                v.push(format!("parent_tid={tid}"));
             }
             if fl & 0x80000 != 0 {
                 v.push(format!("tls={}", h.ptr(a[4])));
