@@ -314,3 +314,44 @@ fn ctrl_c_reaches_the_command_not_the_tracer() {
         "{text}"
     );
 }
+
+#[test]
+fn sigterm_to_renacer_ends_the_command_and_flushes() {
+    let exe = compile("pauser", SLEEP_LOOP);
+    let out = workdir().join("sigterm-forward.txt");
+    let mut r = Command::new(renacer())
+        .arg("-o")
+        .arg(&out)
+        .arg(&exe)
+        .spawn()
+        .unwrap();
+    let rpid = r.id();
+    let child = || {
+        std::fs::read_to_string(format!("/proc/{rpid}/task/{rpid}/children"))
+            .ok()
+            .and_then(|s| s.split_whitespace().next().map(str::to_string))
+    };
+    assert!(wait_until(20, || child().is_some_and(|c| {
+        std::fs::read_to_string(format!("/proc/{c}/syscall")).is_ok_and(|s| s.starts_with("34 "))
+    })));
+    // SAFETY: signalling our own child (renacer only, not its group).
+    unsafe { libc::kill(rpid as i32, libc::SIGTERM) };
+    let mut code = None;
+    assert!(wait_until(20, || match r.try_wait() {
+        Ok(Some(s)) => {
+            code = s.code();
+            true
+        }
+        _ => false,
+    }));
+    let text = std::fs::read_to_string(&out).unwrap_or_default();
+    assert_eq!(code, Some(128 + 15), "{text}");
+    assert!(
+        text.starts_with("execve("),
+        "buffered lines were flushed: {text}"
+    );
+    assert!(
+        text.trim_end().ends_with("+++ killed by SIGTERM +++"),
+        "{text}"
+    );
+}

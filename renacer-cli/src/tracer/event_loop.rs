@@ -391,6 +391,7 @@ pub fn launch(opts: &Options, sink: &mut dyn Sink) -> Result<u8, Error> {
     let pid = spawn::spawn(&opts.command, &env, options as u32, prog.as_deref(), resume)?;
     sys::ignore_signal(libc::SIGINT);
     sys::ignore_signal(libc::SIGQUIT);
+    sys::forward_signals_to(pid, &[libc::SIGTERM, libc::SIGHUP]);
     let mut t = Tracer::new(opts, sink, use_seccomp);
     t.main_pid = pid;
     t.tasks.insert(pid, Task::new(pid, true, true));

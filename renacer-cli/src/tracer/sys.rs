@@ -237,3 +237,34 @@ pub fn tgid_of(tid: i32) -> Option<i32> {
         .find_map(|l| l.strip_prefix("Tgid:"))
         .and_then(|v| v.trim().parse().ok())
 }
+
+/// The launched command's pid, for [`forward_signal`].
+static FORWARD_PID: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+extern "C" fn forward_signal(sig: libc::c_int) {
+    let pid = FORWARD_PID.load(std::sync::atomic::Ordering::Relaxed);
+    if pid > 0 {
+        // SAFETY: kill(2) is async-signal-safe and takes plain integers.
+        unsafe { libc::kill(pid, sig) };
+    }
+}
+
+/// Forward `sigs` received by renacer to `pid` (the launched command), so
+/// `kill <renacer>` ends the traced command the same way; the tracer then
+/// sees it die, writes its last lines and flushes — nothing buffered is lost.
+/// Done inside the handler (kill is async-signal-safe), so no signal can
+/// slip between a flag check and a blocking `waitpid`.
+pub fn forward_signals_to(pid: i32, sigs: &[i32]) {
+    FORWARD_PID.store(pid, std::sync::atomic::Ordering::Relaxed);
+    for &sig in sigs {
+        // SAFETY: an all-zero sigaction is valid; we set a handler that only
+        // performs async-signal-safe work, with SA_RESTART so waitpid resumes.
+        unsafe {
+            let mut sa: libc::sigaction = std::mem::zeroed();
+            sa.sa_sigaction = forward_signal as *const () as usize;
+            sa.sa_flags = libc::SA_RESTART;
+            libc::sigemptyset(&mut sa.sa_mask);
+            libc::sigaction(sig, &sa, std::ptr::null_mut());
+        }
+    }
+}
