@@ -9,9 +9,12 @@
 mod calls;
 pub mod flags;
 pub mod mem;
+mod netflags;
+mod netstructs;
 pub mod ret;
 pub mod signals;
 pub mod structs;
+mod tables;
 
 use crate::arch::Arch;
 pub use mem::Mem;

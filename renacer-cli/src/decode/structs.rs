@@ -7,15 +7,17 @@ use super::flags::{self, flags};
 use super::mem::{self, Mem};
 use super::signals;
 
-fn le_u64(b: &[u8], off: usize) -> u64 {
+pub use super::netstructs::{epoll_events, pollfds, sockaddr};
+
+pub(super) fn le_u64(b: &[u8], off: usize) -> u64 {
     let mut a = [0u8; 8];
     a.copy_from_slice(&b[off..off + 8]);
     u64::from_le_bytes(a)
 }
-fn le_u32(b: &[u8], off: usize) -> u32 {
+pub(super) fn le_u32(b: &[u8], off: usize) -> u32 {
     u32::from_le_bytes([b[off], b[off + 1], b[off + 2], b[off + 3]])
 }
-fn le_u16(b: &[u8], off: usize) -> u16 {
+pub(super) fn le_u16(b: &[u8], off: usize) -> u16 {
     u16::from_le_bytes([b[off], b[off + 1]])
 }
 
@@ -88,57 +90,6 @@ pub fn timespec(m: Mem, addr: u64) -> String {
     }
 }
 
-/// A socket address of `len` bytes.
-pub fn sockaddr(m: Mem, addr: u64, len: u64) -> String {
-    if addr == 0 {
-        return "NULL".into();
-    }
-    let len = len.min(128) as usize;
-    let Some(b) = m.read(addr, len.max(2)) else {
-        return format!("{addr:#x}");
-    };
-    let fam = le_u16(&b, 0) as u64;
-    let famname = flags::enum_name(fam, flags::AF);
-    match fam {
-        1 => {
-            let path = &b[2..len.max(2)];
-            let body = if path.first() == Some(&0) && path.len() > 1 {
-                format!("@{}", mem::escape(&path[1..], false))
-            } else {
-                let end = path.iter().position(|&c| c == 0).unwrap_or(path.len());
-                mem::escape(&path[..end], false)
-            };
-            format!("{{sa_family=AF_UNIX, sun_path={body}}}")
-        }
-        2 if len >= 8 => {
-            let port = u16::from_be_bytes([b[2], b[3]]);
-            let ip = std::net::Ipv4Addr::new(b[4], b[5], b[6], b[7]);
-            format!("{{sa_family=AF_INET, sin_port=htons({port}), sin_addr=inet_addr(\"{ip}\")}}")
-        }
-        10 if len >= 24 => {
-            let port = u16::from_be_bytes([b[2], b[3]]);
-            let flow = u32::from_be_bytes([b[4], b[5], b[6], b[7]]);
-            let mut a = [0u8; 16];
-            a.copy_from_slice(&b[8..24]);
-            let ip = std::net::Ipv6Addr::from(a);
-            let scope = if len >= 28 { le_u32(&b, 24) } else { 0 };
-            format!(
-                "{{sa_family=AF_INET6, sin6_port=htons({port}), sin6_flowinfo=htonl({flow}), \
-                 inet_pton(AF_INET6, \"{ip}\", &sin6_addr), sin6_scope_id={scope}}}"
-            )
-        }
-        16 if len >= 12 => format!(
-            "{{sa_family=AF_NETLINK, nl_pid={}, nl_groups={:08x}}}",
-            le_u32(&b, 4),
-            le_u32(&b, 8)
-        ),
-        _ => format!(
-            "{{sa_family={famname}, sa_data={}}}",
-            mem::escape(&b[2..], false)
-        ),
-    }
-}
-
 /// An `iovec` array; `total` limits the bytes shown (the return value of
 /// readv, or `u64::MAX` for writev).
 pub fn iovec(m: Mem, addr: u64, count: u64, total: u64, strsize: usize) -> String {
@@ -161,53 +112,6 @@ pub fn iovec(m: Mem, addr: u64, count: u64, total: u64, strsize: usize) -> Strin
     }
     let more = if count as usize > n { ", ..." } else { "" };
     format!("[{}{more}]", items.join(", "))
-}
-
-/// `pollfd` array; `revents` prints the results (`[{fd=3, revents=POLLIN}]`,
-/// only entries with events) instead of the requests.
-pub fn pollfds(m: Mem, addr: u64, n: u64, revents: bool) -> String {
-    let n = n.min(256) as usize;
-    let Some(b) = m.read(addr, n * 8) else {
-        return format!("{addr:#x}");
-    };
-    let items: Vec<String> = (0..n)
-        .filter_map(|i| {
-            let fd = le_u32(&b, i * 8) as i32;
-            let ev = le_u16(&b, i * 8 + 4) as u64;
-            let rev = le_u16(&b, i * 8 + 6) as u64;
-            if revents {
-                (rev != 0).then(|| format!("{{fd={fd}, revents={}}}", flags(rev, flags::POLL, "0")))
-            } else {
-                Some(format!(
-                    "{{fd={fd}, events={}}}",
-                    flags(ev, flags::POLL, "0")
-                ))
-            }
-        })
-        .collect();
-    format!("[{}]", items.join(", "))
-}
-
-/// `struct epoll_event` array (packed 12-byte layout on x86_64).
-pub fn epoll_events(m: Mem, addr: u64, n: u64) -> String {
-    let n = n.min(64) as usize;
-    let size = 12;
-    let Some(b) = m.read(addr, n * size) else {
-        return format!("{addr:#x}");
-    };
-    let items: Vec<String> = (0..n)
-        .map(|i| {
-            let ev = le_u32(&b, i * size) as u64;
-            let data = le_u64(&b, i * size + 4);
-            format!(
-                "{{events={}, data={{u32={}, u64={}}}}}",
-                flags(ev, flags::EPOLL, "0"),
-                data as u32,
-                data
-            )
-        })
-        .collect();
-    format!("[{}]", items.join(", "))
 }
 
 /// Kernel `struct sigaction` (handler, flags, restorer, mask).
@@ -427,29 +331,6 @@ mod tests {
             wait_status(0x137f),
             "[{WIFSTOPPED(s) && WSTOPSIG(s) == SIGSTOP}]"
         );
-    }
-
-    #[test]
-    fn sockaddrs_from_memory() {
-        let mut inet = [0u8; 16];
-        inet[0] = 2;
-        inet[2..4].copy_from_slice(&80u16.to_be_bytes());
-        inet[4..8].copy_from_slice(&[127, 0, 0, 1]);
-        assert_eq!(
-            sockaddr(me(), inet.as_ptr() as u64, 16),
-            "{sa_family=AF_INET, sin_port=htons(80), sin_addr=inet_addr(\"127.0.0.1\")}"
-        );
-        let mut un = [0u8; 110];
-        un[0] = 1;
-        un[2..6].copy_from_slice(b"/tmp");
-        assert_eq!(
-            sockaddr(me(), un.as_ptr() as u64, 110),
-            "{sa_family=AF_UNIX, sun_path=\"/tmp\"}"
-        );
-        let mut six = [0u8; 28];
-        six[0] = 10;
-        six[23] = 1;
-        assert!(sockaddr(me(), six.as_ptr() as u64, 28).contains("\"::1\""));
     }
 
     #[test]
