@@ -237,3 +237,17 @@ fn bad_usage_exits_2_with_one_line() {
     let o = Command::new(renacer()).arg("-V").output().unwrap();
     assert!(String::from_utf8_lossy(&o.stdout).starts_with("renacer "));
 }
+
+#[test]
+fn unwritable_output_is_one_clear_line() {
+    let o = Command::new(renacer())
+        .args(["-o", "/nonexistent-dir/trace.txt", "--", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(
+        err.trim_end(),
+        "renacer: can't open '/nonexistent-dir/trace.txt': No such file or directory"
+    );
+}
