@@ -181,6 +181,10 @@ int main(int argc, char **argv) {
     struct iovec iov[2] = { { "ab", 2 }, { "cde", 3 } };
     writev(sv[0], iov, 2);
     char buf[8]; struct iovec rv = { buf, sizeof buf }; readv(sv[1], &rv, 1);
+    struct iovec mi = { "msg", 3 }; struct msghdr mh; memset(&mh, 0, sizeof mh);
+    mh.msg_iov = &mi; mh.msg_iovlen = 1; sendmsg(sv[0], &mh, MSG_NOSIGNAL);
+    char mb[8]; struct iovec mr = { mb, sizeof mb }; struct msghdr mg; memset(&mg, 0, sizeof mg);
+    mg.msg_iov = &mr; mg.msg_iovlen = 1; recvmsg(sv[1], &mg, 0);
     char cwd[256]; getcwd(cwd, sizeof cwd);
     char lnk[256]; readlink("/proc/self/exe", lnk, sizeof lnk);
     struct utsname u; uname(&u);

@@ -103,6 +103,38 @@ pub fn epoll_events(m: Mem, addr: u64, n: u64) -> String {
     format!("[{}]", items.join(", "))
 }
 
+/// `struct msghdr` of sendmsg/recvmsg; `total` limits the iovec bytes
+/// shown (the result of recvmsg, `u64::MAX` for sendmsg). Control data is
+/// shown as its address and length (cmsg is not decoded).
+pub fn msghdr(m: Mem, addr: u64, total: u64, strsize: usize) -> String {
+    let Some(b) = m.read(addr, 56) else {
+        return format!("{addr:#x}");
+    };
+    let name = le_u64(&b, 0);
+    let namelen = le_u32(&b, 8) as u64;
+    let iov = le_u64(&b, 16);
+    let iovlen = le_u64(&b, 24);
+    let control = le_u64(&b, 32);
+    let controllen = le_u64(&b, 40);
+    let fl = le_u32(&b, 48) as u64;
+    let name_s = if name == 0 {
+        "NULL".to_string()
+    } else {
+        sockaddr(m, name, namelen)
+    };
+    let control_s = if controllen > 0 {
+        format!("msg_control={control:#x}, ")
+    } else {
+        String::new()
+    };
+    format!(
+        "{{msg_name={name_s}, msg_namelen={namelen}, msg_iov={}, msg_iovlen={iovlen}, \
+         {control_s}msg_controllen={controllen}, msg_flags={}}}",
+        super::structs::iovec(m, iov, iovlen, total, strsize),
+        flags(fl, flags::MSG, "0")
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,7 +7,7 @@ use super::flags::{self, flags};
 use super::mem::{self, Mem};
 use super::signals;
 
-pub use super::netstructs::{epoll_events, pollfds, sockaddr};
+pub use super::netstructs::{epoll_events, msghdr, pollfds, sockaddr};
 
 pub(super) fn le_u64(b: &[u8], off: usize) -> u64 {
     let mut a = [0u8; 8];

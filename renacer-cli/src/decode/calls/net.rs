@@ -112,7 +112,18 @@ pub(super) fn decode(h: &H, name: &str, a: &[u64; 6]) -> Option<Vec<String>> {
                 len,
             ]
         }
-        "sendmsg" | "recvmsg" => vec![h.fd(a[0]), h.ptr(a[1]), flags(a[2], flags::MSG, "0")],
+        "sendmsg" => vec![
+            h.fd(a[0]),
+            h.inp(a[1], |m, p| structs::msghdr(m, p, u64::MAX, h.ctx.strsize)),
+            flags(a[2], flags::MSG, "0"),
+        ],
+        "recvmsg" => {
+            let msg = match h.ret {
+                Some(n) => structs::msghdr(h.mem(), a[1], n as u64, h.ctx.strsize),
+                None => h.ptr(a[1]),
+            };
+            vec![h.fd(a[0]), msg, flags(a[2], flags::MSG, "0")]
+        }
         "setsockopt" | "getsockopt" => {
             let opt = if a[1] == 1 {
                 enum_name(a[2], SO)
