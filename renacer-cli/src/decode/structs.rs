@@ -252,6 +252,32 @@ pub fn clone_args(m: Mem, addr: u64, size: u64, returned: Option<i64>) -> String
     s
 }
 
+/// `struct sysinfo` (x86_64 / generic 64-bit layout).
+pub fn sysinfo(m: Mem, addr: u64) -> String {
+    let Some(b) = m.read(addr, 112) else {
+        return format!("{addr:#x}");
+    };
+    let u = |off| le_u64(&b, off);
+    format!(
+        "{{uptime={}, loads=[{}, {}, {}], totalram={}, freeram={}, sharedram={}, bufferram={}, \
+         totalswap={}, freeswap={}, procs={}, totalhigh={}, freehigh={}, mem_unit={}}}",
+        u(0) as i64,
+        u(8),
+        u(16),
+        u(24),
+        u(32),
+        u(40),
+        u(48),
+        u(56),
+        u(64),
+        u(72),
+        le_u16(&b, 80),
+        u(88),
+        u(96),
+        le_u32(&b, 104)
+    )
+}
+
 /// A wait status as strace prints it inside `[{...}]`.
 pub fn wait_status(st: i32) -> String {
     let sig = st & 0x7f;
@@ -352,5 +378,20 @@ mod tests {
             "[{iov_base=\"hello\", iov_len=5}]"
         );
         assert_eq!(makedev(0x103), "makedev(0x1, 0x3)");
+    }
+
+    #[test]
+    fn sysinfo_layout() {
+        let mut v = [0u64; 14];
+        v[0] = 10;
+        v[1] = 1;
+        v[4] = 4096;
+        v[10] = 7; // procs (u16 at byte 80)
+        v[13] = 1; // mem_unit (u32 at byte 104)
+        assert_eq!(
+            sysinfo(me(), v.as_ptr() as u64),
+            "{uptime=10, loads=[1, 0, 0], totalram=4096, freeram=0, sharedram=0, bufferram=0, \
+             totalswap=0, freeswap=0, procs=7, totalhigh=0, freehigh=0, mem_unit=1}"
+        );
     }
 }
