@@ -355,3 +355,24 @@ fn sigterm_to_renacer_ends_the_command_and_flushes() {
         "{text}"
     );
 }
+
+/// Exit 0 iff SIGPIPE has its default disposition.
+const SIGPIPE_DFL: &str = r#"
+#include <signal.h>
+int main(void) {
+    struct sigaction old;
+    sigaction(SIGPIPE, 0, &old);
+    return old.sa_handler == SIG_DFL ? 0 : 1;
+}
+"#;
+
+#[test]
+fn command_gets_default_sigpipe_disposition() {
+    // renacer's runtime ignores SIGPIPE; the traced command must not inherit
+    // that (`renacer -- yes | head` must still end `yes` with SIGPIPE).
+    let exe = compile("sigpipe_dfl", SIGPIPE_DFL);
+    let (code, _, _) = trace(&["--", exe.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    let (code, _, _) = trace(&["-e", "trace=openat", "--", exe.to_str().unwrap()]);
+    assert_eq!(code, 0);
+}

@@ -334,6 +334,10 @@ mod tests {
             "CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD"
         );
         assert_eq!(sock_type(0o2_000_001), "SOCK_STREAM|SOCK_CLOEXEC");
+        assert_eq!(
+            sock_type(0o2_004_001),
+            "SOCK_STREAM|SOCK_CLOEXEC|SOCK_NONBLOCK"
+        );
         assert_eq!(enum_name(99, WHENCE), "99");
     }
 }

@@ -27,9 +27,10 @@ pub fn sock_type(v: u64) -> String {
             (10, "SOCK_PACKET"),
         ],
     );
+    // strace prints SOCK_CLOEXEC before SOCK_NONBLOCK.
     let rest = flags(
         v & !0xf,
-        &[(0o4000, "SOCK_NONBLOCK"), (0o2000000, "SOCK_CLOEXEC")],
+        &[(0o2000000, "SOCK_CLOEXEC"), (0o4000, "SOCK_NONBLOCK")],
         "",
     );
     if rest.is_empty() {

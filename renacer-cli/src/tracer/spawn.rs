@@ -107,6 +107,10 @@ pub fn spawn(
                 break;
             }
         }
+        // Rust's runtime ignores SIGPIPE in renacer; an ignored disposition
+        // survives execve, so restore the default the command would have had.
+        // SAFETY: resetting a disposition to SIG_DFL is async-signal-safe.
+        unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
         if let Some(f) = filter {
             // SAFETY: single-threaded child after fork; `f` was built by
             // seccomp::program.
