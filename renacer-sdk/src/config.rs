@@ -238,7 +238,8 @@ impl ConfigBuilder {
         self
     }
 
-    /// Seeds the sampling and id generators (reproducible runs and tests).
+    /// Seeds the sampling generators (reproducible sampling in runs and
+    /// tests; span and trace ids stay unique per process).
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = Some(seed);
         self

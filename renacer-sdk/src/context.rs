@@ -286,23 +286,33 @@ pub fn remote_context() -> Option<RemoteContext> {
     REMOTE.lock().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
-/// The `traceparent` to hand to work started from here: the remote parent
-/// this process joined through `TRACEPARENT`, so children join the same
-/// trace under the same parent. `None` when the process started its own
-/// traces (their ids are assigned by the collector thread, after the fact).
-pub fn current_traceparent() -> Option<String> {
-    remote_context().map(|r| r.traceparent.to_string())
+/// The context to hand to work started from here (a child process, a
+/// request): the innermost span recorded and still open on the calling
+/// thread — an async span while one of its polls runs here — with its
+/// trace; with no such span, the remote parent this process joined through
+/// `TRACEPARENT`; otherwise `None`. Its span id and trace id are the ones
+/// the exporters later write for that span.
+pub fn current_context() -> Option<TraceParent> {
+    match crate::record::ids::current() {
+        Some((trace, span)) => Some(TraceParent::new(TraceId(trace), SpanId(span), FLAG_SAMPLED)),
+        None => remote_context().map(|r| r.traceparent),
+    }
 }
 
-/// Sets `TRACEPARENT` (and `TRACESTATE`) on `cmd` from
-/// [`current_traceparent`], so the child process joins this trace. Returns
-/// whether anything was set.
+/// [`current_context`] as a `traceparent` header value.
+pub fn current_traceparent() -> Option<String> {
+    current_context().map(|tp| tp.to_string())
+}
+
+/// Sets `TRACEPARENT` (from [`current_traceparent`]) and the joined
+/// `TRACESTATE` on `cmd`, so the child process joins this trace under the
+/// current span. Returns whether anything was set.
 pub fn inject_env(cmd: &mut std::process::Command) -> bool {
-    let Some(remote) = remote_context() else {
+    let Some(tp) = current_context() else {
         return false;
     };
-    cmd.env(TRACEPARENT_ENV, remote.traceparent.to_string());
-    if let Some(ts) = &remote.tracestate {
+    cmd.env(TRACEPARENT_ENV, tp.to_string());
+    if let Some(ts) = remote_context().and_then(|r| r.tracestate) {
         cmd.env(TRACESTATE_ENV, ts);
     }
     true

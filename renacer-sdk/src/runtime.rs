@@ -84,11 +84,7 @@ pub(crate) fn start(cfg: Config) -> InitGuard {
     thread::set_ring_capacity(cfg.ring_capacity);
     let generation = GENERATION.fetch_add(1, Ordering::Relaxed) + 1;
     crate::context::apply_env();
-    match Collector::start(
-        cfg.exporters,
-        cfg.flush_interval,
-        sampler::mix64(seed ^ 0x5eed),
-    ) {
+    match Collector::start(cfg.exporters, cfg.flush_interval) {
         Ok(c) => *rt = Some(c),
         Err(e) => {
             eprintln!("renacer: {e}; tracing disabled");

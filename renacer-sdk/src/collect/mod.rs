@@ -11,6 +11,7 @@ pub(crate) mod pairing;
 
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -31,7 +32,20 @@ static REMOTE_PARENT: Mutex<Option<(TraceId, SpanId)>> = Mutex::new(None);
 /// `TRACEPARENT`.
 #[allow(dead_code)]
 pub(crate) fn set_remote_parent(parent: Option<(TraceId, SpanId)>) {
+    let trace = parent.map_or(0, |(t, _)| t.0);
+    REMOTE_TRACE[0].store((trace >> 64) as u64, Ordering::Relaxed);
+    REMOTE_TRACE[1].store(trace as u64, Ordering::Relaxed);
     *REMOTE_PARENT.lock().unwrap_or_else(|p| p.into_inner()) = parent;
+}
+
+/// The remote parent's trace id, readable without the lock by recording
+/// threads (`record::ids`); 0 when none. Written only by `init`.
+static REMOTE_TRACE: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
+
+/// The trace id of the remote parent (0: none).
+pub(crate) fn remote_trace() -> u128 {
+    (REMOTE_TRACE[0].load(Ordering::Relaxed) as u128) << 64
+        | REMOTE_TRACE[1].load(Ordering::Relaxed) as u128
 }
 
 /// The current remote parent, if any.
@@ -90,13 +104,12 @@ impl Collector {
     pub(crate) fn start(
         exporters: Vec<Box<dyn Exporter>>,
         interval: Duration,
-        seed: u64,
     ) -> Result<Collector, String> {
         let shared = Arc::new(Shared::default());
         let s2 = shared.clone();
         let handle = std::thread::Builder::new()
             .name("renacer-collector".into())
-            .spawn(move || run(s2, exporters, interval, seed))
+            .spawn(move || run(s2, exporters, interval))
             .map_err(|e| format!("cannot start the collector thread: {e}"))?;
         Ok(Collector {
             shared,
@@ -117,9 +130,9 @@ impl Collector {
     }
 }
 
-fn run(shared: Arc<Shared>, mut exporters: Vec<Box<dyn Exporter>>, interval: Duration, seed: u64) {
+fn run(shared: Arc<Shared>, mut exporters: Vec<Box<dyn Exporter>>, interval: Duration) {
     let mut state = State {
-        pairing: Pairing::new(seed),
+        pairing: Pairing::new(),
         threads: HashMap::new(),
         rings: Vec::new(),
         budget: Vec::new(),

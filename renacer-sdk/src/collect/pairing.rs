@@ -14,13 +14,10 @@ use std::borrow::Cow;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
-use rand_core::{Rng, SeedableRng};
-use rand_xorshift::XorShiftRng;
-
 use crate::model::{FieldValue, SpanId, SpanKind, SpanRecord, SpanStatus, TraceId};
-use crate::record::async_span::span_id;
 use crate::record::clock::Converter;
 use crate::record::event::{self, Event};
+use crate::record::ids::{span_id, trace_of_root};
 use crate::record::ring::Ring;
 use crate::record::Site;
 
@@ -58,7 +55,10 @@ pub(crate) struct ThreadCtx {
     pub(crate) ring: crate::sync::Arc<Ring>,
     pub(crate) pending: VecDeque<Event>,
     stack: Vec<Frame>,
-    counter: u64,
+    /// Ring position of `pending.front()`: events drained so far, so each
+    /// `ENTER`'s position — and with it the span's id — is the one the
+    /// producer derived (`record::ids`).
+    pos: u64,
     target: Option<u64>,
     stalled: u32,
     /// Outside parent announced (`ROOT_PARENT`) for the next root span.
@@ -71,7 +71,7 @@ impl ThreadCtx {
             ring,
             pending: VecDeque::new(),
             stack: Vec::new(),
-            counter: 0,
+            pos: 0,
             target: None,
             stalled: 0,
             root_parent: None,
@@ -114,49 +114,33 @@ pub(crate) struct Pairing {
     /// Async spans evicted from a full `asyncs` (counted as dropped): their
     /// later events are skipped instead of waiting for a start that is gone.
     forgotten: HashSet<u64>,
-    rng: XorShiftRng,
     pid: u32,
     pub(crate) remote: Option<(TraceId, SpanId)>,
 }
 
 impl Pairing {
-    pub(crate) fn new(seed: u64) -> Pairing {
+    pub(crate) fn new() -> Pairing {
         Pairing {
             asyncs: HashMap::new(),
             max_open_async: MAX_OPEN_ASYNC,
             forgotten: HashSet::new(),
-            rng: XorShiftRng::seed_from_u64(seed),
             pid: std::process::id(),
             remote: None,
         }
     }
 
-    fn new_trace(&mut self) -> TraceId {
-        loop {
-            let id = (self.rng.next_u64() as u128) << 64 | self.rng.next_u64() as u128;
-            if id != 0 {
-                return TraceId(id);
-            }
-        }
-    }
-
-    /// Like [`Pairing::parent_of`], but a root takes the outside parent
-    /// announced just before it (`ROOT_PARENT`), if any.
-    fn root_or_parent_of(&mut self, ctx: &mut ThreadCtx) -> (Option<SpanId>, TraceId) {
-        match ctx.root_parent.take() {
-            Some((trace, parent)) if ctx.stack.is_empty() => (Some(parent), trace),
-            _ => self.parent_of(ctx),
-        }
-    }
-
-    /// Parent and trace for a span starting on `ctx` now.
-    fn parent_of(&mut self, ctx: &ThreadCtx) -> (Option<SpanId>, TraceId) {
+    /// Parent and trace of span `id` starting on `ctx` now. A root takes
+    /// the outside parent announced just before it (`ROOT_PARENT`), else
+    /// the remote parent, else starts a trace derived from its id — the
+    /// same rule as the producer's `record::ids::root_trace`.
+    fn parent_of(&mut self, ctx: &mut ThreadCtx, id: u64) -> (Option<SpanId>, TraceId) {
+        let announced = ctx.root_parent.take();
         match ctx.stack.last() {
             Some(Frame::Sync(o)) => (Some(o.id), o.trace),
             Some(Frame::Resume(id, trace)) => (Some(*id), *trace),
-            None => match self.remote {
+            None => match announced.or(self.remote) {
                 Some((trace, parent)) => (Some(parent), trace),
-                None => (None, self.new_trace()),
+                None => (None, TraceId(trace_of_root(id))),
             },
         }
     }
@@ -181,6 +165,7 @@ impl Pairing {
                 return progressed;
             }
             ctx.pending.pop_front();
+            ctx.pos += 1;
             ctx.stalled = 0;
             progressed = true;
         }
@@ -198,6 +183,7 @@ impl Pairing {
             if let Some(ev) = ctx.pending.pop_front() {
                 // SAFETY: removed from the queue, discarded once.
                 unsafe { ev.discard() };
+                ctx.pos += 1;
                 out.dropped += 1;
             }
             ctx.stalled = 0;
@@ -214,9 +200,9 @@ impl Pairing {
                     (trace.0 != 0 && ev.w[2] != 0).then_some((trace, SpanId(ev.w[2])));
             }
             event::ENTER => {
-                let (parent, trace) = self.root_or_parent_of(ctx);
-                ctx.counter += 1;
-                let id = SpanId(span_id(ctx.ring.thread_no, ctx.counter, false));
+                let id = span_id(ctx.ring.thread_no, ctx.pos, false);
+                let (parent, trace) = self.parent_of(ctx, id);
+                let id = SpanId(id);
                 ctx.stack.push(Frame::Sync(Open {
                     site: ev.site(),
                     start: ev.w[1],
@@ -276,7 +262,7 @@ impl Pairing {
                 ctx.target = Some(ev.w[0]);
             }
             event::ASYNC_START => {
-                let (parent, trace) = self.root_or_parent_of(ctx);
+                let (parent, trace) = self.parent_of(ctx, ev.w[1]);
                 if self.asyncs.len() >= self.max_open_async {
                     self.evict_oldest_async(out);
                 }
@@ -407,7 +393,7 @@ mod tests {
 
     #[test]
     fn full_async_map_evicts_the_oldest_and_skips_its_later_events() {
-        let mut p = Pairing::new(1);
+        let mut p = Pairing::new();
         p.max_open_async = 2;
         let conv = Converter::current();
         let mut c = ctx();
@@ -434,7 +420,7 @@ mod tests {
 
     #[test]
     fn unknown_async_ids_block_only_until_their_start_arrives() {
-        let mut p = Pairing::new(1);
+        let mut p = Pairing::new();
         let conv = Converter::current();
         let (mut a, mut b) = (ctx(), ctx());
         let mut out = Batch::default();

@@ -17,38 +17,14 @@ use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::Ordering;
-use std::sync::OnceLock;
 use std::task::{Context, Poll};
 use std::thread::LocalKey;
 
 use super::event::{self, Event};
+use super::ids::{self, span_id, CUR_ASYNC};
 use super::ring::{Counters, Ring};
 use super::thread::{Hot, HOT};
-use super::{
-    breaker, clock, decide_root, refresh, sampler, site_decide, IntoFieldValue, Site, ACTIVE,
-};
-
-/// A per-process key, so span ids of different processes look unrelated.
-fn process_key() -> u64 {
-    static KEY: OnceLock<u64> = OnceLock::new();
-    *KEY.get_or_init(|| {
-        sampler::mix64(
-            clock::now_monotonic_ns() ^ (std::process::id() as u64) << 40 ^ clock::raw_now(),
-        )
-    })
-}
-
-/// Span id of the `counter`-th span of thread `thread_no`. Sync spans are
-/// numbered by the collector, async ones by the producer; the `is_async`
-/// bit keeps the two sequences apart, and the keyed bijective mix keeps ids
-/// unique within the process while looking random across processes.
-pub(crate) fn span_id(thread_no: u64, counter: u64, is_async: bool) -> u64 {
-    let raw = thread_no << 40 | (is_async as u64) << 39 | (counter & ((1 << 39) - 1));
-    match sampler::mix64(raw ^ process_key()) {
-        0 => 1,
-        id => id,
-    }
-}
+use super::{breaker, clock, decide_root, refresh, site_decide, IntoFieldValue, Site, ACTIVE};
 
 /// Handle of an async (or dynamic) span. Ends when dropped, or when the
 /// future it instruments completes.
@@ -56,6 +32,8 @@ pub(crate) fn span_id(thread_no: u64, counter: u64, is_async: bool) -> u64 {
 pub struct AsyncSpan {
     /// 0 when not recording (or already ended).
     id: u64,
+    /// The span's trace id (resolved at the start, see `record::ids`).
+    trace: u128,
     error: Cell<bool>,
 }
 
@@ -63,6 +41,7 @@ impl AsyncSpan {
     const fn inert() -> AsyncSpan {
         AsyncSpan {
             id: 0,
+            trace: 0,
             error: Cell::new(false),
         }
     }
@@ -100,8 +79,14 @@ impl AsyncSpan {
     /// Makes this span the parent of sync spans recorded on this thread
     /// until the returned guard drops (one poll, or one `tracing` enter).
     pub fn enter(&self) -> PollGuard {
+        let mut guard = PollGuard {
+            id: 0,
+            prev_cur: 0,
+            prev_id: 0,
+            prev_trace: 0,
+        };
         if self.id == 0 {
-            return PollGuard { id: 0 };
+            return guard;
         }
         let pushed = HOT
             .try_with(|h| {
@@ -121,13 +106,18 @@ impl AsyncSpan {
                     h.skip.set(1);
                 }
                 h.depth.set(depth + 1);
+                // This span is the thread's current one during the poll.
+                guard.prev_cur = h.cur.replace(CUR_ASYNC);
+                guard.prev_id = h.poll_id.replace(self.id);
+                guard.prev_trace = h.poll_trace.replace(self.trace);
                 Some(())
             })
             .ok()
             .flatten();
-        PollGuard {
-            id: if pushed.is_some() { self.id } else { 0 },
+        if pushed.is_some() {
+            guard.id = self.id;
         }
+        guard
     }
 
     /// Wraps `fut`: each poll runs inside [`AsyncSpan::enter`], and the span
@@ -168,6 +158,11 @@ impl Drop for AsyncSpan {
 #[must_use]
 pub struct PollGuard {
     id: u64,
+    /// The thread's current-span state before the poll (`Hot::cur`,
+    /// `poll_id`, `poll_trace`), restored when it ends.
+    prev_cur: u64,
+    prev_id: u64,
+    prev_trace: u128,
 }
 
 impl Drop for PollGuard {
@@ -186,6 +181,9 @@ impl Drop for PollGuard {
                     Counters::bump(&ring.counters.ring_dropped, 1);
                 }
             }
+            h.cur.set(self.prev_cur);
+            h.poll_id.set(self.prev_id);
+            h.poll_trace.set(self.prev_trace);
             let depth = h.depth.get().saturating_sub(1);
             h.depth.set(depth);
             if depth == 0 {
@@ -291,11 +289,18 @@ fn start(h: &Hot, ring: &Ring, site: &'static Site) -> AsyncSpan {
     if h.depth.get() == 0 && super::root_hook() {
         super::push_root_parent(ring, h.depth.get());
     }
+    // Same rule as the collector's: the current span's trace, or as a root
+    // the outside / remote trace or a new one derived from the id.
+    let trace = match ids::current_in(h) {
+        Some((trace, _)) => trace,
+        None => ids::root_trace(id),
+    };
     let ev = Event::async_start(site, id, clock::raw_now());
     // SAFETY: own ring, single producer; keep the open spans' exit slots.
     if unsafe { ring.push(&[ev], h.depth.get()) } {
         AsyncSpan {
             id,
+            trace,
             error: Cell::new(false),
         }
     } else {

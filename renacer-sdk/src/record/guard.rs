@@ -8,8 +8,12 @@ use super::ring::Counters;
 use super::thread::HOT;
 use super::{clock, IntoFieldValue};
 
-const RECORDING: u8 = 1;
-const ERROR: u8 = 2;
+const RECORDING: u64 = 1;
+const ERROR: u64 = 2;
+/// `state` keeps the thread's previous current span (`Hot::cur`) above
+/// these flag bits, so the exit restores it without a stack: 0 (inert) is
+/// still the whole cost of an unsampled guard.
+const FLAG_BITS: u32 = 2;
 
 /// Guard of a synchronous span: records the exit when dropped.
 ///
@@ -18,7 +22,7 @@ const ERROR: u8 = 2;
 #[must_use = "the span ends when the guard is dropped"]
 #[derive(Debug)]
 pub struct SpanGuard {
-    state: Cell<u8>,
+    state: Cell<u64>,
     _not_send: PhantomData<*const ()>,
 }
 
@@ -30,9 +34,10 @@ impl SpanGuard {
         }
     }
 
-    pub(crate) const fn recording() -> SpanGuard {
+    /// A recording guard; `prev` is the `Hot::cur` its span replaced.
+    pub(crate) const fn recording(prev: u64) -> SpanGuard {
         SpanGuard {
-            state: Cell::new(RECORDING),
+            state: Cell::new(prev << FLAG_BITS | RECORDING),
             _not_send: PhantomData,
         }
     }
@@ -75,7 +80,7 @@ impl Drop for SpanGuard {
 
 /// Out of line for the same reason as `record::enter_sampled`.
 #[inline(never)]
-fn exit_recorded(state: u8) {
+fn exit_recorded(state: u64) {
     HOT.with(|h| {
         let ts = clock::raw_now();
         let mut flags = 0;
@@ -96,6 +101,7 @@ fn exit_recorded(state: u8) {
                 Counters::bump(&ring.counters.ring_dropped, 1);
             }
         }
+        h.cur.set(state >> FLAG_BITS);
         let depth = h.depth.get().saturating_sub(1);
         h.depth.set(depth);
         if depth == 0 {

@@ -20,6 +20,7 @@ pub(crate) mod decide;
 pub(crate) mod event;
 pub(crate) mod field;
 pub(crate) mod guard;
+pub(crate) mod ids;
 #[cfg(loom)]
 pub mod loom_api;
 pub(crate) mod ring;
@@ -174,9 +175,17 @@ fn enter_sampled(h: &Hot, site: &'static Site, active: u64, per_site: bool) -> S
     let ts = clock::raw_now();
     // SAFETY: `ring` is this thread's own ring; only this thread pushes.
     // Reserve one slot per open span so every open span can still exit.
-    if unsafe { ring.push(&[Event::enter(site, ts)], depth + 1) } {
+    if let Some(pos) = unsafe { ring.push_at(&[Event::enter(site, ts)], depth + 1) } {
         h.depth.set(depth + 1);
-        SpanGuard::recording()
+        // The span is now the thread's current one (`ids`): its id is
+        // derived from `pos` when asked for, by this thread or the
+        // collector. The guard keeps the one it replaces.
+        let prev = h.cur.get();
+        h.cur.set(pos + 1);
+        if depth == 0 {
+            h.root.set(pos + 1);
+        }
+        SpanGuard::recording(prev)
     } else {
         ring_full(h, ring, depth);
         SpanGuard::inert()
@@ -224,6 +233,7 @@ pub(crate) fn push_root_parent(ring: &Ring, reserve: u64) {
     }
     let (trace, span) = ROOT_PROVIDER.get().and_then(|p| p()).unwrap_or((0, 0));
     let set = trace != 0 && span != 0;
+    ids::set_provided_trace(if set { trace } else { 0 });
     // "None" after "none" changes nothing at the collector: skip the event.
     if !set && !LAST_SET.with(Cell::get) {
         return;

@@ -120,6 +120,20 @@ impl Ring {
     /// lifetime, or at least never two threads concurrently.
     #[inline(always)]
     pub(crate) unsafe fn push(&self, events: &[Event], reserve: u64) -> bool {
+        // SAFETY: forwarded contract.
+        unsafe { self.push_at(events, reserve) }.is_some()
+    }
+
+    /// [`Ring::push`], returning the absolute position of the first event
+    /// pushed (positions count every event ever pushed to this ring, from
+    /// 0). The collector counts the events it drains, so both sides know
+    /// each event's position: span ids are derived from it (see
+    /// `record::ids`).
+    ///
+    /// # Safety
+    /// Same contract as [`Ring::push`].
+    #[inline(always)]
+    pub(crate) unsafe fn push_at(&self, events: &[Event], reserve: u64) -> Option<u64> {
         let cap = self.mask + 1;
         let need = events.len() as u64 + reserve;
         self.producer.0.with_mut(|p| {
@@ -132,7 +146,7 @@ impl Ring {
                 // reading the slots it frees.
                 p.head_cache = self.head.0.load(Ordering::Acquire);
                 if cap - (p.tail - p.head_cache) < need {
-                    return false;
+                    return None;
                 }
             }
             for (i, ev) in events.iter().enumerate() {
@@ -142,10 +156,11 @@ impl Ring {
                 // everything below head_cache.
                 slot.with_mut(|s| unsafe { (*s).write(*ev) });
             }
+            let at = p.tail;
             p.tail += events.len() as u64;
             // Release publishes the slot writes to the consumer.
             self.tail.0.store(p.tail, Ordering::Release);
-            true
+            Some(at)
         })
     }
 

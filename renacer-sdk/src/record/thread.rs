@@ -49,6 +49,16 @@ pub(crate) struct Hot {
     pub(crate) rng: Cell<Option<XorShiftRng>>,
     /// Counter behind this thread's async span ids.
     pub(crate) async_counter: Cell<u64>,
+    /// Innermost recorded span open on this thread: 0 none, `ids::CUR_ASYNC`
+    /// a poll (see `poll_id`), else its `ENTER`'s ring position + 1. Each
+    /// sync guard keeps the value it replaced and puts it back on exit.
+    pub(crate) cur: Cell<u64>,
+    /// Ring position + 1 of the `ENTER` of the open sync root (depth 0).
+    pub(crate) root: Cell<u64>,
+    /// Async span whose poll encloses the current span (0: none), and its
+    /// trace id. Saved and restored by each poll's guard.
+    pub(crate) poll_id: Cell<u64>,
+    pub(crate) poll_trace: Cell<u128>,
 }
 
 impl Hot {
@@ -64,6 +74,10 @@ impl Hot {
             generation: Cell::new(0),
             rng: Cell::new(None),
             async_counter: Cell::new(0),
+            cur: Cell::new(0),
+            root: Cell::new(0),
+            poll_id: Cell::new(0),
+            poll_trace: Cell::new(0),
         }
     }
 

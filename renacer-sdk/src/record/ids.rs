@@ -1,0 +1,121 @@
+//! Span and trace ids, derivable on both sides of the ring.
+//!
+//! The recording thread must be able to name its current span (to hand a
+//! `traceparent` to a child process or a request) although the collector
+//! assigns ids only later. So ids are *derived*, never drawn:
+//!
+//! - a sync span's id is a keyed bijective mix of (thread number, absolute
+//!   ring position of its `ENTER` event). The producer learns the position
+//!   from the push; the collector counts the events it drains. Recording
+//!   adds two thread-local stores (the innermost span, and at depth 0 the
+//!   root) and no arithmetic: the mix is computed only when someone asks;
+//! - an async span's id is chosen by the producer from a per-thread counter
+//!   (its later events, possibly on other threads, must name it);
+//! - a new trace's id is a keyed mix of its root span's id, so the
+//!   collector and the producer agree without exchanging it. A joined
+//!   remote trace (`TRACEPARENT`) or an outside parent (the root-context
+//!   provider) takes precedence, on both sides.
+//!
+//! The key is drawn once per process, so ids of different processes look
+//! unrelated and ids within a process are unique (the mix is a bijection
+//! of distinct inputs; positions are taken modulo 2^39 events per thread).
+
+use std::cell::Cell;
+use std::sync::OnceLock;
+
+use super::thread::{Hot, HOT};
+use super::{clock, sampler};
+
+/// `Hot::cur` while a poll of an async (or dynamic) span is the innermost
+/// open span: its id and trace are in `Hot::poll_id` / `Hot::poll_trace`.
+/// Other non-zero values are a sync `ENTER` position + 1.
+pub(crate) const CUR_ASYNC: u64 = 1 << 61;
+
+/// A per-process key, so span ids of different processes look unrelated.
+fn process_key() -> u64 {
+    static KEY: OnceLock<u64> = OnceLock::new();
+    *KEY.get_or_init(|| {
+        sampler::mix64(
+            clock::now_monotonic_ns() ^ (std::process::id() as u64) << 40 ^ clock::raw_now(),
+        )
+    })
+}
+
+/// Span id number `n` of thread `thread_no`: for sync spans `n` is the ring
+/// position of the `ENTER` event, for async spans the thread's async
+/// counter; the `is_async` bit keeps the two sequences apart.
+pub(crate) fn span_id(thread_no: u64, n: u64, is_async: bool) -> u64 {
+    let raw = thread_no << 40 | (is_async as u64) << 39 | (n & ((1 << 39) - 1));
+    match sampler::mix64(raw ^ process_key()) {
+        0 => 1,
+        id => id,
+    }
+}
+
+/// Trace id of a new trace whose root span has id `root`.
+pub(crate) fn trace_of_root(root: u64) -> u128 {
+    let k = process_key();
+    let hi = sampler::mix64(root ^ k.rotate_left(29) ^ 0x7472_6163_655f_6869);
+    let lo = sampler::mix64(root ^ k.rotate_left(7) ^ 0x7472_6163_655f_6c6f);
+    match (hi as u128) << 64 | lo as u128 {
+        0 => 1,
+        id => id,
+    }
+}
+
+thread_local! {
+    /// Trace id the root-context provider gave the last root decided on
+    /// this thread (0: none), see `record::push_root_parent`.
+    static PROVIDED_TRACE: Cell<u128> = const { Cell::new(0) };
+}
+
+/// Notes the outside trace of the root being decided now (0: none).
+pub(crate) fn set_provided_trace(trace: u128) {
+    let _ = PROVIDED_TRACE.try_with(|c| c.set(trace));
+}
+
+/// Trace of a root span with id `root` starting on this thread now: the
+/// provider's, else the joined remote trace, else a new one. The collector
+/// decides the same way (`collect::pairing`).
+pub(crate) fn root_trace(root: u64) -> u128 {
+    let provided = PROVIDED_TRACE.try_with(Cell::get).unwrap_or(0);
+    if provided != 0 && super::root_hook() {
+        return provided;
+    }
+    match crate::collect::remote_trace() {
+        0 => trace_of_root(root),
+        remote => remote,
+    }
+}
+
+/// `(trace id, span id)` of the innermost recorded span open on this
+/// thread (an async span while one of its polls runs here).
+pub(crate) fn current_in(h: &Hot) -> Option<(u128, u64)> {
+    let cur = h.cur.get();
+    if cur == 0 {
+        return None;
+    }
+    if cur == CUR_ASYNC {
+        return Some((h.poll_trace.get(), h.poll_id.get()));
+    }
+    let p = h.ring.get();
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: non-null `ring` points into this thread's live ring (see
+    // `Hot::ring`).
+    let thread_no = unsafe { &*p }.thread_no;
+    let span = span_id(thread_no, cur - 1, false);
+    let trace = if h.poll_id.get() != 0 {
+        // Inside a poll: the tree is the async span's.
+        h.poll_trace.get()
+    } else {
+        root_trace(span_id(thread_no, h.root.get().wrapping_sub(1), false))
+    };
+    Some((trace, span))
+}
+
+/// [`current_in`] for the calling thread.
+pub(crate) fn current() -> Option<(u128, u64)> {
+    HOT.try_with(current_in).ok().flatten()
+}
