@@ -2,7 +2,9 @@
 //! valid JSON, required keys per event, complete (`X`) events on one
 //! thread properly nested or disjoint, async slices paired, and process
 //! and thread name metadata for every track. Also valid after a flush,
-//! before shutdown.
+//! before shutdown. The same rules hold for the unified trace's writer
+//! (`unified::write_perfetto`), which shares the format module, and for a
+//! unified trace exported through the `perfetto:` sink (`renacer --export`).
 
 mod common;
 
@@ -12,6 +14,10 @@ use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
 use renacer::__private::{enter, enter_async, Site};
+use renacer::export::perfetto::PerfettoExporter;
+use renacer::export::Exporter;
+use renacer::model::{SpanId, SpanKind, SpanRecord, SpanStatus, TraceId};
+use renacer::unified::{merge, write_perfetto, MergeInput, ProcessInfo, SyscallRecord};
 use serde_json::Value;
 
 static A: Site = Site::new("a", module_path!(), file!(), 1, 0, &["n"]);
@@ -89,6 +95,27 @@ fn check_trace(v: &Value) -> usize {
     events.len()
 }
 
+/// The last name given to each process and thread track.
+type Names = (HashMap<u64, String>, HashMap<(u64, u64), String>);
+
+fn names(v: &Value) -> Names {
+    let (mut procs, mut threads) = (HashMap::new(), HashMap::new());
+    for e in v["traceEvents"].as_array().expect("events") {
+        let (pid, tid) = (e["pid"].as_u64().unwrap(), e["tid"].as_u64().unwrap());
+        let name = e["args"]["name"].as_str().unwrap_or_default().to_owned();
+        match (e["ph"].as_str(), e["name"].as_str()) {
+            (Some("M"), Some("process_name")) => {
+                procs.insert(pid, name);
+            }
+            (Some("M"), Some("thread_name")) => {
+                threads.insert((pid, tid), name);
+            }
+            _ => {}
+        }
+    }
+    (procs, threads)
+}
+
 fn record_some() {
     for i in 0..50u64 {
         let a = enter(&A);
@@ -140,6 +167,18 @@ fn perfetto_file_follows_the_trace_event_format() {
     assert!(renacer::flush());
     let v: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     let n1 = check_trace(&v);
+    // The process is named after its executable, threads after theirs.
+    let (procs, threads) = names(&v);
+    let exe = std::env::current_exe().unwrap();
+    let exe = exe.file_name().unwrap().to_str().unwrap();
+    assert_eq!(procs[&u64::from(std::process::id())], exe);
+    for i in 0..3 {
+        let worker = format!("worker-{i}");
+        assert!(
+            threads.values().any(|n| *n == worker),
+            "{worker}: {threads:?}"
+        );
+    }
     // 4 threads × 100 X events + `outer` + `after`, 2 async b/e pairs,
     // 1 process_name + 4 thread_name.
     assert_eq!(n1, 400 + 2 + 4 + 5);
@@ -163,4 +202,145 @@ impl Future for YieldOnce {
             Poll::Pending
         }
     }
+}
+
+const DEMO: u32 = 2345;
+const SERVER: u32 = 2347;
+const HELPER: u32 = 2348;
+
+fn span(id: u64, parent: Option<u64>, name: &'static str, tid: u32, t: (u64, u64)) -> SpanRecord {
+    SpanRecord {
+        trace_id: TraceId(0x4bf9_2f35_77b3_4da6_a3ce_929d_0e0e_4736),
+        span_id: SpanId(id),
+        parent_span_id: parent.map(SpanId),
+        name: name.into(),
+        kind: SpanKind::Function,
+        start_ns: t.0,
+        end_ns: t.1,
+        pid: DEMO,
+        tid,
+        thread_name: None,
+        site_id: 0,
+        decision_id: Some(0x42),
+        module_path: "demo".into(),
+        file: "src/main.rs".into(),
+        line: 7,
+        fields: Vec::new(),
+        status: SpanStatus::Unset,
+    }
+}
+
+fn syscall(name: &'static str, pid: u32, tid: u32, t: (u64, u64)) -> SyscallRecord {
+    SyscallRecord {
+        pid,
+        tid,
+        name: name.into(),
+        args: "3, \"x\\n\", 1".into(),
+        ret: "1".into(),
+        ret_value: 1,
+        start_ns: t.0,
+        end_ns: t.1,
+    }
+}
+
+/// `unified-demo` (pid 2345): `main` on the main thread, an `echo-server`
+/// thread whose spans say so (its first item is a syscall outside any
+/// span), a helper thread seen only through syscalls, and a child `sh`
+/// known only by its argv.
+fn demo() -> renacer::unified::UnifiedTrace {
+    let proc_ = |pid, exe: &str, argv: &[&str], t: (u64, u64)| ProcessInfo {
+        pid,
+        ppid: None,
+        exe: exe.into(),
+        argv: argv.iter().map(|a| a.to_string()).collect(),
+        start_ns: t.0,
+        end_ns: t.1,
+        exit: Some("exited with 0".into()),
+        fork: None,
+    };
+    let mut spans = vec![
+        span(1, None, "main", DEMO, (1_000, 90_000)),
+        span(2, Some(1), "load_config", DEMO, (2_000, 3_000)),
+        span(3, None, "serve", SERVER, (10_000, 50_000)),
+        span(4, Some(3), "handle", SERVER, (20_000, 30_000)),
+    ];
+    spans[0].thread_name = Some("main".into());
+    spans[2].thread_name = Some("echo-server".into());
+    spans[3].thread_name = Some("echo-server".into());
+    spans[3].status = SpanStatus::Error("boom".into());
+    merge(MergeInput {
+        processes: vec![
+            proc_(
+                DEMO,
+                "/usr/local/bin/unified-demo",
+                &["unified-demo", "-v"],
+                (0, 100_000),
+            ),
+            proc_(2400, "", &["/bin/sh", "-c", "true"], (60_000, 70_000)),
+        ],
+        syscalls: vec![
+            syscall("read", DEMO, DEMO, (2_100, 2_200)),
+            syscall("accept", DEMO, SERVER, (5_000, 6_000)),
+            // Exit stamped after `handle` ended: cut at its end to nest.
+            syscall("write", DEMO, SERVER, (29_000, 31_000)),
+            syscall("futex", DEMO, HELPER, (40_000, 41_000)),
+            syscall("execve", 2400, 2400, (60_100, 60_200)),
+        ],
+        spans,
+        ..MergeInput::default()
+    })
+}
+
+fn check_names(v: &Value) {
+    let (procs, threads) = names(v);
+    assert_eq!(procs[&u64::from(DEMO)], "unified-demo");
+    assert_eq!(procs[&2400], "sh");
+    let thread = |tid: u32| threads[&(u64::from(DEMO), u64::from(tid))].as_str();
+    assert_eq!(thread(DEMO), "main");
+    assert_eq!(thread(SERVER), "echo-server");
+    assert_eq!(thread(HELPER), "thread 2348");
+    assert_eq!(threads[&(2400, 2400)], "main");
+}
+
+#[test]
+fn unified_perfetto_follows_the_format_and_names_tracks() {
+    let t = demo();
+    let mut out = Vec::new();
+    write_perfetto(&t, &mut out).expect("write");
+    let v: Value = serde_json::from_slice(&out).expect("valid JSON");
+    // 4 function + 5 syscall slices, 2 process_name + 4 thread_name.
+    assert_eq!(check_trace(&v), 9 + 2 + 4);
+    check_names(&v);
+    assert_eq!(v["otherData"]["trace_id"], t.trace_id.to_string());
+    let ev = v["traceEvents"].as_array().unwrap();
+    let slice = |name: &str| ev.iter().find(|e| e["name"] == name).expect(name);
+    // Function slices carry the same args as the SDK sink's, plus lamport.
+    let handle = slice("handle");
+    assert_eq!(handle["args"]["decision_id"], "0000000000000042");
+    assert_eq!(handle["args"]["status_message"], "boom");
+    assert_eq!(handle["args"]["code.line.number"], 7);
+    assert!(handle["args"]["lamport"].as_u64().is_some());
+    let write = slice("write");
+    assert_eq!(write["args"]["end_ns"], 31_000);
+    assert_eq!(write["args"]["args"], "3, \"x\\n\", 1");
+    assert_eq!(write["dur"].as_f64(), Some(1.0));
+}
+
+#[test]
+fn unified_trace_through_the_perfetto_sink_keeps_names() {
+    // `renacer --export perfetto:PATH` hands the merged trace, as span
+    // records, to the SDK sink: same rules, same names.
+    let t = demo();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("export.json");
+    let mut sink = PerfettoExporter::create(&path).expect("create");
+    sink.export(&t.to_span_records());
+    sink.shutdown();
+    drop(sink);
+    let v: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).expect("valid JSON");
+    check_trace(&v);
+    check_names(&v);
+    // Process spans name their process; they are not slices.
+    let ev = v["traceEvents"].as_array().unwrap();
+    assert!(!ev.iter().any(|e| e["cat"] == "process"));
 }

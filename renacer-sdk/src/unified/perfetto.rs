@@ -4,72 +4,45 @@
 //! time containment, which the merge guarantees for parented syscalls).
 //! Opens in ui.perfetto.dev and chrome://tracing.
 //!
-//! Processes are metadata (`process_name`, with pid and command line), not
-//! slices: a slice spanning the whole process would only add a level above
-//! every thread's work. Times are microseconds with nanosecond decimals,
-//! printed from integers so no precision is lost to floats.
+//! The events are written by the SDK's Perfetto format module
+//! (`export::perfetto::events`), the same code as the `perfetto:` sink, so
+//! both files follow one definition. Processes are metadata
+//! (`process_name`: the executable's file name; viewers show the pid next to
+//! it), not slices: a slice spanning the whole process would only add a
+//! level above every thread's work. A thread is named after the SDK's
+//! `thread_name` of its spans when the program reported one.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use super::{ItemSource, UnifiedTrace};
+use super::{process_name, ItemSource, UnifiedTrace};
+use crate::export::perfetto::{events, thread_label, Events, Slice, WRITE_CHUNK};
 use crate::model::SpanKind;
-
-fn js(out: &mut dyn Write, s: &str) -> io::Result<()> {
-    serde_json::to_writer(&mut *out, s).map_err(io::Error::other)
-}
-
-fn us(ns: u64) -> String {
-    format!("{}.{:03}", ns / 1_000, ns % 1_000)
-}
 
 /// Writes `trace` as Chrome Trace Event JSON.
 pub fn write_perfetto(trace: &UnifiedTrace, out: &mut dyn Write) -> io::Result<()> {
-    out.write_all(b"{\"displayTimeUnit\":\"ns\",\"otherData\":{\"trace_id\":")?;
-    js(out, &trace.trace_id.to_string())?;
-    out.write_all(b"},\"traceEvents\":[")?;
-    let mut first = true;
-    let mut sep = |out: &mut dyn Write| -> io::Result<()> {
-        out.write_all(if first { b"\n" } else { b",\n" })?;
-        first = false;
-        Ok(())
-    };
-    // Thread names: the SDK knows them; otherwise "main" for the main thread.
+    let mut buf = Vec::with_capacity(64 * 1024);
+    events::header(&mut buf, Some(trace.trace_id));
+    let mut ev = Events::default();
+    for it in &trace.items {
+        if let ItemSource::Process(i) = it.source {
+            ev.process_name(&mut buf, it.pid, process_name(&trace.processes[i]));
+        }
+    }
+    // A thread's name: the first one its SDK spans report.
     let mut threads: BTreeMap<(u32, u32), Option<&str>> = BTreeMap::new();
     for it in &trace.items {
         let name = match it.source {
             ItemSource::Function(i) => trace.spans[i].thread_name.as_deref(),
             _ => None,
         };
-        let e = threads.entry((it.pid, it.tid)).or_insert(None);
-        if e.is_none() {
-            *e = name;
+        let known = threads.entry((it.pid, it.tid)).or_insert(None);
+        if known.is_none() {
+            *known = name.filter(|n| !n.is_empty());
         }
     }
-    for it in &trace.items {
-        if let ItemSource::Process(i) = it.source {
-            let p = &trace.processes[i];
-            sep(out)?;
-            write!(out, "{{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":{},\"tid\":{},\"args\":{{\"name\":", it.pid, it.pid)?;
-            let label = if p.argv.is_empty() {
-                trace.name(it).to_string()
-            } else {
-                p.argv.join(" ")
-            };
-            js(out, &label)?;
-            out.write_all(b"}}")?;
-        }
-    }
-    for (&(pid, tid), name) in &threads {
-        sep(out)?;
-        write!(out, "{{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":{pid},\"tid\":{tid},\"args\":{{\"name\":")?;
-        let fallback = if tid == pid {
-            "main".to_string()
-        } else {
-            format!("thread {tid}")
-        };
-        js(out, name.unwrap_or(&fallback))?;
-        out.write_all(b"}}")?;
+    for (&(pid, tid), &name) in &threads {
+        ev.thread_name(&mut buf, pid, tid, &thread_label(pid, tid, name));
     }
     for it in &trace.items {
         if it.kind == SpanKind::Process {
@@ -85,39 +58,39 @@ pub fn write_perfetto(trace: &UnifiedTrace, out: &mut dyn Write) -> io::Result<(
                 end_ns = end_ns.min(p.end_ns).max(it.start_ns);
             }
         }
-        sep(out)?;
-        out.write_all(b"{\"ph\":\"X\",\"name\":")?;
-        js(out, trace.name(it))?;
-        write!(
-            out,
-            ",\"cat\":\"{}\",\"pid\":{},\"tid\":{},\"ts\":{},\"dur\":{},\"args\":{{\"span_id\":\"{}\",\"lamport\":{}",
-            it.kind.as_str(),
-            it.pid,
-            it.tid,
-            us(it.start_ns),
-            us(end_ns.saturating_sub(it.start_ns)),
-            it.span_id,
-            it.lamport
-        )?;
+        let slice = Slice {
+            name: trace.name(it),
+            cat: it.kind.as_str(),
+            pid: it.pid,
+            tid: it.tid,
+            start_ns: it.start_ns,
+            end_ns,
+        };
+        let mut args = ev.complete(&mut buf, &slice);
         match it.source {
+            ItemSource::Function(k) => {
+                args.span(&trace.spans[k], trace.trace_id, it.parent_span_id);
+            }
             ItemSource::Syscall(k) => {
                 let s = &trace.syscalls[k];
-                out.write_all(b",\"args\":")?;
-                js(out, &s.args)?;
-                out.write_all(b",\"ret\":")?;
-                js(out, &s.ret)?;
-                write!(out, ",\"end_ns\":{}", it.end_ns)?;
-            }
-            ItemSource::Function(k) => {
-                let s = &trace.spans[k];
-                if !s.file.is_empty() {
-                    out.write_all(b",\"code\":")?;
-                    js(out, &format!("{}:{}", s.file, s.line))?;
+                args.id64("span_id", it.span_id.0);
+                if let Some(p) = it.parent_span_id {
+                    args.id64("parent_span_id", p.0);
                 }
+                args.str("args", &s.args)
+                    .str("ret", &s.ret)
+                    .int("ret_value", s.ret_value)
+                    .uint("end_ns", it.end_ns);
             }
             ItemSource::Process(_) => {}
         }
-        out.write_all(b"}}")?;
+        args.uint("lamport", it.lamport);
+        drop(args);
+        if buf.len() >= WRITE_CHUNK {
+            out.write_all(&buf)?;
+            buf.clear();
+        }
     }
-    out.write_all(b"\n]}\n")
+    buf.extend_from_slice(events::TAIL);
+    out.write_all(&buf)
 }

@@ -470,7 +470,7 @@ fn perfetto_output_has_named_tracks_and_nested_slices() {
     let meta: Vec<_> = ev.iter().filter(|e| e["ph"] == "M").collect();
     assert!(meta
         .iter()
-        .any(|e| e["name"] == "process_name" && e["pid"] == 3 && e["args"]["name"] == "p3 -x"));
+        .any(|e| e["name"] == "process_name" && e["pid"] == 3 && e["args"]["name"] == "p3"));
     assert!(meta
         .iter()
         .any(|e| e["name"] == "thread_name" && e["tid"] == 1 && e["args"]["name"] == "main"));

@@ -1,0 +1,299 @@
+//! The Chrome Trace Event / Perfetto JSON format, written in one place: the
+//! file envelope, process and thread name metadata (`"ph":"M"`), complete
+//! slices (`"ph":"X"`), async slices (`"ph":"b"`/`"e"`) and their `args`.
+//!
+//! Both the SDK's `perfetto:` sink ([`super::PerfettoExporter`]) and the
+//! unified trace's writer (`unified::write_perfetto`) emit their events
+//! through [`Events`], so the two files cannot drift apart. Documented in
+//! `docs/formats.md`, section "Perfetto".
+//!
+//! Everything appends to a caller-owned `Vec<u8>` with the allocation-free
+//! helpers of `export/json.rs`: the SDK sink runs on the collector
+//! thread, where `serde_json` or `format!` per span would cost more than its
+//! export budget. Times are `CLOCK_MONOTONIC` nanoseconds written as
+//! microseconds with three decimals, from integers, so no precision is lost.
+
+use std::borrow::Cow;
+
+use crate::export::json;
+use crate::model::{FieldValue, SpanId, SpanRecord, SpanStatus, TraceId};
+
+/// The closing of the file, after the last event.
+pub(crate) const TAIL: &[u8] = b"\n]}\n";
+
+/// Appends the file's opening, up to the `[` of `traceEvents`.
+/// `otherData` names the producer and, when known, the trace.
+pub(crate) fn header(out: &mut Vec<u8>, trace_id: Option<TraceId>) {
+    out.extend_from_slice(b"{\"displayTimeUnit\":\"ns\",\"otherData\":{\"producer\":\"renacer\"");
+    if let Some(t) = trace_id {
+        out.extend_from_slice(b",\"trace_id\":\"");
+        json::hex(out, t.0, 32);
+        out.push(b'"');
+    }
+    out.extend_from_slice(b"},\"traceEvents\":[\n");
+}
+
+/// The name of a thread's track: the name the program gave the thread when
+/// known, else `main` for a process's first thread (`tid == pid`), else
+/// `thread TID`.
+pub(crate) fn thread_label(pid: u32, tid: u32, known: Option<&str>) -> Cow<'_, str> {
+    match known {
+        Some(name) if !name.is_empty() => Cow::Borrowed(name),
+        _ if tid == pid => Cow::Borrowed("main"),
+        _ => Cow::Owned(format!("thread {tid}")),
+    }
+}
+
+/// Where a slice sits and what it covers.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Slice<'a> {
+    pub name: &'a str,
+    /// The category: the span kind (`function`, `syscall`, ...).
+    pub cat: &'a str,
+    pub pid: u32,
+    pub tid: u32,
+    pub start_ns: u64,
+    pub end_ns: u64,
+}
+
+/// Writes the events of one `traceEvents` array, separating them.
+#[derive(Debug, Default)]
+pub(crate) struct Events {
+    wrote_any: bool,
+}
+
+impl Events {
+    fn begin(&mut self, out: &mut Vec<u8>) {
+        if self.wrote_any {
+            out.extend_from_slice(b",\n");
+        }
+        self.wrote_any = true;
+    }
+
+    fn metadata(&mut self, out: &mut Vec<u8>, what: &[u8], pid: u32, tid: u32, name: &str) {
+        self.begin(out);
+        out.extend_from_slice(b"{\"ph\":\"M\",\"name\":\"");
+        out.extend_from_slice(what);
+        out.extend_from_slice(b"\",\"pid\":");
+        json::uint(out, u64::from(pid));
+        out.extend_from_slice(b",\"tid\":");
+        json::uint(out, u64::from(tid));
+        out.extend_from_slice(b",\"args\":{\"name\":");
+        json::string(out, name);
+        out.extend_from_slice(b"}}");
+    }
+
+    /// Names process `pid`'s track group (viewers show the pid next to it).
+    pub(crate) fn process_name(&mut self, out: &mut Vec<u8>, pid: u32, name: &str) {
+        self.metadata(out, b"process_name", pid, 0, name);
+    }
+
+    /// Names thread `tid`'s track. A later event for the same thread
+    /// renames it (the viewers keep the last name).
+    pub(crate) fn thread_name(&mut self, out: &mut Vec<u8>, pid: u32, tid: u32, name: &str) {
+        self.metadata(out, b"thread_name", pid, tid, name);
+    }
+
+    /// `,"name":…,"cat":…,"ts":…` — the part every slice event shares.
+    fn common(out: &mut Vec<u8>, s: &Slice<'_>, ts_ns: u64) {
+        out.extend_from_slice(b",\"name\":");
+        json::string(out, s.name);
+        out.extend_from_slice(b",\"cat\":");
+        json::string(out, s.cat);
+        out.extend_from_slice(b",\"ts\":");
+        json::micros(out, ts_ns);
+    }
+
+    fn track(out: &mut Vec<u8>, s: &Slice<'_>) {
+        out.extend_from_slice(b",\"pid\":");
+        json::uint(out, u64::from(s.pid));
+        out.extend_from_slice(b",\"tid\":");
+        json::uint(out, u64::from(s.tid));
+    }
+
+    /// A complete slice on its thread's track. On one track, complete slices
+    /// must be nested or disjoint: that is the caller's to guarantee.
+    pub(crate) fn complete<'o>(&mut self, out: &'o mut Vec<u8>, s: &Slice<'_>) -> Args<'o> {
+        self.begin(out);
+        out.extend_from_slice(b"{\"ph\":\"X\"");
+        Self::common(out, s, s.start_ns);
+        out.extend_from_slice(b",\"dur\":");
+        json::micros(out, s.end_ns.saturating_sub(s.start_ns));
+        Self::track(out, s);
+        Args::open(out)
+    }
+
+    /// An async slice (it may overlap anything on its thread), drawn on its
+    /// own track keyed by `id`. Returns the begin event's args; the end
+    /// event is written when they are dropped.
+    pub(crate) fn async_slice<'o>(
+        &mut self,
+        out: &'o mut Vec<u8>,
+        s: &Slice<'o>,
+        id: u64,
+    ) -> Args<'o> {
+        self.begin(out);
+        Self::async_event(out, b"b", s, id, s.start_ns);
+        let mut args = Args::open(out);
+        args.then_end = Some((*s, id));
+        args
+    }
+
+    fn async_event(out: &mut Vec<u8>, ph: &[u8], s: &Slice<'_>, id: u64, ts_ns: u64) {
+        out.extend_from_slice(b"{\"ph\":\"");
+        out.extend_from_slice(ph);
+        out.extend_from_slice(b"\",\"id\":\"0x");
+        json::hex64(out, id);
+        out.push(b'"');
+        Self::common(out, s, ts_ns);
+        Self::track(out, s);
+    }
+}
+
+/// The `args` object of a slice being written. Dropping it closes the
+/// object and the event, so an event can never be left open.
+pub(crate) struct Args<'o> {
+    out: &'o mut Vec<u8>,
+    first: bool,
+    /// For an async slice: the end event to write after the begin event.
+    then_end: Option<(Slice<'o>, u64)>,
+}
+
+impl<'o> Args<'o> {
+    fn open(out: &'o mut Vec<u8>) -> Args<'o> {
+        out.extend_from_slice(b",\"args\":{");
+        Args {
+            out,
+            first: true,
+            then_end: None,
+        }
+    }
+
+    fn key(&mut self, k: &str) -> &mut Vec<u8> {
+        if !self.first {
+            self.out.push(b',');
+        }
+        self.first = false;
+        json::string(self.out, k);
+        self.out.push(b':');
+        self.out
+    }
+
+    pub(crate) fn str(&mut self, k: &str, v: &str) -> &mut Self {
+        json::string(self.key(k), v);
+        self
+    }
+
+    pub(crate) fn uint(&mut self, k: &str, v: u64) -> &mut Self {
+        json::uint(self.key(k), v);
+        self
+    }
+
+    pub(crate) fn int(&mut self, k: &str, v: i64) -> &mut Self {
+        json::int(self.key(k), v);
+        self
+    }
+
+    /// A 64-bit id as a quoted 16-digit hex string (span ids, decision ids).
+    pub(crate) fn id64(&mut self, k: &str, v: u64) -> &mut Self {
+        json::hex16_quoted(self.key(k), v);
+        self
+    }
+
+    pub(crate) fn field(&mut self, k: &str, v: &FieldValue) -> &mut Self {
+        json::field_value(self.key(k), v);
+        self
+    }
+
+    /// The ids, code location, decision id, error status and recorded fields
+    /// of a span: the args every function slice carries. The ids are passed
+    /// separately because the unified trace may re-home a span (new trace
+    /// id, new parent).
+    pub(crate) fn span(&mut self, s: &SpanRecord, trace: TraceId, parent: Option<SpanId>) {
+        self.id64("span_id", s.span_id.0);
+        let out = self.key("trace_id");
+        out.push(b'"');
+        json::hex(out, trace.0, 32);
+        out.push(b'"');
+        if let Some(p) = parent {
+            self.id64("parent_span_id", p.0);
+        }
+        self.str("code.file.path", &s.file);
+        self.uint("code.line.number", u64::from(s.line));
+        if let Some(d) = s.decision_id {
+            self.id64("decision_id", d);
+        }
+        if let SpanStatus::Error(msg) = &s.status {
+            self.str("status", "error").str("status_message", msg);
+        }
+        for (k, v) in &s.fields {
+            self.field(k, v);
+        }
+    }
+}
+
+impl Drop for Args<'_> {
+    fn drop(&mut self) {
+        self.out.extend_from_slice(b"}}");
+        if let Some((s, id)) = self.then_end.take() {
+            self.out.extend_from_slice(b",\n");
+            // An end before the start would be rejected by the viewers.
+            Events::async_event(self.out, b"e", &s, id, s.end_ns.max(s.start_ns));
+            self.out.push(b'}');
+        }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    fn slice(name: &str) -> Slice<'_> {
+        Slice {
+            name,
+            cat: "function",
+            pid: 7,
+            tid: 8,
+            start_ns: 1_234_567,
+            end_ns: 1_300_000,
+        }
+    }
+
+    #[test]
+    fn a_file_of_each_event_kind_is_valid_json() {
+        let mut out = Vec::new();
+        header(&mut out, Some(TraceId(0xabc)));
+        let mut ev = Events::default();
+        ev.process_name(&mut out, 7, "demo \"x\"");
+        ev.thread_name(&mut out, 7, 8, &thread_label(7, 8, None));
+        ev.complete(&mut out, &slice("f\n"))
+            .uint("n", 3)
+            .int("r", -1);
+        let s = slice("task");
+        ev.async_slice(&mut out, &s, 0xfeed).str("k", "v");
+        out.extend_from_slice(TAIL);
+        let v: serde_json::Value = serde_json::from_slice(&out).expect("valid JSON");
+        assert_eq!(v["otherData"]["trace_id"], format!("{:032x}", 0xabc));
+        let e = v["traceEvents"].as_array().expect("events");
+        assert_eq!(e.len(), 5);
+        assert_eq!(e[0]["args"]["name"], "demo \"x\"");
+        assert_eq!(e[1]["args"]["name"], "thread 8");
+        assert_eq!(e[2]["name"], "f\n");
+        assert_eq!(e[2]["ts"].as_f64(), Some(1234.567));
+        assert_eq!(e[2]["dur"].as_f64(), Some(65.433));
+        assert_eq!(e[2]["args"]["r"], -1);
+        assert_eq!(
+            (e[3]["ph"].as_str(), e[4]["ph"].as_str()),
+            (Some("b"), Some("e"))
+        );
+        assert_eq!(e[4]["id"], "0x000000000000feed");
+        assert_eq!(e[4]["ts"].as_f64(), Some(1300.0));
+    }
+
+    #[test]
+    fn thread_labels_prefer_the_known_name() {
+        assert_eq!(thread_label(5, 6, Some("echo-server")), "echo-server");
+        assert_eq!(thread_label(5, 5, None), "main");
+        assert_eq!(thread_label(5, 6, Some("")), "thread 6");
+    }
+}

@@ -1,0 +1,257 @@
+//! Chrome Trace Event / Perfetto JSON (`{"traceEvents":[...]}`), the format
+//! ui.perfetto.dev and chrome://tracing open. Documented in
+//! `docs/formats.md`, section "Perfetto".
+//!
+//! Sync spans become complete events (`"ph":"X"`) on their thread, which
+//! nest like the call stack. Async spans may overlap anything on their
+//! thread, so they become async slices (`"ph":"b"`/`"e"` with an `id`) that
+//! the viewers draw on their own tracks. Timestamps are microseconds with
+//! three decimals (exact nanoseconds) of `CLOCK_MONOTONIC`. Processes are
+//! named (`process_name` metadata: the executable's file name, or the name
+//! of a process span) rather than drawn as slices; threads are named after
+//! the span's `thread_name` when one is known.
+//!
+//! The format itself (envelope, events, args) lives in [`events`], shared
+//! with the unified trace's writer (`unified::write_perfetto`).
+//!
+//! The file is valid JSON after every flush: the closing `]}` is written,
+//! then overwritten by the next batch, so a killed program still leaves a
+//! loadable trace up to its last flush.
+
+pub(crate) mod events;
+
+pub(crate) use events::{thread_label, Events, Slice};
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{Seek, SeekFrom, Write};
+use std::path::Path;
+
+use super::Exporter;
+use crate::model::{SpanKind, SpanRecord};
+
+/// Bytes buffered before a write.
+pub(crate) const WRITE_CHUNK: usize = 1 << 20;
+
+/// Writes a Perfetto / Chrome JSON trace file.
+#[derive(Debug)]
+pub struct PerfettoExporter {
+    out: File,
+    buf: Vec<u8>,
+    /// File offset where the next bytes go (the tail is written there).
+    pos: u64,
+    /// Spans whose events sit in `buf`.
+    pending_spans: u64,
+    events: Events,
+    /// Processes and threads whose name metadata was written, and whether
+    /// that name was a real one (`false`: a fallback such as `thread 12`,
+    /// replaced when a span brings the real name).
+    pids: HashMap<u32, bool>,
+    tids: HashMap<(u32, u32), bool>,
+    /// This process's id (`std::process::id()` is a syscall: not per span)
+    /// and name (its executable's file name, looked up once).
+    own_pid: u32,
+    own_name: Option<String>,
+    /// The last span's thread and whether its name is a real one: spans
+    /// come in runs per thread, so most skip the maps.
+    last_track: Option<(u32, u32, bool)>,
+    /// Set by the first process span, i.e. when a unified trace (with
+    /// syscalls) is exported here; the SDK's own spans never pay for it.
+    unified: bool,
+    /// Unified traces only: per thread, the function spans still open at
+    /// the latest start seen (span id, end), so a syscall can be cut at its
+    /// function's end like `unified::write_perfetto` does. Bounded by the
+    /// nesting depth of each thread.
+    open_fns: HashMap<(u32, u32), Vec<(u64, u64)>>,
+}
+
+impl PerfettoExporter {
+    /// Creates (truncates) the trace file at `path`.
+    pub fn create(path: impl AsRef<Path>) -> Result<PerfettoExporter, String> {
+        let path = path.as_ref();
+        if path.as_os_str().is_empty() {
+            return Err("perfetto sink needs a path (perfetto:PATH)".into());
+        }
+        let mut out =
+            File::create(path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+        let mut header = Vec::new();
+        events::header(&mut header, None);
+        out.write_all(&header)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        let mut me = PerfettoExporter {
+            out,
+            buf: Vec::with_capacity(WRITE_CHUNK + 64 * 1024),
+            pending_spans: 0,
+            pos: header.len() as u64,
+            events: Events::default(),
+            pids: HashMap::new(),
+            tids: HashMap::new(),
+            own_pid: std::process::id(),
+            own_name: None,
+            last_track: None,
+            unified: false,
+            open_fns: HashMap::new(),
+        };
+        me.finish_file();
+        Ok(me)
+    }
+
+    /// Writes name metadata for the span's process and thread the first
+    /// time they appear, and again when a span first brings a real name
+    /// where a fallback was written.
+    fn metadata(&mut self, s: &SpanRecord) {
+        let named = s.thread_name.as_deref().is_some_and(|n| !n.is_empty());
+        if let Some((pid, tid, has_name)) = self.last_track {
+            // Same thread as the last span: only a first real thread name
+            // could add anything.
+            if (pid, tid) == (s.pid, s.tid) && (has_name || !named) && s.kind != SpanKind::Process {
+                return;
+            }
+        }
+        // A process span (the CLI's unified trace exported here) names its
+        // process; this process is named after its executable.
+        let real = s.kind == SpanKind::Process || s.pid == self.own_pid;
+        let seen = self.pids.get(&s.pid).copied();
+        if seen.is_none() || (real && seen == Some(false)) {
+            self.pids.insert(s.pid, real);
+            let name = if s.kind == SpanKind::Process {
+                s.name.to_string()
+            } else if s.pid == self.own_pid {
+                self.own_name.get_or_insert_with(own_process_name).clone()
+            } else {
+                format!("pid {}", s.pid)
+            };
+            self.events.process_name(&mut self.buf, s.pid, &name);
+        }
+        let seen = self.tids.get(&(s.pid, s.tid)).copied();
+        if seen.is_none() || (named && seen == Some(false)) {
+            self.tids.insert((s.pid, s.tid), named);
+            let name = thread_label(s.pid, s.tid, s.thread_name.as_deref());
+            self.events.thread_name(&mut self.buf, s.pid, s.tid, &name);
+        }
+        self.last_track = Some((s.pid, s.tid, named || seen == Some(true)));
+    }
+
+    fn span(&mut self, s: &SpanRecord, is_async: bool) {
+        self.metadata(s);
+        if s.kind == SpanKind::Process {
+            self.unified = true;
+            // Processes are track groups, not slices: a slice spanning the
+            // whole process would only add a level above every thread.
+            return;
+        }
+        let end_ns = if self.unified && !is_async {
+            self.nesting_end(s)
+        } else {
+            s.end_ns
+        };
+        let slice = Slice {
+            name: &s.name,
+            cat: s.kind.as_str(),
+            pid: s.pid,
+            tid: s.tid,
+            start_ns: s.start_ns,
+            end_ns,
+        };
+        let mut args = if is_async {
+            self.events.async_slice(&mut self.buf, &slice, s.span_id.0)
+        } else {
+            self.events.complete(&mut self.buf, &slice)
+        };
+        args.span(s, s.trace_id, s.parent_span_id);
+    }
+
+    /// The end of `s`'s slice in a unified trace (spans arrive in causal,
+    /// start order): the tracer stamps a syscall's exit late, so it can pass
+    /// its function's end; the slice is cut there so slices on the thread's
+    /// track still nest.
+    fn nesting_end(&mut self, s: &SpanRecord) -> u64 {
+        let open = self.open_fns.entry((s.pid, s.tid)).or_default();
+        open.retain(|&(_, end)| end > s.start_ns);
+        match s.kind {
+            SpanKind::Function => {
+                open.push((s.span_id.0, s.end_ns));
+                s.end_ns
+            }
+            SpanKind::Syscall => {
+                let parent = s.parent_span_id.map(|p| p.0);
+                match open.iter().rev().find(|&&(id, _)| Some(id) == parent) {
+                    Some(&(_, end)) => s.end_ns.min(end).max(s.start_ns),
+                    None => s.end_ns,
+                }
+            }
+            SpanKind::Process => s.end_ns,
+        }
+    }
+
+    /// Writes the buffered events at `pos`.
+    fn write_buf(&mut self) {
+        if self.buf.is_empty() {
+            return;
+        }
+        if self.out.write_all(&self.buf).is_ok() {
+            self.pos += self.buf.len() as u64;
+        } else {
+            super::count_export_errors(1);
+            super::count_dropped_spans(self.pending_spans);
+            // Re-sync the offset with where we believe the events end.
+            let _ = self.out.seek(SeekFrom::Start(self.pos));
+        }
+        self.buf.clear();
+        self.pending_spans = 0;
+    }
+
+    /// Writes pending events and the closing `]}`, then steps back before
+    /// the closing so the next events overwrite it.
+    fn finish_file(&mut self) {
+        self.write_buf();
+        let ok = self.out.write_all(events::TAIL).is_ok()
+            && self
+                .out
+                .set_len(self.pos + events::TAIL.len() as u64)
+                .is_ok()
+            && self.out.seek(SeekFrom::Start(self.pos)).is_ok();
+        if !ok {
+            super::count_export_errors(1);
+        }
+    }
+}
+
+/// This process's executable file name, else its `comm`, else `pid N`.
+fn own_process_name() -> String {
+    std::env::current_exe()
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .or_else(|| {
+            std::fs::read_to_string("/proc/self/comm")
+                .ok()
+                .map(|s| s.trim_end().to_owned())
+        })
+        .unwrap_or_else(|| format!("pid {}", std::process::id()))
+}
+
+impl Exporter for PerfettoExporter {
+    fn export(&mut self, spans: &[SpanRecord]) {
+        self.export_with_kinds(spans, &[]);
+    }
+
+    fn export_with_kinds(&mut self, spans: &[SpanRecord], is_async: &[bool]) {
+        for (i, s) in spans.iter().enumerate() {
+            self.span(s, is_async.get(i).copied().unwrap_or(false));
+            self.pending_spans += 1;
+            if self.buf.len() >= WRITE_CHUNK {
+                self.write_buf();
+            }
+        }
+    }
+
+    fn flush(&mut self) {
+        self.finish_file();
+    }
+}
+
+impl Drop for PerfettoExporter {
+    fn drop(&mut self) {
+        self.finish_file();
+    }
+}
