@@ -17,8 +17,9 @@ static COLLECTOR_DROPPED: AtomicU64 = AtomicU64::new(0);
 pub struct Stats {
     /// Spans (sync and async) that reached the collector.
     pub recorded: u64,
-    /// Calls skipped by sampling. Counted when a skip count is drawn, so it
-    /// may run ahead by the current countdown of each thread and site.
+    /// Calls skipped by sampling. Counted once they happened, per piece of
+    /// at most 1024 calls: it lags by at most one piece per live thread
+    /// (and per per-site-rate site a thread calls), never runs ahead.
     pub sampled_out: u64,
     /// Spans dropped because the rate limiter's breaker was open.
     pub rate_limited: u64,

@@ -3,7 +3,9 @@
 //! countdown is due. The fast path (a countdown still running) lives in
 //! `record::enter`; see `Hot::skip` for the countdown encoding.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::thread::LocalKey;
 
 use super::ring::{Counters, Ring};
@@ -21,6 +23,7 @@ pub(crate) fn refresh(h: &Hot, active: u64) {
     if h.depth.get() != 0 {
         return;
     }
+    settle(h);
     h.generation.set(active);
     h.tokens.set(0);
     h.rng.set(None);
@@ -29,8 +32,24 @@ pub(crate) fn refresh(h: &Hot, active: u64) {
     h.resize_ring();
 }
 
-/// Draws a geometric skip count at `rate` from the thread's generator and
-/// counts the calls it skips as sampled out.
+/// Counts the calls the current piece of the global countdown has already
+/// skipped, before the countdown is thrown away (new configuration, thread
+/// exit). Call only at depth 0, where `skip` holds the countdown itself.
+pub(crate) fn settle(h: &Hot) {
+    let piece = h.piece.replace(0);
+    let p = h.ring.get();
+    if piece == 0 || p.is_null() {
+        return;
+    }
+    // SAFETY: non-null `ring` is this thread's live ring (see `Hot::ring`).
+    let ring = unsafe { &*p };
+    let left = h.skip.get().saturating_sub(1).min(piece);
+    Counters::bump(&ring.counters.sampled_out, piece - left);
+}
+
+/// Draws a geometric skip count at `rate` from the thread's generator.
+/// (Skipped calls are counted as sampled out when they happen, piece by
+/// piece: see `decide_root` and `site_decide`.)
 pub(crate) fn draw(h: &Hot, ring: &Ring, rate: f64) -> u64 {
     let mut rng = h
         .rng
@@ -38,39 +57,49 @@ pub(crate) fn draw(h: &Hot, ring: &Ring, rate: f64) -> u64 {
         .unwrap_or_else(|| sampler::thread_rng(ring.thread_no));
     let n = sampler::geometric_skip(&mut rng, rate);
     h.rng.set(Some(rng));
-    Counters::bump(&ring.counters.sampled_out, n.min(u32::MAX as u64));
     n
 }
 
 /// Decides a call at depth 0 under the global rate whose countdown is
 /// due (1) or not started (0). On `true`, `saved_skip` holds the next
 /// countdown.
+///
+/// `sampled_out` honesty: the hot path skips the calls of the current
+/// piece (`Hot::piece`, at most `sampler::MAX_COUNTDOWN`) without
+/// counting; they are counted here, when the piece is used up, and calls
+/// skipped here are counted one by one. So `sampled_out` never includes a
+/// call that has not happened, and lags by at most one piece per thread.
 #[cold]
 #[inline(never)]
 pub(crate) fn decide_root(h: &Hot, ring: &Ring) -> bool {
     let rate = sampler::rate();
-    if rate >= 1.0 && h.skip.get() <= 1 && super::root_hook() {
+    let v = h.skip.get();
+    if v > 1 {
+        // Part of the current piece (counted when it is used up).
+        h.skip.set(v - 1);
+        return false;
+    }
+    // The current piece (if any) is used up.
+    Counters::bump(&ring.counters.sampled_out, h.piece.replace(0));
+    if rate >= 1.0 && v <= 1 && super::root_hook() {
         // The rate-1 shortcut of the recording path, taken here while a
         // root-context provider is installed: no draw, just the provider.
         h.saved_skip.set(1);
         super::push_root_parent(ring, 0);
         return true;
     }
-    let v = h.skip.get();
-    if v > 1 {
-        h.skip.set(v - 1);
-        return false;
-    }
     if v == 0 {
         // No countdown yet: draw one as if the previous sample just happened,
         // so a thread's first call is not always sampled.
         let r = draw(h, ring, rate);
         if r > 0 {
+            Counters::bump(&ring.counters.sampled_out, 1);
             set_countdown(h, r - 1);
             return false;
         }
     } else if h.rest.get() > 0 {
         // A long countdown continues (see `sampler::MAX_COUNTDOWN`).
+        Counters::bump(&ring.counters.sampled_out, 1);
         let r = h.rest.get() - 1;
         set_countdown(h, r);
         return false;
@@ -78,6 +107,7 @@ pub(crate) fn decide_root(h: &Hot, ring: &Ring) -> bool {
     let (next, rest) = sampler::split_countdown(draw(h, ring, rate));
     h.saved_skip.set(next);
     h.rest.set(rest);
+    h.piece.set(next - 1);
     if super::root_hook() {
         super::push_root_parent(ring, 0);
     }
@@ -89,9 +119,14 @@ fn set_countdown(h: &Hot, r: u64) {
     let (v, rest) = sampler::split_countdown(r);
     h.skip.set(v);
     h.rest.set(rest);
+    h.piece.set(v - 1);
 }
 
 /// Decides a per-site call whose countdown is due (1) or not started (0).
+/// Per-site countdowns are fed in pieces too, and counted the same way;
+/// each site's piece length and the rest of its countdown live in this
+/// thread's [`SITE_PIECES`] (one entry per per-site-rate site the thread
+/// ever called: bounded by the program's sites).
 #[cold]
 #[inline(never)]
 pub(crate) fn site_decide(
@@ -106,18 +141,71 @@ pub(crate) fn site_decide(
     let Some(ring) = h.ring() else {
         return false;
     };
-    let mut v = skip.with(Cell::get);
-    if v == 0 {
-        v = draw(h, ring, rate).saturating_add(1);
-    }
+    let v = skip.with(Cell::get);
     if v > 1 {
+        // Not due (callers only come here when it is; kept for safety).
         skip.with(|s| s.set(v - 1));
         return false;
     }
-    let next = draw(h, ring, rate).saturating_add(1);
-    skip.with(|s| s.set(next));
+    let key = skip as *const LocalKey<Cell<u64>> as usize;
+    let decided = SITE_PIECES.try_with(|pieces| {
+        let mut pieces = pieces.borrow_mut();
+        let entry = pieces.entry(key).or_default();
+        if v == 1 {
+            Counters::bump(&ring.counters.sampled_out, std::mem::take(&mut entry.0));
+        }
+        let r = if v == 0 {
+            draw(h, ring, rate)
+        } else {
+            std::mem::take(&mut entry.1)
+        };
+        if r == 0 {
+            // Sampled: start the next countdown.
+            let (next, rest) = sampler::split_countdown(draw(h, ring, rate));
+            *entry = (next - 1, rest);
+            skip.with(|s| s.set(next));
+            return true;
+        }
+        // This call is skipped, then the countdown goes on.
+        Counters::bump(&ring.counters.sampled_out, 1);
+        let (next, rest) = sampler::split_countdown(r - 1);
+        *entry = (next - 1, rest);
+        skip.with(|s| s.set(next));
+        false
+    });
+    // Without the table (thread exiting): sample, and start over later.
+    if decided == Ok(false) {
+        return false;
+    }
     if h.depth.get() == 0 && super::root_hook() {
         super::push_root_parent(ring, 0);
     }
     true
+}
+
+thread_local! {
+    /// Per-site countdown state of this thread, keyed by the site's
+    /// countdown cell: (calls of the piece now in the cell, calls left
+    /// after it).
+    static SITE_PIECES: RefCell<HashMap<usize, (u64, u64), BuildHasherDefault<AddrHasher>>> =
+        RefCell::new(HashMap::default());
+}
+
+/// Hashes a cell address (a `usize`) with one multiply: keys are distinct
+/// static addresses, so no DoS-resistant hasher is needed.
+#[derive(Default)]
+struct AddrHasher(u64);
+
+impl Hasher for AddrHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8 | b as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.0 = sampler::mix64(n as u64);
+    }
 }

@@ -34,6 +34,10 @@ pub(crate) struct Hot {
     /// Calls still to skip after `skip` runs out (countdowns longer than
     /// `sampler::MAX_COUNTDOWN` are fed to `skip` in pieces).
     pub(crate) rest: Cell<u64>,
+    /// Calls the countdown piece now in `skip` (or `saved_skip`) skips on
+    /// the hot path; counted as sampled out when the piece is used up or
+    /// thrown away (see `decide::decide_root`).
+    pub(crate) piece: Cell<u64>,
     /// `skip` to restore when the current recorded tree closes.
     pub(crate) saved_skip: Cell<u64>,
     /// Open recorded spans + async polls in progress on this thread.
@@ -66,6 +70,7 @@ impl Hot {
         Hot {
             skip: Cell::new(0),
             rest: Cell::new(0),
+            piece: Cell::new(0),
             saved_skip: Cell::new(0),
             depth: Cell::new(0),
             tokens: Cell::new(0),
@@ -148,6 +153,7 @@ impl Hot {
 pub(crate) fn expire_countdown() {
     let _ = HOT.try_with(|h| {
         if h.depth.get() == 0 {
+            super::decide::settle(h);
             h.skip.set(0);
             h.rest.set(0);
         }
@@ -166,6 +172,12 @@ impl Drop for Owner {
         // Null the hot pointer first so no later destructor pushes into a
         // ring we are giving up.
         let _ = HOT.try_with(|h| {
+            // Count the calls the unfinished countdown piece skipped (a
+            // tree still open at exit holds the countdown elsewhere: its
+            // piece stays uncounted, within the documented lag).
+            if h.depth.get() == 0 {
+                super::decide::settle(h);
+            }
             h.ring.set(std::ptr::null());
             h.dead.set(true);
         });
