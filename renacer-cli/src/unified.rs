@@ -9,7 +9,7 @@
 use std::io::{self, Write};
 
 use renacer::unified::{
-    write_json, write_perfetto, write_text, SpoolSession, SyscallRecord, TextOptions,
+    write_json, write_perfetto, write_text, SignalRecord, SpoolSession, SyscallRecord, TextOptions,
     UnifiedBuilder,
 };
 
@@ -24,7 +24,14 @@ pub struct UnifiedSink {
     session: SpoolSession,
     builder: Option<UnifiedBuilder>,
     exporters: Vec<Box<dyn renacer::Exporter>>,
+    /// Signals and stops for the text output (`--- SIGCHLD {...} ---`).
+    signals: Vec<SignalRecord>,
+    signals_dropped: u64,
 }
+
+/// Signal lines kept at most (the trace is held in memory until the run
+/// ends; a program can take signals in a loop). Later ones are counted.
+const SIGNAL_LIMIT: usize = 1_000_000;
 
 impl UnifiedSink {
     /// A sink for `opts.format` (one of the unified formats) writing to `out`.
@@ -61,7 +68,24 @@ impl UnifiedSink {
             session,
             builder: Some(builder),
             exporters,
+            signals: Vec::new(),
+            signals_dropped: 0,
         })
+    }
+}
+
+impl UnifiedSink {
+    fn signal(&mut self, pid: i32, tid: i32, ts_ns: u64, text: String) {
+        if self.signals.len() >= SIGNAL_LIMIT {
+            self.signals_dropped += 1;
+            return;
+        }
+        self.signals.push(SignalRecord {
+            pid: u32_of(pid),
+            tid: u32_of(tid),
+            ts_ns,
+            text,
+        });
     }
 }
 
@@ -107,8 +131,30 @@ impl Sink for UnifiedSink {
                 let how = format!("killed by {}{dumped}", crate::decode::signals::name(*signo));
                 b.exited(u32_of(*pid), u32_of(*tid), *ts_ns, how)
             }
-            // Signals and stops are not spans; the strace formats show them.
-            Event::Signal { .. } | Event::Stopped { .. } => {}
+            // Not spans: kept for the text output, like plain strace text.
+            Event::Signal {
+                pid,
+                tid,
+                ts_ns,
+                signo,
+                info,
+            } => self.signal(
+                *pid,
+                *tid,
+                *ts_ns,
+                format!("{} {info}", crate::decode::signals::name(*signo)),
+            ),
+            Event::Stopped {
+                pid,
+                tid,
+                ts_ns,
+                signo,
+            } => self.signal(
+                *pid,
+                *tid,
+                *ts_ns,
+                format!("stopped by {}", crate::decode::signals::name(*signo)),
+            ),
         }
         Ok(())
     }
@@ -133,7 +179,14 @@ impl Sink for UnifiedSink {
                 Vec::new()
             }
         };
-        let trace = builder.finish(spans);
+        let mut trace = builder.finish(spans);
+        trace.signals = std::mem::take(&mut self.signals);
+        if self.signals_dropped > 0 {
+            eprintln!(
+                "renacer: {} signals not kept in the unified trace (limit {SIGNAL_LIMIT})",
+                self.signals_dropped
+            );
+        }
         if trace.stats.syscalls_dropped > 0 {
             eprintln!(
                 "renacer: {} syscalls not kept in the unified trace (limit {})",

@@ -120,6 +120,23 @@ fn unified_json_puts_syscalls_inside_their_functions() {
     };
     assert_eq!(open_of("main-file.txt"), ["save", "load"]);
     assert_eq!(open_of("thread-file.txt"), ["save"]);
+    // Every write of the payload (one per thread) and every read of it
+    // happened inside save and load respectively: none fell outside.
+    let parents_of = |call: &str, needle: &str| {
+        items
+            .iter()
+            .filter(|i| i["kind"] == "syscall" && i["name"] == call)
+            .filter(|i| i["args"].as_str().is_some_and(|a| a.contains(needle)))
+            .map(|i| (parent_name(i), i["tid"].as_u64()))
+            .collect::<Vec<_>>()
+    };
+    let writes = parents_of("write", "\"unified\\n\"");
+    assert_eq!(writes.len(), 2, "{writes:?}");
+    assert!(writes.iter().all(|(p, _)| p == "save"), "{writes:?}");
+    assert_ne!(writes[0].1, writes[1].1, "one write per thread");
+    let reads = parents_of("read", "\"unified\\n\"");
+    assert_eq!(reads.len(), 1, "{reads:?}");
+    assert_eq!(reads[0].0, "load");
     // The thread's save nests in worker, on another tid than main's save.
     let saves = span_of("save");
     assert_eq!(saves.len(), 2);

@@ -397,6 +397,7 @@ pub fn merge(input: MergeInput) -> UnifiedTrace {
         processes,
         syscalls,
         spans,
+        signals: Vec::new(),
         stats,
     }
 }

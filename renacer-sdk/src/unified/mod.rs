@@ -94,6 +94,19 @@ pub struct SyscallRecord {
     pub end_ns: u64,
 }
 
+/// A signal delivered to a traced thread, or a group-stop, as the CLI saw
+/// it. Not a span: the text output shows it as strace does
+/// (`--- SIGCHLD {si_signo=...} ---`, `--- stopped by SIGSTOP ---`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignalRecord {
+    pub pid: u32,
+    pub tid: u32,
+    /// When the tracer saw it (`CLOCK_MONOTONIC` ns).
+    pub ts_ns: u64,
+    /// What goes between the dashes: `SIGCHLD {si_signo=SIGCHLD, ...}`.
+    pub text: String,
+}
+
 /// Everything the merge needs.
 #[derive(Clone, Debug, Default)]
 pub struct MergeInput {
@@ -179,6 +192,9 @@ pub struct UnifiedTrace {
     pub processes: Vec<ProcessInfo>,
     pub syscalls: Vec<SyscallRecord>,
     pub spans: Vec<SpanRecord>,
+    /// Signals and stops, in the order seen; the caller (the CLI) fills
+    /// them in after the merge. Only the text output shows them.
+    pub signals: Vec<SignalRecord>,
     pub stats: MergeStats,
 }
 

@@ -41,11 +41,15 @@ struct Event {
     time: u64,
     /// Exits before enters at the same instant (a span ending at `t` does
     /// not contain what starts at `t`), deeper exits first, shallower
-    /// enters first.
+    /// enters first. [`SIGNAL`] events come last; their `item` indexes
+    /// [`UnifiedTrace::signals`].
     class: u8,
     order: u32,
     item: u32,
 }
+
+/// [`Event::class`] of a signal line.
+const SIGNAL: u8 = 2;
 
 fn secs(ns: u64) -> String {
     format!("{}.{:06}", ns / 1_000_000_000, (ns % 1_000_000_000) / 1_000)
@@ -94,6 +98,16 @@ pub fn write_text(trace: &UnifiedTrace, out: &mut dyn Write, opts: TextOptions) 
             });
         }
     }
+    for (k, sig) in trace.signals.iter().enumerate() {
+        if let Some(&slot) = slot_of_pid.get(&sig.pid) {
+            events[slot].push(Event {
+                time: sig.ts_ns,
+                class: SIGNAL,
+                order: 0,
+                item: k as u32,
+            });
+        }
+    }
     for (slot, &pi) in proc_items.iter().enumerate() {
         let p_item = &trace.items[pi];
         let ItemSource::Process(pidx) = p_item.source else {
@@ -132,8 +146,41 @@ pub fn write_text(trace: &UnifiedTrace, out: &mut dyn Write, opts: TextOptions) 
             stamp(p_item.start_ns),
             trace.name(p_item)
         )?;
+        // Indent level of each thread's current innermost span's children,
+        // for signal lines (which are not items and have no depth).
+        let mut level: std::collections::HashMap<u32, usize> = std::collections::HashMap::new();
         for e in ev.iter() {
+            if e.class == SIGNAL {
+                let sig = &trace.signals[e.item as usize];
+                let lvl = if opts.indent {
+                    level.get(&sig.tid).copied().unwrap_or(0)
+                } else {
+                    0
+                };
+                let who = if sig.tid == sig.pid {
+                    format!("[pid {}]", sig.pid)
+                } else {
+                    format!("[pid {}:{}]", sig.pid, sig.tid)
+                };
+                writeln!(
+                    out,
+                    "{who} {}{}--- {} ---",
+                    stamp(e.time),
+                    "  ".repeat(lvl),
+                    sig.text
+                )?;
+                continue;
+            }
             let it = &trace.items[e.item as usize];
+            if it.kind == SpanKind::Function {
+                let inner = it.depth.saturating_sub(p_item.depth) as usize;
+                let lvl = if e.class == 1 {
+                    inner
+                } else {
+                    inner.saturating_sub(1)
+                };
+                level.insert(it.tid, lvl);
+            }
             let indent = if opts.indent {
                 "  ".repeat(it.depth.saturating_sub(p_item.depth + 1) as usize)
             } else {
