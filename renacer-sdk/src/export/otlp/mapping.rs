@@ -235,6 +235,19 @@ pub fn span_data(
     }
 }
 
+/// Gives `d` the W3C `tracestate` of the trace it belongs to (the one this
+/// process joined through `TRACEPARENT`/`TRACESTATE`).
+pub fn set_trace_state(d: &mut SpanData, state: &TraceState) {
+    let c = &d.span_context;
+    d.span_context = SpanContext::new(
+        c.trace_id(),
+        c.span_id(),
+        c.trace_flags(),
+        c.is_remote(),
+        state.clone(),
+    );
+}
+
 #[cfg(test)]
 #[path = "mapping_tests.rs"]
 mod tests;

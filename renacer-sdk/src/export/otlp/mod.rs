@@ -51,6 +51,8 @@ pub struct OtlpExporter {
     shutdown_timeout: Duration,
     clock: ClockOffset,
     remote_parent: Option<u64>,
+    /// Trace id and `tracestate` of the joined trace: its spans carry it.
+    trace_state: Option<(u128, opentelemetry::trace::TraceState)>,
     scope: InstrumentationScope,
     strings: mapping::SiteStrings,
 }
@@ -99,9 +101,21 @@ impl OtlpExporter {
             shutdown_timeout,
             clock: ClockOffset::now(),
             remote_parent,
+            trace_state: None,
             scope: mapping::scope(),
             strings: mapping::SiteStrings::default(),
         })
+    }
+
+    /// Spans of trace `trace_id` are exported with the W3C `tracestate`
+    /// `state` (the `TRACESTATE` that came with the joined `TRACEPARENT`).
+    /// A malformed value is refused with a one-line error.
+    pub fn set_trace_state(&mut self, trace_id: u128, state: &str) -> Result<(), String> {
+        let parsed = state
+            .parse::<opentelemetry::trace::TraceState>()
+            .map_err(|e| format!("invalid tracestate {state:?}: {e}"))?;
+        self.trace_state = Some((trace_id, parsed));
+        Ok(())
     }
 
     /// The counters of this exporter (exported, dropped, errors).
@@ -114,13 +128,19 @@ impl OtlpExporter {
     /// and counted.
     pub fn export(&mut self, spans: &[SpanRecord]) {
         for rec in spans {
-            self.pending.push(mapping::span_data(
+            let mut d = mapping::span_data(
                 &mut self.strings,
                 rec,
                 self.clock,
                 self.remote_parent,
                 &self.scope,
-            ));
+            );
+            if let Some((trace, state)) = &self.trace_state {
+                if rec.trace_id.0 == *trace {
+                    mapping::set_trace_state(&mut d, state);
+                }
+            }
+            self.pending.push(d);
             if self.pending.len() >= self.batch_spans {
                 self.send_pending(None);
             }

@@ -78,9 +78,19 @@ pub(crate) fn sink(argument: &str) -> Result<OtlpExporter, String> {
 
 impl Exporter for OtlpExporter {
     fn export(&mut self, spans: &[SpanRecord]) {
-        // TRACEPARENT is applied at init, after the sink was built.
+        // TRACEPARENT/TRACESTATE are applied at init, after the sink was
+        // built.
         if self.remote_parent.is_none() {
-            self.remote_parent = crate::collect::remote_parent().map(|(_, span)| span.0);
+            if let Some(r) = crate::context::remote_context() {
+                self.remote_parent = Some(r.traceparent.parent_id.0);
+                if let Some(state) = &r.tracestate {
+                    // Validated by `context` already; a value the
+                    // OpenTelemetry parser refuses is reported once.
+                    if let Err(e) = self.set_trace_state(r.traceparent.trace_id.0, state) {
+                        eprintln!("renacer: OTLP spans without tracestate: {e}");
+                    }
+                }
+            }
         }
         OtlpExporter::export(self, spans);
     }

@@ -94,3 +94,31 @@ fn shutdown_is_idempotent_and_export_after_it_counts_drops() {
     // 20 spans went in two full batches, 5 were flushed: all dropped.
     assert_eq!(e.counters().dropped_spans.load(Ordering::Relaxed), 25);
 }
+
+#[test]
+fn spans_of_the_joined_trace_carry_its_tracestate() {
+    let hook = Arc::new(AtomicU64::new(0));
+    let mut e = exporter(Protocol::Grpc, 4, hook);
+    let err = e.set_trace_state(1, "not a tracestate").unwrap_err();
+    assert!(err.contains("invalid tracestate"), "{err}");
+    e.set_trace_state(1, "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE")
+        .unwrap();
+    // Fewer spans than a batch: they stay pending, converted.
+    let mut recs = records(3);
+    recs[2].trace_id = TraceId(2);
+    e.export(&recs);
+    let states: Vec<String> = e
+        .pending
+        .iter()
+        .map(|d| d.span_context.trace_state().header())
+        .collect();
+    assert_eq!(
+        states,
+        [
+            "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE",
+            "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE",
+            "",
+        ]
+    );
+    e.shutdown();
+}
