@@ -41,16 +41,22 @@ impl UnifiedSink {
         for spec in &opts.export {
             let (sinks, errors) = renacer::export::parse_output(spec);
             if let Some(e) = errors.into_iter().next() {
-                return Err(io::Error::other(format!("--export {e}")));
+                // InvalidInput: the user's spec is wrong (exit 2, like a bad flag).
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("--export {e}"),
+                ));
             }
             exporters.extend(sinks);
         }
         let session = SpoolSession::create()?;
-        let argv = opts
-            .command
-            .iter()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect();
+        let argv = match (&opts.command[..], &opts.pids[..]) {
+            ([], &[pid]) => attached_argv(pid),
+            (cmd, _) => cmd
+                .iter()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect(),
+        };
         let builder = UnifiedBuilder::new(
             Some(session.trace_id()),
             Some(session.root_span_id()),
@@ -87,6 +93,19 @@ impl UnifiedSink {
             text,
         });
     }
+}
+
+/// The command line of an attached process (`-p PID`), which renacer did not
+/// start and so cannot name otherwise; empty if it cannot be read.
+fn attached_argv(pid: i32) -> Vec<String> {
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+        .map(|b| {
+            b.split(|&c| c == 0)
+                .filter(|a| !a.is_empty())
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn u32_of(id: i32) -> u32 {

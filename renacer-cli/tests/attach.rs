@@ -217,3 +217,49 @@ fn several_pids_attach_and_detach_together() {
         assert!(matches!(state(pid), 'S' | 'R'));
     }
 }
+
+fn voluntary_switches(pid: u32) -> u64 {
+    status_field(pid, "voluntary_ctxt_switches:")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn unified_attach_gives_the_syscalls_of_the_attached_process() {
+    let target = start_target();
+    let pid = target.0.id();
+    let out = workdir().join("attach-unified.json");
+    let r = start_renacer(pid, &["--format", "unified-json"], &out);
+    let rpid = r.id();
+    assert!(wait_until(20, || traced_by(pid, rpid)), "attached");
+    // The unified trace is written at the end only: wait until the sleeper
+    // has run (and so stopped at syscalls) a few times while traced.
+    let before = voluntary_switches(pid);
+    assert!(wait_until(20, || voluntary_switches(pid) >= before + 4));
+    // SAFETY: sending a signal to our own child process.
+    unsafe { libc::kill(rpid as i32, libc::SIGINT) };
+    let (code, err) = r.wait_with_output_bounded();
+    assert_eq!(code, Some(0), "{err}");
+    let text = std::fs::read_to_string(&out).expect("trace written at detach");
+    let v: serde_json::Value = serde_json::from_str(&text).expect("unified JSON");
+    let items = v["items"].as_array().expect("items");
+    // One process, named from /proc/PID/cmdline, no SDK spans (the attached
+    // process never got TRACEPARENT/RENACER_SPOOL), its syscalls under it.
+    assert_eq!(items[0]["kind"], "process");
+    assert_eq!(items[0]["pid"], pid);
+    assert!(
+        items[0]["exe"]
+            .as_str()
+            .is_some_and(|e| e.ends_with("sleeper")),
+        "{}",
+        items[0]
+    );
+    assert!(items.iter().all(|i| i["kind"] != "function"));
+    assert!(items
+        .iter()
+        .any(|i| i["kind"] == "syscall" && i["name"] == "getpid"));
+    assert!(items
+        .iter()
+        .filter(|i| i["kind"] == "syscall")
+        .all(|i| i["pid"] == pid));
+}

@@ -237,7 +237,7 @@ fn export_errors_are_reported_before_tracing() {
             .args(args)
             .output()
             .expect("run renacer");
-        assert!(!out.status.success(), "{args:?} should fail");
+        assert_eq!(out.status.code(), Some(2), "{args:?} is a usage error");
         String::from_utf8_lossy(&out.stderr).into_owned()
     };
     let e = run(&["--export", "jsonl:/tmp/x.jsonl", "true"]);

@@ -92,7 +92,10 @@ pub fn make_sink(opts: &Options) -> Result<Box<dyn Sink>, Error> {
         Format::Json => Box::new(JsonSink::new(out, false)),
         Format::Jsonl => Box::new(JsonSink::new(out, true)),
         Format::Unified | Format::UnifiedJson | Format::Perfetto => Box::new(
-            crate::unified::UnifiedSink::new(out, opts).map_err(|e| Error::msg(e.to_string()))?,
+            crate::unified::UnifiedSink::new(out, opts).map_err(|e| match e.kind() {
+                io::ErrorKind::InvalidInput => Error::usage(e.to_string()),
+                _ => Error::msg(e.to_string()),
+            })?,
         ),
     };
     if opts.summary == Summary::Off {
