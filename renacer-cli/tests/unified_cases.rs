@@ -301,3 +301,89 @@ fn corrupt_spool_tail_warns_once_and_merges_the_rest() {
     assert_eq!(opens.len(), 1);
     assert_eq!(parent_name(items, opens[0]), "save");
 }
+
+#[test]
+fn unified_text_takes_timestamps_and_durations() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // The app of the permissions test: one `save` span with its syscalls.
+    let app = "spool_directory_is_0700_and_its_files_0600";
+    let run = trace(dir.path(), app, &["--format", "unified", "-tt", "-T"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let secs_micros = |w: &str| {
+        w.split_once('.').is_some_and(|(s, us)| {
+            s.parse::<u64>().is_ok() && us.len() == 6 && us.parse::<u32>().is_ok()
+        })
+    };
+    let lines: Vec<&str> = run.out.lines().skip(1).collect();
+    assert!(!lines.is_empty());
+    for l in &lines {
+        let stamp = l
+            .split_once("] ")
+            .map(|(_, r)| r.split(' ').next().unwrap_or(""));
+        assert!(
+            stamp.is_some_and(secs_micros),
+            "no seconds.micros stamp: {l}"
+        );
+    }
+    let duration = |l: &&str| {
+        l.trim_end()
+            .strip_suffix('>')
+            .and_then(|r| r.rsplit_once(" <"))
+            .is_some_and(|(_, d)| secs_micros(d))
+    };
+    let exit = lines
+        .iter()
+        .find(|l| l.contains("← save"))
+        .expect("save exits");
+    assert!(duration(exit), "{exit}");
+    let open = lines
+        .iter()
+        .find(|l| l.contains("openat(") && l.contains("perm.txt"))
+        .expect("the open");
+    assert!(duration(open), "{open}");
+}
+
+/// Stops this process with SIGSTOP; a helper child sends SIGCONT until the
+/// process shows it resumed (so the order of STOP and CONT cannot hang it).
+#[renacer::trace]
+fn stop_and_resume(dir: &Path) {
+    let resumed = dir.join("resumed");
+    let script = format!(
+        "while [ ! -e '{}' ]; do kill -CONT {}; sleep 0.05; done",
+        resumed.display(),
+        std::process::id()
+    );
+    let mut helper = Command::new("sh")
+        .args(["-c", &script])
+        .spawn()
+        .expect("spawn helper");
+    // SAFETY: raise has no memory-safety preconditions; the helper resumes us.
+    unsafe {
+        libc::raise(libc::SIGSTOP);
+    }
+    std::fs::write(&resumed, b"").expect("mark resumed");
+    helper.wait().expect("helper");
+}
+
+#[test]
+fn unified_text_shows_group_stops() {
+    let name = "unified_text_shows_group_stops";
+    if let Some(dir) = app_dir() {
+        let guard = renacer::init();
+        stop_and_resume(&dir);
+        drop(guard);
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = trace(dir.path(), name, &["--format", "unified"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let text = &run.out;
+    let inside = text
+        .split("→ stop_and_resume")
+        .nth(1)
+        .and_then(|t| t.split("← stop_and_resume").next())
+        .expect("stop_and_resume entered and exited");
+    assert!(inside.contains("--- SIGSTOP {si_signo=SIGSTOP"), "{text}");
+    assert!(inside.contains("--- stopped by SIGSTOP ---"), "{text}");
+    assert!(text.contains("--- SIGCONT {si_signo=SIGCONT"), "{text}");
+}
