@@ -5,6 +5,9 @@ use crate::arch::{self, Arch};
 use crate::args::Options;
 use crate::decode::{self, ret, signals, Ctx, Mem};
 use crate::output::{Event, Sink, SyscallEvent};
+// The SDK stamps spans with this same clock; one definition keeps syscall
+// and span times comparable in the unified trace.
+use renacer::clock::now_monotonic_ns;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io;
@@ -138,7 +141,7 @@ impl<'a> Tracer<'a> {
                     self.emit(Event::Stopped {
                         pid,
                         tid,
-                        ts_ns: sys::monotonic_ns(),
+                        ts_ns: now_monotonic_ns(),
                         signo: sig,
                     })?;
                 }
@@ -174,7 +177,7 @@ impl<'a> Tracer<'a> {
                 self.emit(Event::Signal {
                     pid,
                     tid,
-                    ts_ns: sys::monotonic_ns(),
+                    ts_ns: now_monotonic_ns(),
                     signo: sig,
                     info,
                 })?;
@@ -202,7 +205,7 @@ impl<'a> Tracer<'a> {
         let Some(mut task) = self.tasks.remove(&tid) else {
             return Ok(());
         };
-        let ts = sys::monotonic_ns();
+        let ts = now_monotonic_ns();
         let pid = task.tgid;
         if task.visible {
             // Put the task back while emitting so prefixes count it.
@@ -262,7 +265,7 @@ impl<'a> Tracer<'a> {
             arch: a,
             nr,
             args,
-            entry_ns: sys::monotonic_ns(),
+            entry_ns: now_monotonic_ns(),
             pre_text: None,
             fd_hint: None,
         };
@@ -290,7 +293,7 @@ impl<'a> Tracer<'a> {
             Some(n) => Cow::Borrowed(n),
             None => Cow::Owned(format!("syscall_{:#x}", p.nr)),
         };
-        let exit_ns = ret.map(|_| sys::monotonic_ns());
+        let exit_ns = ret.map(|_| now_monotonic_ns());
         let (mut args_text, mut ret_text) = (String::new(), String::new());
         if self.want_text {
             let hint = p.fd_hint.as_ref().map(|(f, s)| (*f, s.as_str()));

@@ -83,7 +83,9 @@ pub fn make_sink(opts: &Options) -> Result<Box<dyn Sink>, Error> {
     if opts.summary == Summary::Only {
         return Ok(Box::new(SummarySink::new(out, false)));
     }
-    let offset = sys::realtime_ns() as i64 - sys::monotonic_ns() as i64;
+    // `CLOCK_REALTIME - CLOCK_MONOTONIC`, from the SDK's clock module so
+    // syscall and span times convert to wall time the same way.
+    let offset = renacer::clock::monotonic_to_unix_ns(0) as i64;
     let per_call: Box<dyn Sink> = match opts.format {
         Format::Text => Box::new(TextSink::new(
             out,
