@@ -11,6 +11,14 @@ pub struct Mem {
 }
 
 impl Mem {
+    /// The calling process: decoder unit tests read their own buffers.
+    #[cfg(test)]
+    pub(crate) fn this_process() -> Mem {
+        Mem {
+            pid: std::process::id() as i32,
+        }
+    }
+
     /// Exactly `len` bytes at `addr`, or `None` if any is unreadable.
     pub fn read(&self, addr: u64, len: usize) -> Option<Vec<u8>> {
         let mut buf = vec![0u8; len];
@@ -154,9 +162,7 @@ mod tests {
 
     #[test]
     fn reads_own_memory() {
-        let mem = Mem {
-            pid: std::process::id() as i32,
-        };
+        let mem = Mem::this_process();
         let data = b"some text that is longer than eight\0";
         let addr = data.as_ptr() as u64;
         assert_eq!(string(mem, addr, 4), "\"some\"...");

@@ -150,9 +150,7 @@ mod tests {
 
     fn ctx(arch: &'static Arch) -> Ctx<'static> {
         Ctx {
-            mem: Mem {
-                pid: std::process::id() as i32,
-            },
+            mem: Mem::this_process(),
             arch,
             strsize: 32,
             decode_fds: false,

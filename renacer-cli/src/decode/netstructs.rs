@@ -139,12 +139,6 @@ pub fn msghdr(m: Mem, addr: u64, total: u64, strsize: usize) -> String {
 mod tests {
     use super::*;
 
-    fn me() -> Mem {
-        Mem {
-            pid: std::process::id() as i32,
-        }
-    }
-
     #[test]
     fn sockaddrs_from_memory() {
         let mut inet = [0u8; 16];
@@ -152,19 +146,19 @@ mod tests {
         inet[2..4].copy_from_slice(&80u16.to_be_bytes());
         inet[4..8].copy_from_slice(&[127, 0, 0, 1]);
         assert_eq!(
-            sockaddr(me(), inet.as_ptr() as u64, 16),
+            sockaddr(Mem::this_process(), inet.as_ptr() as u64, 16),
             "{sa_family=AF_INET, sin_port=htons(80), sin_addr=inet_addr(\"127.0.0.1\")}"
         );
         let mut un = [0u8; 110];
         un[0] = 1;
         un[2..6].copy_from_slice(b"/tmp");
         assert_eq!(
-            sockaddr(me(), un.as_ptr() as u64, 110),
+            sockaddr(Mem::this_process(), un.as_ptr() as u64, 110),
             "{sa_family=AF_UNIX, sun_path=\"/tmp\"}"
         );
         let mut six = [0u8; 28];
         six[0] = 10;
         six[23] = 1;
-        assert!(sockaddr(me(), six.as_ptr() as u64, 28).contains("\"::1\""));
+        assert!(sockaddr(Mem::this_process(), six.as_ptr() as u64, 28).contains("\"::1\""));
     }
 }

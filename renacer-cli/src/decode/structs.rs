@@ -336,12 +336,6 @@ pub fn dirent_count(m: Mem, addr: u64, len: u64) -> Option<usize> {
 mod tests {
     use super::*;
 
-    fn me() -> Mem {
-        Mem {
-            pid: std::process::id() as i32,
-        }
-    }
-
     #[test]
     fn wait_statuses() {
         assert_eq!(wait_status(0), "[{WIFEXITED(s) && WEXITSTATUS(s) == 0}]");
@@ -363,18 +357,18 @@ mod tests {
     fn timespec_rlimit_iovec() {
         let ts: [i64; 2] = [1, 500];
         assert_eq!(
-            timespec(me(), ts.as_ptr() as u64),
+            timespec(Mem::this_process(), ts.as_ptr() as u64),
             "{tv_sec=1, tv_nsec=500}"
         );
         let rl: [u64; 2] = [8192 * 1024, u64::MAX];
         assert_eq!(
-            rlimit(me(), rl.as_ptr() as u64),
+            rlimit(Mem::this_process(), rl.as_ptr() as u64),
             "{rlim_cur=8192*1024, rlim_max=RLIM64_INFINITY}"
         );
         let data = b"hello";
         let iov: [u64; 2] = [data.as_ptr() as u64, 5];
         assert_eq!(
-            iovec(me(), iov.as_ptr() as u64, 1, u64::MAX, 32),
+            iovec(Mem::this_process(), iov.as_ptr() as u64, 1, u64::MAX, 32),
             "[{iov_base=\"hello\", iov_len=5}]"
         );
         assert_eq!(makedev(0x103), "makedev(0x1, 0x3)");
@@ -389,7 +383,7 @@ mod tests {
         v[10] = 7; // procs (u16 at byte 80)
         v[13] = 1; // mem_unit (u32 at byte 104)
         assert_eq!(
-            sysinfo(me(), v.as_ptr() as u64),
+            sysinfo(Mem::this_process(), v.as_ptr() as u64),
             "{uptime=10, loads=[1, 0, 0], totalram=4096, freeram=0, sharedram=0, bufferram=0, \
              totalswap=0, freeswap=0, procs=7, totalhigh=0, freehigh=0, mem_unit=1}"
         );
