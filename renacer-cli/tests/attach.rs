@@ -108,17 +108,11 @@ trait BoundedWait {
 }
 impl BoundedWait for Child {
     fn wait_with_output_bounded(mut self) -> (Option<i32>, String) {
-        let mut code = None;
-        let done = wait_until(20, || match self.try_wait() {
-            Ok(Some(s)) => {
-                code = s.code();
-                true
-            }
-            _ => false,
-        });
-        if !done {
+        let status = wait_exit(&mut self, 20);
+        if status.is_none() {
             let _ = self.kill();
         }
+        let code = status.and_then(|s| s.code());
         let mut err = String::new();
         if let Some(mut e) = self.stderr.take() {
             use std::io::Read;

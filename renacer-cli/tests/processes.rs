@@ -268,6 +268,13 @@ const SLEEP_LOOP: &str = r#"
 int main(void) { for (;;) pause(); }
 "#;
 
+/// The first child of process `pid` (renacer's traced command), if any yet.
+fn first_child(pid: u32) -> Option<String> {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_string))
+}
+
 #[test]
 fn ctrl_c_reaches_the_command_not_the_tracer() {
     use std::os::unix::process::CommandExt;
@@ -282,11 +289,7 @@ fn ctrl_c_reaches_the_command_not_the_tracer() {
         .unwrap();
     let rpid = r.id();
     // The command is running once renacer has a child that is in pause().
-    let child = || {
-        std::fs::read_to_string(format!("/proc/{rpid}/task/{rpid}/children"))
-            .ok()
-            .and_then(|s| s.split_whitespace().next().map(str::to_string))
-    };
+    let child = || first_child(rpid);
     assert!(wait_until(20, || child().is_some_and(|c| {
         std::fs::read_to_string(format!("/proc/{c}/wchan")).is_ok_and(|w| w.contains("pause"))
             || std::fs::read_to_string(format!("/proc/{c}/syscall"))
@@ -295,14 +298,7 @@ fn ctrl_c_reaches_the_command_not_the_tracer() {
     // Ctrl-C: SIGINT to the whole foreground process group.
     // SAFETY: signalling a process group we created.
     unsafe { libc::kill(-(rpid as i32), libc::SIGINT) };
-    let mut code = None;
-    assert!(wait_until(20, || match r.try_wait() {
-        Ok(Some(s)) => {
-            code = s.code();
-            true
-        }
-        _ => false,
-    }));
+    let code = wait_exit(&mut r, 20).expect("renacer exits").code();
     let text = std::fs::read_to_string(&out).unwrap_or_default();
     assert_eq!(code, Some(128 + 2), "{text}");
     assert!(
@@ -326,24 +322,13 @@ fn sigterm_to_renacer_ends_the_command_and_flushes() {
         .spawn()
         .unwrap();
     let rpid = r.id();
-    let child = || {
-        std::fs::read_to_string(format!("/proc/{rpid}/task/{rpid}/children"))
-            .ok()
-            .and_then(|s| s.split_whitespace().next().map(str::to_string))
-    };
+    let child = || first_child(rpid);
     assert!(wait_until(20, || child().is_some_and(|c| {
         std::fs::read_to_string(format!("/proc/{c}/syscall")).is_ok_and(|s| s.starts_with("34 "))
     })));
     // SAFETY: signalling our own child (renacer only, not its group).
     unsafe { libc::kill(rpid as i32, libc::SIGTERM) };
-    let mut code = None;
-    assert!(wait_until(20, || match r.try_wait() {
-        Ok(Some(s)) => {
-            code = s.code();
-            true
-        }
-        _ => false,
-    }));
+    let code = wait_exit(&mut r, 20).expect("renacer exits").code();
     let text = std::fs::read_to_string(&out).unwrap_or_default();
     assert_eq!(code, Some(128 + 15), "{text}");
     assert!(

@@ -6,10 +6,13 @@
 //! `UNIFIED_APP_DIR` set, a test does the app's work instead of its checks
 //! (so no extra binary has to be built, whatever runner or filter is used).
 
+mod common;
+
 use std::io::{Read, Write};
 use std::path::Path;
 use std::process::Command;
 
+use common::selftrace;
 use serde_json::Value;
 
 const APP_ENV: &str = "UNIFIED_APP_DIR";
@@ -58,18 +61,9 @@ fn trace(format: &str, dir: &Path, name: &str) -> String {
 
 fn trace_with(format: &str, dir: &Path, name: &str, extra: &[String]) -> String {
     let out = dir.join(format!("out.{format}"));
-    let status = Command::new(env!("CARGO_BIN_EXE_renacer"))
-        .args(["-f", "--format", format])
-        .args(extra)
-        .arg("-o")
-        .arg(&out)
-        .arg("--")
-        .arg(std::env::current_exe().expect("test exe"))
-        .args(["--exact", name, "--nocapture", "--test-threads=1"])
-        .env(APP_ENV, dir)
-        .env("RENACER_SAMPLE_RATE", "1")
-        .env_remove("RENACER_OUTPUT")
-        .env_remove("TRACEPARENT")
+    let mut args = vec!["--format", format];
+    args.extend(extra.iter().map(String::as_str));
+    let status = selftrace::command(APP_ENV, dir, name, &args, &out)
         .stdout(std::process::Stdio::null())
         .status()
         .expect("run renacer");
@@ -97,15 +91,7 @@ fn unified_json_puts_syscalls_inside_their_functions() {
             .filter(|i| i["kind"] == "function" && i["name"] == name)
             .collect()
     };
-    let parent_name = |item: &Value| -> String {
-        let pid = &item["parent_span_id"];
-        items
-            .iter()
-            .find(|i| &i["span_id"] == pid)
-            .and_then(|i| i["name"].as_str())
-            .unwrap_or("?")
-            .to_string()
-    };
+    let parent_name = |item: &Value| selftrace::parent_name(items, item).to_string();
     // The file opens, by the file they name.
     let opens: Vec<&Value> = items
         .iter()

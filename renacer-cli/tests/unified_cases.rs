@@ -6,11 +6,14 @@
 //! with `UNIFIED_CASE_DIR` set, the named test plays the app instead of
 //! checking (no extra binary to build, whatever runner or filter is used).
 
+mod common;
+
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use common::selftrace::{self, opens_of, parent_name};
 use serde_json::Value;
 
 const APP_ENV: &str = "UNIFIED_CASE_DIR";
@@ -68,19 +71,7 @@ struct Run {
 /// Runs renacer `args` on this test binary playing test `name` in `dir`.
 fn trace(dir: &Path, name: &str, args: &[&str]) -> Run {
     let out = dir.join("trace.out");
-    let Output { status, stderr, .. } = Command::new(env!("CARGO_BIN_EXE_renacer"))
-        .arg("-f")
-        .args(args)
-        .arg("-o")
-        .arg(&out)
-        .arg("--")
-        .arg(std::env::current_exe().expect("test exe"))
-        .args(["--exact", name, "--nocapture", "--test-threads=1"])
-        .env(APP_ENV, dir)
-        .env("RENACER_SAMPLE_RATE", "1")
-        .env_remove("RENACER_OUTPUT")
-        .env_remove("RENACER_SPOOL")
-        .env_remove("TRACEPARENT")
+    let Output { status, stderr, .. } = selftrace::command(APP_ENV, dir, name, args, &out)
         .output()
         .expect("run renacer");
     Run {
@@ -88,26 +79,6 @@ fn trace(dir: &Path, name: &str, args: &[&str]) -> Run {
         out: std::fs::read_to_string(out).expect("output written"),
         stderr: String::from_utf8_lossy(&stderr).into_owned(),
     }
-}
-
-/// The unified JSON's items and a lookup of an item's parent name.
-fn parent_name<'a>(items: &'a [Value], item: &Value) -> &'a str {
-    items
-        .iter()
-        .find(|i| i["span_id"] == item["parent_span_id"])
-        .and_then(|i| i["name"].as_str())
-        .unwrap_or("?")
-}
-
-fn opens_of<'a>(items: &'a [Value], file: &str) -> Vec<&'a Value> {
-    items
-        .iter()
-        .filter(|i| {
-            i["kind"] == "syscall"
-                && i["name"] == "openat"
-                && i["args"].as_str().is_some_and(|a| a.contains(file))
-        })
-        .collect()
 }
 
 #[test]

@@ -3,8 +3,10 @@
 
 #![allow(dead_code)]
 
+pub mod selftrace;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, ExitStatus};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -143,4 +145,15 @@ pub fn wait_until(secs: u64, mut cond: impl FnMut() -> bool) -> bool {
         std::thread::sleep(Duration::from_millis(10));
     }
     cond()
+}
+
+/// Wait up to `secs` seconds for `child` to exit: its status, or `None`
+/// while it is still running (the caller decides whether to kill it).
+pub fn wait_exit(child: &mut Child, secs: u64) -> Option<ExitStatus> {
+    let mut status = None;
+    wait_until(secs, || {
+        status = child.try_wait().ok().flatten();
+        status.is_some()
+    });
+    status
 }
