@@ -2,21 +2,16 @@
 //! JSON-lines file through the collector, with correct nesting, fields,
 //! status, thread identity and the documented schema.
 
+mod common;
+
 use std::collections::HashMap;
 
+use common::read_jsonl;
 use renacer::__private::{enter, Site};
 use serde_json::Value;
 
 static WORK: Site = Site::new("work", module_path!(), file!(), 10, 0, &["n", "label"]);
 static FAILING: Site = Site::new("failing", module_path!(), file!(), 20, 0xfeed, &[]);
-
-fn read_lines(path: &std::path::Path) -> Vec<Value> {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
 
 #[test]
 fn spans_flow_to_a_jsonl_file() {
@@ -50,7 +45,7 @@ fn spans_flow_to_a_jsonl_file() {
         .unwrap();
 
     assert!(renacer::flush());
-    let spans = read_lines(&path);
+    let spans = read_jsonl(&path);
     assert_eq!(spans.len(), 4, "{spans:?}");
     let by_name: HashMap<&str, &Value> = spans
         .iter()
@@ -115,5 +110,5 @@ fn spans_flow_to_a_jsonl_file() {
         assert!(!g.is_recording());
     }
     assert!(!renacer::flush());
-    assert_eq!(read_lines(&path).len(), 4);
+    assert_eq!(read_jsonl(&path).len(), 4);
 }

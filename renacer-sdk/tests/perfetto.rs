@@ -10,9 +10,9 @@ mod common;
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Waker};
 
+use common::YieldOnce;
 use renacer::__private::{enter, enter_async, Site};
 use renacer::export::perfetto::PerfettoExporter;
 use renacer::export::Exporter;
@@ -188,20 +188,6 @@ fn perfetto_file_follows_the_trace_event_format() {
     let v: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     let n2 = check_trace(&v);
     assert_eq!(n2, n1 + 100);
-}
-
-struct YieldOnce(bool);
-
-impl Future for YieldOnce {
-    type Output = ();
-    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<()> {
-        if self.0 {
-            Poll::Ready(())
-        } else {
-            self.0 = true;
-            Poll::Pending
-        }
-    }
 }
 
 const DEMO: u32 = 2345;
