@@ -1,6 +1,8 @@
 //! `#[trace(sample = ..)]`: a site's own rate overrides the global rate
 //! (here 1.0), and `fields(..)` expressions run only for recorded calls.
 
+mod common;
+
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll, Waker};
@@ -28,15 +30,7 @@ const CALLS: u64 = 100_000;
 
 #[test]
 fn site_rate_overrides_global_rate_and_fields_follow_sampling() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("spans.jsonl");
-    let guard = renacer::Config::builder()
-        .rate_limit(0)
-        .sample_rate(1.0)
-        .ring_capacity(1 << 16)
-        .output(&format!("jsonl:{}", path.display()))
-        .init();
-    assert!(guard.is_active());
+    let traced = common::start_with(|b| b.ring_capacity(1 << 16));
 
     let mut acc = 0u64;
     let mut cx = Context::from_waker(Waker::noop());
@@ -52,17 +46,8 @@ fn site_rate_overrides_global_rate_and_fields_follow_sampling() {
         every_call();
     }
     assert_ne!(acc, 0);
-    assert!(renacer::flush());
-
-    let text = std::fs::read_to_string(&path).unwrap();
-    let names: Vec<String> = text
-        .lines()
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).unwrap();
-            v["name"].as_str().unwrap().to_owned()
-        })
-        .collect();
-    let count = |n: &str| names.iter().filter(|x| *x == n).count() as u64;
+    let spans = traced.spans();
+    let count = |n: &str| common::all(&spans, n).len() as u64;
     let (sync_n, async_n) = (count("hot"), count("hot_async"));
     // Expected 1000 each (1 %); the bounds are > 15 standard deviations away.
     assert!((500..2000).contains(&sync_n), "hot recorded {sync_n} times");
@@ -77,5 +62,5 @@ fn site_rate_overrides_global_rate_and_fields_follow_sampling() {
     let st = renacer::stats();
     assert_eq!(st.ring_dropped, 0);
     assert!(st.sampled_out > 0);
-    drop(guard);
+    drop(traced);
 }

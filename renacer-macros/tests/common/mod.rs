@@ -17,13 +17,20 @@ pub struct Traced {
 
 /// Records every span (sample rate 1, no rate limit) into a fresh file.
 pub fn start() -> Traced {
+    start_with(|b| b)
+}
+
+/// As [`start`], with further settings applied by `configure`.
+pub fn start_with(
+    configure: impl FnOnce(renacer::ConfigBuilder) -> renacer::ConfigBuilder,
+) -> Traced {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("spans.jsonl");
-    let guard = renacer::Config::builder()
+    let builder = renacer::Config::builder()
         .rate_limit(0)
         .sample_rate(1.0)
-        .output(&format!("jsonl:{}", path.display()))
-        .init();
+        .output(&format!("jsonl:{}", path.display()));
+    let guard = configure(builder).init();
     assert!(guard.is_active(), "renacer did not start");
     Traced {
         guard,
