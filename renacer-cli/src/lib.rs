@@ -5,6 +5,7 @@
 
 pub mod arch;
 pub mod args;
+pub mod cli;
 pub mod decode;
 pub mod filter;
 pub mod output;
