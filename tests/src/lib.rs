@@ -9,13 +9,8 @@ pub mod rotel;
 pub use parse::ReceivedSpan;
 pub use rotel::Rotel;
 
-/// `CLOCK_MONOTONIC` now, in ns (the clock span records are kept in).
+/// `CLOCK_MONOTONIC` now, in ns: the SDK's own clock read, so test
+/// timestamps are in exactly the clock span records are kept in.
 pub fn monotonic_ns() -> u64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec; CLOCK_MONOTONIC always exists.
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
-    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+    renacer::clock::now_monotonic_ns()
 }
