@@ -6,12 +6,26 @@
 use std::time::{Duration, Instant};
 
 use renacer_e2e::app::{by_name, one, otlp_env, Run};
-use renacer_e2e::Rotel;
+use renacer_e2e::{ReceivedSpan, Rotel};
 
 const WAIT: Duration = Duration::from_secs(30);
 
 fn run_app(scenario: &str, env: &[(&str, String)], limit: Duration) -> Run {
     renacer_e2e::app::run_app(env!("CARGO_BIN_EXE_otlp_app"), scenario, env, limit)
+}
+
+/// Waits for exactly `n` spans at the collector; otherwise fails showing
+/// the app's stderr and the collector's log.
+fn expect_spans(rotel: &Rotel, run: &Run, n: usize) -> Vec<ReceivedSpan> {
+    let spans = rotel.wait_for_spans(n, WAIT);
+    assert_eq!(
+        spans.len(),
+        n,
+        "stderr: {}\ncollector: {}",
+        run.stderr,
+        rotel.output()
+    );
+    spans
 }
 
 fn threaded_program(protocol: &str) {
@@ -27,14 +41,7 @@ fn threaded_program(protocol: &str) {
         WAIT,
     );
     // 1 fan_out + 4 × 3 work_item + 4 × 3 checksum.
-    let spans = rotel.wait_for_spans(25, WAIT);
-    assert_eq!(
-        spans.len(),
-        25,
-        "stderr: {}\ncollector: {}",
-        run.stderr,
-        rotel.output()
-    );
+    let spans = expect_spans(&rotel, &run, 25);
     let root = one(&spans, "fan_out");
     assert_eq!(root.parent_id, "");
     let items = by_name(&spans, "work_item");
@@ -129,14 +136,7 @@ fn tokio_program_async_spans_nest() {
         WAIT,
     );
     // serve + 4 × (fetch + checksum).
-    let spans = rotel.wait_for_spans(9, WAIT);
-    assert_eq!(
-        spans.len(),
-        9,
-        "stderr: {}\ncollector: {}",
-        run.stderr,
-        rotel.output()
-    );
+    let spans = expect_spans(&rotel, &run, 9);
     let serve = one(&spans, "serve");
     let fetches = by_name(&spans, "fetch");
     assert_eq!(fetches.len(), 4);
@@ -162,14 +162,7 @@ fn program_without_runtime_over_http_with_error_status() {
         &otlp_env(rotel.http_endpoint(), "http/protobuf", "plain-app"),
         WAIT,
     );
-    let spans = rotel.wait_for_spans(3, WAIT);
-    assert_eq!(
-        spans.len(),
-        3,
-        "stderr: {}\ncollector: {}",
-        run.stderr,
-        rotel.output()
-    );
+    let spans = expect_spans(&rotel, &run, 3);
     let main = one(&spans, "plain_main");
     let load = one(&spans, "load_config");
     let check = one(&spans, "checksum");
@@ -190,8 +183,7 @@ fn traceparent_from_outside_is_joined() {
     ));
     env.push(("TRACESTATE", "rojo=00f067aa0ba902b7".to_string()));
     let run = run_app("plain", &env, WAIT);
-    let spans = rotel.wait_for_spans(3, WAIT);
-    assert_eq!(spans.len(), 3, "stderr: {}", run.stderr);
+    let spans = expect_spans(&rotel, &run, 3);
     assert!(spans
         .iter()
         .all(|s| s.trace_id == "4bf92f3577b34da6a3ce929d0e0e4736"));
@@ -213,8 +205,7 @@ fn malformed_traceparent_warns_once_and_starts_a_new_trace() {
         .filter(|l| l.contains("TRACEPARENT"))
         .collect();
     assert_eq!(warnings.len(), 1, "{}", run.stderr);
-    let spans = rotel.wait_for_spans(3, WAIT);
-    assert_eq!(spans.len(), 3);
+    let spans = expect_spans(&rotel, &run, 3);
     let main = one(&spans, "plain_main");
     assert_eq!(main.parent_id, "");
     assert_ne!(main.trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
@@ -230,14 +221,7 @@ fn tracing_spans_nest_with_renacer_spans() {
     );
     // tracing_root > renacer_inside_tracing > tracing_child > checksum, and
     // tracing_root > tracing_moved > checksum (on another thread).
-    let spans = rotel.wait_for_spans(6, WAIT);
-    assert_eq!(
-        spans.len(),
-        6,
-        "stderr: {}\ncollector: {}",
-        run.stderr,
-        rotel.output()
-    );
+    let spans = expect_spans(&rotel, &run, 6);
     let root = one(&spans, "tracing_root");
     let mid = one(&spans, "renacer_inside_tracing");
     let child = one(&spans, "tracing_child");
@@ -283,14 +267,7 @@ fn renacer_roots_nest_under_the_current_opentelemetry_span() {
         .find_map(|l| l.strip_prefix("OTEL "))
         .expect("OTEL line");
     let (otel_trace, otel_span) = line.split_once(' ').expect("trace and span id");
-    let spans = rotel.wait_for_spans(2, WAIT);
-    assert_eq!(
-        spans.len(),
-        2,
-        "stderr: {}\ncollector: {}",
-        run.stderr,
-        rotel.output()
-    );
+    let spans = expect_spans(&rotel, &run, 2);
     let root = one(&spans, "renacer_under_otel");
     let leaf = one(&spans, "checksum");
     assert_eq!(root.trace_id, otel_trace);
@@ -308,14 +285,7 @@ fn otlp_configured_by_the_builder_alone() {
         &[("OTLP_APP_ENDPOINT", rotel.http_endpoint())],
         WAIT,
     );
-    let spans = rotel.wait_for_spans(3, WAIT);
-    assert_eq!(
-        spans.len(),
-        3,
-        "stderr: {}\ncollector: {}",
-        run.stderr,
-        rotel.output()
-    );
+    let spans = expect_spans(&rotel, &run, 3);
     for s in &spans {
         assert_eq!(s.res("service.name"), Some("builder-app"));
         assert_eq!(s.res("configured.by"), Some("builder"));
