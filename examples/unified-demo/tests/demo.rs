@@ -1,24 +1,14 @@
 //! Runs the demo binary: it succeeds, and with `RENACER_OUTPUT` set its
 //! spans (parent and child process) land in JSON-lines files.
 
-use std::process::Command;
+mod common;
 
-fn demo() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_unified-demo"))
-}
+use common::{demo, run_ok};
 
 #[test]
 fn demo_does_its_work_and_reports_it() {
-    let out = demo()
-        .env_remove("RENACER_OUTPUT")
-        .output()
-        .expect("run demo");
+    let out = run_ok(demo().env_remove("RENACER_OUTPUT"));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     assert!(stdout.contains("tcp: echoed 29 bytes"), "{stdout}");
     assert!(stdout.contains("workers: read back 2304 bytes"), "{stdout}");
     assert!(stdout.contains("child: config has 2 lines"), "{stdout}");
@@ -36,15 +26,10 @@ fn demo_spans_cover_every_traced_function() {
     let dir = std::env::temp_dir().join(format!("unified-demo-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let file = dir.join("spans.jsonl");
-    let out = demo()
-        .env("RENACER_OUTPUT", format!("jsonl:{}", file.display()))
-        .env("RENACER_SAMPLE_RATE", "1")
-        .output()
-        .expect("run demo");
-    assert!(
-        out.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(
+        demo()
+            .env("RENACER_OUTPUT", format!("jsonl:{}", file.display()))
+            .env("RENACER_SAMPLE_RATE", "1"),
     );
     let text = std::fs::read_to_string(&file).expect("spans written");
     let names: Vec<String> = text

@@ -1,23 +1,19 @@
 //! Runs the demo as the CLI would (`RENACER_SPOOL` + `TRACEPARENT`) and
 //! merges what both of its processes left in the spool.
 
-use std::process::Command;
+mod common;
 
+use common::{demo, run_ok};
 use renacer::unified::{merge, MergeInput, SpoolSession};
 
 #[test]
 fn parent_and_child_spool_their_spans_and_join_the_trace() {
     let session = SpoolSession::create().expect("spool session");
-    let out = Command::new(env!("CARGO_BIN_EXE_unified-demo"))
-        .envs(session.env())
-        .env("RENACER_SAMPLE_RATE", "1")
-        .env_remove("RENACER_OUTPUT")
-        .output()
-        .expect("run demo");
-    assert!(
-        out.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(
+        demo()
+            .envs(session.env())
+            .env("RENACER_SAMPLE_RATE", "1")
+            .env_remove("RENACER_OUTPUT"),
     );
     let spool = session.read().expect("read spool");
     assert_eq!(spool.warnings().count(), 0);
