@@ -79,54 +79,37 @@ fn main() {
             renacer::stats()
         );
     }
-    {
-        let path = std::env::var("PROBE_OUT").unwrap_or("/tmp/probe_export.jsonl".into());
-        let m = 1_000_000u64;
-        let g = renacer::ConfigBuilder::defaults()
-            .sample_rate(1.0)
-            .rate_limit(0)
-            .ring_capacity(1 << 22)
-            .flush_interval(Duration::from_secs(3600))
-            .output(&format!("jsonl:{path}"))
-            .init();
-        let before = renacer::stats().exported;
-        for i in 0..m {
-            black_box(traced(i));
-        }
-        let t = Instant::now();
-        renacer::flush();
-        let dt = t.elapsed().as_secs_f64();
-        let st = renacer::stats();
-        println!(
-            "collector drain+pair+jsonl: {} spans in {:.3}s = {:.2} M spans/s (dropped {})",
-            st.exported - before,
-            dt,
-            (st.exported - before) as f64 / dt / 1e6,
-            st.ring_dropped
-        );
-        drop(g);
-        let path = std::env::var("PROBE_OUT2").unwrap_or("/tmp/probe_export.json".into());
-        let g = renacer::ConfigBuilder::defaults()
-            .sample_rate(1.0)
-            .rate_limit(0)
-            .ring_capacity(1 << 22)
-            .flush_interval(Duration::from_secs(3600))
-            .output(&format!("perfetto:{path}"))
-            .init();
-        let before = renacer::stats().exported;
-        for i in 0..m {
-            black_box(traced(i));
-        }
-        let t = Instant::now();
-        renacer::flush();
-        let dt = t.elapsed().as_secs_f64();
-        let st = renacer::stats();
-        println!(
-            "collector drain+pair+perfetto: {} spans in {:.3}s = {:.2} M spans/s",
-            st.exported - before,
-            dt,
-            (st.exported - before) as f64 / dt / 1e6
-        );
-        drop(g);
+    let jsonl = std::env::var("PROBE_OUT").unwrap_or("/tmp/probe_export.jsonl".into());
+    collector_throughput("jsonl", &jsonl);
+    let perfetto = std::env::var("PROBE_OUT2").unwrap_or("/tmp/probe_export.json".into());
+    collector_throughput("perfetto", &perfetto);
+}
+
+/// Records a million spans into a ring that is not drained meanwhile, then
+/// times one flush of them through the `kind` exporter writing to `path`.
+fn collector_throughput(kind: &str, path: &str) {
+    let m = 1_000_000u64;
+    let g = renacer::ConfigBuilder::defaults()
+        .sample_rate(1.0)
+        .rate_limit(0)
+        .ring_capacity(1 << 22)
+        .flush_interval(Duration::from_secs(3600))
+        .output(&format!("{kind}:{path}"))
+        .init();
+    let before = renacer::stats().exported;
+    for i in 0..m {
+        black_box(traced(i));
     }
+    let t = Instant::now();
+    renacer::flush();
+    let dt = t.elapsed().as_secs_f64();
+    let st = renacer::stats();
+    println!(
+        "collector drain+pair+{kind}: {} spans in {:.3}s = {:.2} M spans/s (dropped {})",
+        st.exported - before,
+        dt,
+        (st.exported - before) as f64 / dt / 1e6,
+        st.ring_dropped
+    );
+    drop(g);
 }
