@@ -8,13 +8,9 @@ use std::time::Duration;
 
 use renacer::export::otlp::{OtlpExporter, OtlpOptions, Protocol};
 use renacer::model::{FieldValue, SpanId, SpanKind, SpanRecord, SpanStatus, TraceId};
-use renacer_e2e::Rotel;
+use renacer_e2e::{monotonic_ns, Rotel};
 
 const WAIT: Duration = Duration::from_secs(30);
-
-fn monotonic_ns() -> u64 {
-    renacer_e2e::monotonic_ns()
-}
 
 fn span(trace: u128, id: u64, parent: Option<u64>, name: &'static str, start: u64) -> SpanRecord {
     SpanRecord {
