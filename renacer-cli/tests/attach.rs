@@ -154,12 +154,7 @@ fn second_tracer_is_refused_clearly() {
     let first = start_renacer(pid, &["-q"], &out);
     let fpid = first.id();
     assert!(wait_until(20, || traced_by(pid, fpid)));
-    let o = Command::new(renacer())
-        .args(["-p", &pid.to_string()])
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&o.stderr);
+    let err = renacer_failure(&["-p", &pid.to_string()], 1);
     assert_eq!(
         err.trim_end(),
         format!("renacer: attach: ptrace(PTRACE_SEIZE, {pid}): Operation not permitted (already traced?)")
@@ -171,12 +166,7 @@ fn second_tracer_is_refused_clearly() {
 
 #[test]
 fn attach_to_missing_pid_fails() {
-    let o = Command::new(renacer())
-        .args(["-p", "999999999"])
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("No such process"));
+    assert!(renacer_failure(&["-p", "999999999"], 1).contains("No such process"));
 }
 
 #[test]

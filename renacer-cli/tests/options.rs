@@ -2,7 +2,6 @@
 
 mod common;
 use common::*;
-use std::process::Command;
 
 fn lines_of<'a>(text: &'a str, name: &str) -> Vec<&'a str> {
     text.lines()
@@ -152,16 +151,10 @@ fn string_size_and_fd_paths() {
 
 #[test]
 fn output_to_stdout_and_stderr() {
-    let o = Command::new(renacer())
-        .args(["-o", "-", "-e", "trace=exit_group", "--", "true"])
-        .output()
-        .unwrap();
+    let o = renacer_output(&["-o", "-", "-e", "trace=exit_group", "--", "true"]);
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains("exit_group(0)"), "{out}");
-    let o = Command::new(renacer())
-        .args(["-e", "trace=exit_group", "--", "true"])
-        .output()
-        .unwrap();
+    let o = renacer_output(&["-e", "trace=exit_group", "--", "true"]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
         err.contains("exit_group(0)") && err.contains("+++ exited with 0 +++"),
@@ -179,10 +172,7 @@ fn follow_pid_prefixes() {
         "{text}"
     );
     // "[pid N] " on stderr once more than one process is traced.
-    let o = Command::new(renacer())
-        .args(["-f", "--", "sh", "-c", "/bin/true; /bin/true"])
-        .output()
-        .unwrap();
+    let o = renacer_output(&["-f", "--", "sh", "-c", "/bin/true; /bin/true"]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.lines().next().unwrap().starts_with("execve("), "{err}");
     assert!(err.contains("[pid "), "{err}");
@@ -226,26 +216,19 @@ fn bad_usage_exits_2_with_one_line() {
         vec![],
         vec!["-p", "1", "true"],
     ] {
-        let o = Command::new(renacer()).args(&args).output().unwrap();
-        assert_eq!(o.status.code(), Some(2), "{args:?}");
-        let err = String::from_utf8_lossy(&o.stderr);
+        let err = renacer_failure(&args, 2);
         assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
         assert!(err.starts_with("renacer: "), "{err}");
     }
-    let o = Command::new(renacer()).arg("--help").output().unwrap();
+    let o = renacer_output(&["--help"]);
     assert!(o.status.success() && String::from_utf8_lossy(&o.stdout).contains("-e trace=SET"));
-    let o = Command::new(renacer()).arg("-V").output().unwrap();
+    let o = renacer_output(&["-V"]);
     assert!(String::from_utf8_lossy(&o.stdout).starts_with("renacer "));
 }
 
 #[test]
 fn unwritable_output_is_one_clear_line() {
-    let o = Command::new(renacer())
-        .args(["-o", "/nonexistent-dir/trace.txt", "--", "true"])
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&o.stderr);
+    let err = renacer_failure(&["-o", "/nonexistent-dir/trace.txt", "--", "true"], 1);
     assert_eq!(
         err.trim_end(),
         "renacer: can't open '/nonexistent-dir/trace.txt': No such file or directory"

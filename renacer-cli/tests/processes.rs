@@ -178,12 +178,7 @@ fn execve_shown_with_arguments_first() {
 
 #[test]
 fn missing_command_is_one_line_and_exit_2() {
-    let o = Command::new(renacer())
-        .args(["--", "no-such-command-renacer"])
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&o.stderr);
+    let err = renacer_failure(&["--", "no-such-command-renacer"], 2);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("no-such-command-renacer"), "{err}");
 }

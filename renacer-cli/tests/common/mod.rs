@@ -6,7 +6,7 @@
 pub mod selftrace;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus};
+use std::process::{Child, Command, ExitStatus, Output};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -43,6 +43,22 @@ pub fn compile(name: &str, src: &str) -> PathBuf {
 /// Path of the renacer binary under test.
 pub fn renacer() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_renacer"))
+}
+
+/// Run renacer with `args`, output and errors captured (no `-o`).
+pub fn renacer_output(args: &[&str]) -> Output {
+    Command::new(renacer())
+        .args(args)
+        .output()
+        .expect("renacer runs")
+}
+
+/// Run renacer with `args`, which must fail with exit status `code`;
+/// returns its stderr.
+pub fn renacer_failure(args: &[&str], code: i32) -> String {
+    let o = renacer_output(args);
+    assert_eq!(o.status.code(), Some(code), "renacer {args:?}");
+    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 /// Run renacer with `args`, trace to a file; returns (exit code, trace text, stdout).
