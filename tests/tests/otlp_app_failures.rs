@@ -13,25 +13,42 @@ fn run_app(scenario: &str, env: &[(&str, String)], limit: Duration) -> Run {
     renacer_e2e::app::run_app(env!("CARGO_BIN_EXE_otlp_app"), scenario, env, limit)
 }
 
-#[test]
-fn collector_down_program_finishes_promptly_and_counts_the_drops() {
-    let mut rotel = Rotel::start();
-    rotel.stop(); // its ports: nothing listens there now
-    let mut env = otlp_env(rotel.grpc_endpoint(), "grpc", "down-app");
-    env.push(("RENACER_OTLP_SHUTDOWN_TIMEOUT_MS", "1000".to_string()));
-    env.push(("OTEL_EXPORTER_OTLP_TIMEOUT", "500".to_string()));
+/// Runs the `burst` scenario (20 000 spans) against `endpoint`, where no
+/// collector takes them, with the given request and shutdown timeouts (ms);
+/// checks that it ends within `WAIT` and counts every span as dropped.
+fn burst_all_dropped(
+    endpoint: String,
+    protocol: &str,
+    service: &str,
+    request_timeout_ms: u32,
+    shutdown_timeout_ms: u32,
+) -> Run {
+    let mut env = otlp_env(endpoint, protocol, service);
+    env.push(("OTEL_EXPORTER_OTLP_TIMEOUT", request_timeout_ms.to_string()));
+    env.push((
+        "RENACER_OTLP_SHUTDOWN_TIMEOUT_MS",
+        shutdown_timeout_ms.to_string(),
+    ));
     // Room for the whole burst, so every span reaches the exporter.
     env.push(("RENACER_RING_CAPACITY", "65536".to_string()));
     // The limit is generous for slow machines; the point is that it ends.
     let run = run_app("burst", &env, WAIT);
     let s = &run.stats;
-    assert_eq!(s["recorded"], 20_000, "{}", run.stdout);
+    assert_eq!(s["recorded"], 20_000, "{protocol}: {}", run.stdout);
     assert_eq!(
         s["export_dropped"], 20_000,
-        "every span dropped is counted: {}",
+        "{protocol}: every span dropped is counted: {}",
         run.stdout
     );
-    assert!(s["export_errors"] >= 1, "{}", run.stdout);
+    assert!(s["export_errors"] >= 1, "{protocol}: {}", run.stdout);
+    run
+}
+
+#[test]
+fn collector_down_program_finishes_promptly_and_counts_the_drops() {
+    let mut rotel = Rotel::start();
+    rotel.stop(); // its ports: nothing listens there now
+    let run = burst_all_dropped(rotel.grpc_endpoint(), "grpc", "down-app", 500, 1000);
     assert_eq!(
         run.stderr
             .lines()
@@ -47,16 +64,8 @@ fn collector_down_program_finishes_promptly_and_counts_the_drops() {
 fn slow_collector_shutdown_is_bounded_and_drops_are_counted() {
     for protocol in ["grpc", "http/protobuf"] {
         let (_listener, endpoint) = silent_collector();
-        let mut env = otlp_env(endpoint, protocol, "slow-app");
-        env.push(("OTEL_EXPORTER_OTLP_TIMEOUT", "300".to_string()));
-        env.push(("RENACER_OTLP_SHUTDOWN_TIMEOUT_MS", "500".to_string()));
-        env.push(("RENACER_RING_CAPACITY", "65536".to_string()));
         // Would hang forever without request and shutdown timeouts.
-        let run = run_app("burst", &env, WAIT);
-        let s = &run.stats;
-        assert_eq!(s["recorded"], 20_000, "{protocol}: {}", run.stdout);
-        assert_eq!(s["export_dropped"], 20_000, "{protocol}: {}", run.stdout);
-        assert!(s["export_errors"] >= 1, "{protocol}: {}", run.stdout);
+        burst_all_dropped(endpoint, protocol, "slow-app", 300, 500);
     }
 }
 
