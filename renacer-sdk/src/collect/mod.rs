@@ -209,6 +209,7 @@ impl State {
     /// own memory stays bounded however large the rings are.
     fn pass(&mut self, exporters: &mut [Box<dyn Exporter>]) {
         clock::refine();
+        crate::record::breaker::tick();
         let conv = Converter::current();
         self.pairing.remote = remote_parent();
         registry().snapshot(&mut self.rings);

@@ -24,7 +24,7 @@ use super::event::{self, Event};
 use super::ids::{self, span_id, CUR_ASYNC};
 use super::ring::{Counters, Ring};
 use super::thread::{Hot, HOT};
-use super::{breaker, clock, decide_root, refresh, site_decide, IntoFieldValue, Site, ACTIVE};
+use super::{clock, decide_root, refresh, site_decide, IntoFieldValue, Site, ACTIVE};
 
 /// Handle of an async (or dynamic) span. Ends when dropped, or when the
 /// future it instruments completes.
@@ -272,16 +272,8 @@ pub fn enter_async_with_rate(
 }
 
 fn start(h: &Hot, ring: &Ring, site: &'static Site) -> AsyncSpan {
-    let t = h.tokens.get();
-    if t != 0 {
-        h.tokens.set(t - 1);
-    } else {
-        let got = breaker::take_batch();
-        if got == 0 {
-            Counters::bump(&ring.counters.rate_limited, 1);
-            return AsyncSpan::inert();
-        }
-        h.tokens.set(got - 1);
+    if !super::take_token(h, ring) {
+        return AsyncSpan::inert();
     }
     let counter = h.async_counter.get() + 1;
     h.async_counter.set(counter);

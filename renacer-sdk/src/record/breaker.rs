@@ -23,6 +23,8 @@ static LIMIT: AtomicU64 = AtomicU64::new(10_000);
 static TOKENS: AtomicU64 = AtomicU64::new(10_000);
 static LAST_NS: AtomicU64 = AtomicU64::new(0);
 static STATE: AtomicU8 = AtomicU8::new(CLOSED);
+/// Moved on by the collector at every pass (see [`tick`]).
+static EPOCH: AtomicU64 = AtomicU64::new(0);
 
 const CLOSED: u8 = 0;
 const OPEN: u8 = 1;
@@ -60,6 +62,19 @@ pub(crate) fn state() -> BreakerState {
     }
 }
 
+/// The current epoch: a thread refused by an empty bucket waits for the
+/// next one before it asks the bucket again.
+#[inline(always)]
+pub(crate) fn epoch() -> u64 {
+    EPOCH.load(Ordering::Relaxed)
+}
+
+/// Starts a new epoch; the collector calls it once per pass, so a refused
+/// thread asks again at most one flush interval later.
+pub(crate) fn tick() {
+    EPOCH.fetch_add(1, Ordering::Relaxed);
+}
+
 /// Takes up to one batch of tokens; 0 means the breaker is open.
 #[cold]
 #[inline(never)]
@@ -75,7 +90,11 @@ pub(crate) fn take_batch() -> u64 {
             if refill(limit, burst) {
                 continue;
             }
-            STATE.store(OPEN, Ordering::Relaxed);
+            // Load first: a store on every refusal would bounce the line
+            // between the refused threads.
+            if STATE.load(Ordering::Relaxed) != OPEN {
+                STATE.store(OPEN, Ordering::Relaxed);
+            }
             return 0;
         }
         let take = cur.min(BATCH);

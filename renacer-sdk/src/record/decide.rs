@@ -26,6 +26,7 @@ pub(crate) fn refresh(h: &Hot, active: u64) {
     settle(h);
     h.generation.set(active);
     h.tokens.set(0);
+    h.denied_in.set(0);
     h.rng.set(None);
     h.skip.set(0);
     h.rest.set(0);

@@ -246,7 +246,7 @@ pub(crate) fn push_root_parent(ring: &Ring, reserve: u64) {
 
 /// Takes one rate-limiter token; `false` (counted) when the breaker is open.
 #[inline(always)]
-fn take_token(h: &Hot, ring: &Ring) -> bool {
+pub(crate) fn take_token(h: &Hot, ring: &Ring) -> bool {
     let t = h.tokens.get();
     if t != 0 {
         h.tokens.set(t - 1);
@@ -258,11 +258,22 @@ fn take_token(h: &Hot, ring: &Ring) -> bool {
 #[cold]
 #[inline(never)]
 fn refill_tokens(h: &Hot, ring: &Ring) -> bool {
-    let got = breaker::take_batch();
-    if got == 0 {
+    // While the breaker is open, a thread that found the bucket empty does
+    // not ask again before the collector's next pass moves the epoch on
+    // (every flush interval): asking means a clock read and a shared cache
+    // line, which made a refused call cost more than a recorded one.
+    let epoch = breaker::epoch();
+    if h.denied_in.get() == epoch + 1 {
         Counters::bump(&ring.counters.rate_limited, 1);
         return false;
     }
+    let got = breaker::take_batch();
+    if got == 0 {
+        h.denied_in.set(epoch + 1);
+        Counters::bump(&ring.counters.rate_limited, 1);
+        return false;
+    }
+    h.denied_in.set(0);
     h.tokens.set(got - 1);
     true
 }

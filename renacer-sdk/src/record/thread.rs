@@ -44,6 +44,10 @@ pub(crate) struct Hot {
     pub(crate) depth: Cell<u64>,
     /// Rate-limiter tokens taken from the global bucket and not used yet.
     pub(crate) tokens: Cell<u64>,
+    /// `breaker::epoch() + 1` when this thread last found the bucket empty
+    /// (0: it did not). Until the epoch moves on, calls are refused without
+    /// touching the shared bucket or reading the clock.
+    pub(crate) denied_in: Cell<u64>,
     /// This thread's ring, or null before registration / after exit.
     pub(crate) ring: Cell<*const Ring>,
     /// Set once the thread-exit destructor ran: never register again.
@@ -74,6 +78,7 @@ impl Hot {
             saved_skip: Cell::new(0),
             depth: Cell::new(0),
             tokens: Cell::new(0),
+            denied_in: Cell::new(0),
             ring: Cell::new(std::ptr::null()),
             dead: Cell::new(false),
             generation: Cell::new(0),
