@@ -41,6 +41,17 @@ fn tracing_leaf(x: u64) -> u64 {
     x.wrapping_mul(3).wrapping_add(1)
 }
 
+/// The floor for an instrumented, non-inlined function: the same body with
+/// a raw TSC read on entry and on exit, and nothing else.
+#[inline(never)]
+fn floor_leaf(x: u64) -> u64 {
+    let start = rdtsc();
+    let r = x.wrapping_mul(3).wrapping_add(1);
+    let end = rdtsc();
+    black_box((start, end));
+    r
+}
+
 #[inline(always)]
 fn rdtsc() -> u64 {
     // SAFETY: RDTSC has no preconditions on x86_64.
@@ -89,6 +100,9 @@ fn recorded_span(c: &mut Criterion) {
             let end = rdtsc();
             black_box((start, end))
         })
+    });
+    g.bench_function("floor_two_tsc_reads_in_fn", |b| {
+        b.iter(|| black_box(floor_leaf(black_box(7))))
     });
     g.bench_function("renacer", |b| {
         b.iter_custom(|iters| {
