@@ -7,8 +7,7 @@
 mod common;
 
 use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Waker};
 
 use renacer::__private::{enter, enter_async, Site};
 use renacer::context::{current_traceparent, inject_env, TraceParent};
@@ -116,21 +115,6 @@ fn spans_on_other_threads_have_their_own_current_span() {
     assert_names(&spans, "worker_span", &worker_tp);
 }
 
-/// Returns `Pending` once, then `Ready`.
-struct YieldOnce(bool);
-
-impl Future for YieldOnce {
-    type Output = ();
-    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<()> {
-        if self.0 {
-            Poll::Ready(())
-        } else {
-            self.0 = true;
-            Poll::Pending
-        }
-    }
-}
-
 #[test]
 fn async_span_is_current_during_its_polls() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
@@ -146,7 +130,7 @@ fn async_span_is_current_during_its_polls() {
         assert!(span.is_recording());
         span.instrument(async move {
             seen2.lock().unwrap().push(tp());
-            YieldOnce(false).await;
+            common::YieldOnce(false).await;
             // Second poll, on another thread.
             seen2.lock().unwrap().push(tp());
             let _s = enter(&STEP);

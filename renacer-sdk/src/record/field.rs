@@ -27,45 +27,6 @@ pub trait IntoFieldValue {
     }
 }
 
-macro_rules! impl_num {
-    ($variant:ident, $as:ty: $($t:ty),*) => {$(
-        impl IntoFieldValue for $t {
-            #[inline]
-            fn into_field_value(self) -> FieldValue {
-                FieldValue::$variant(self as $as)
-            }
-            #[inline]
-            fn __into_raw(self) -> RawField {
-                RawField::$variant(self as $as)
-            }
-        }
-        impl IntoFieldValue for &$t {
-            #[inline]
-            fn into_field_value(self) -> FieldValue {
-                (*self).into_field_value()
-            }
-            #[inline]
-            fn __into_raw(self) -> RawField {
-                (*self).__into_raw()
-            }
-        }
-        impl IntoFieldValue for &&$t {
-            #[inline]
-            fn into_field_value(self) -> FieldValue {
-                (**self).into_field_value()
-            }
-            #[inline]
-            fn __into_raw(self) -> RawField {
-                (**self).__into_raw()
-            }
-        }
-    )*};
-}
-
-impl_num!(I64, i64: i8, i16, i32, i64, isize);
-impl_num!(U64, u64: u8, u16, u32, u64, usize);
-impl_num!(F64, f64: f32, f64);
-
 macro_rules! impl_by_ref {
     ($($t:ty),*) => {$(
         impl IntoFieldValue for &$t {
@@ -90,6 +51,26 @@ macro_rules! impl_by_ref {
         }
     )*};
 }
+
+macro_rules! impl_num {
+    ($variant:ident, $as:ty: $($t:ty),*) => {$(
+        impl IntoFieldValue for $t {
+            #[inline]
+            fn into_field_value(self) -> FieldValue {
+                FieldValue::$variant(self as $as)
+            }
+            #[inline]
+            fn __into_raw(self) -> RawField {
+                RawField::$variant(self as $as)
+            }
+        }
+        impl_by_ref!($t);
+    )*};
+}
+
+impl_num!(I64, i64: i8, i16, i32, i64, isize);
+impl_num!(U64, u64: u8, u16, u32, u64, usize);
+impl_num!(F64, f64: f32, f64);
 
 impl IntoFieldValue for bool {
     #[inline]
