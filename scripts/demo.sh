@@ -27,7 +27,7 @@ echo "== the unified trace, around load_config (full text: out/trace.txt) =="
 grep -n -m1 -A12 -- '→ load_config' out/trace.txt || head -40 out/trace.txt
 echo
 echo "== summary =="
-printf '%-28s %s\n' "syscall lines:" "$(grep -vc -e '→' -e '←' out/trace.txt)"
+printf '%-28s %s\n' "syscall lines:" "$(grep -vc -e '→' -e '←' -e '^\[pid [0-9:]*\] *+++' -e '^\[pid [0-9:]*\] *---' out/trace.txt)"
 printf '%-28s %s\n' "function spans entered:" "$(grep -c -- '→ ' out/trace.txt)"
 echo "wrote out/trace.txt, out/trace.json, out/trace.jsonl, out/trace.perfetto.json"
 echo "open out/trace.perfetto.json in https://ui.perfetto.dev (Open trace file)"
