@@ -246,14 +246,7 @@ pub fn enter_async_with_rate(
     rate: f64,
     skip: &'static LocalKey<Cell<u64>>,
 ) -> AsyncSpan {
-    let v = skip.with(|s| {
-        let v = s.get();
-        if v > 1 {
-            s.set(v - 1);
-        }
-        v
-    });
-    if v > 1 {
+    if super::site_skips(skip) {
         return AsyncSpan::inert();
     }
     let active = ACTIVE.load(Ordering::Relaxed);

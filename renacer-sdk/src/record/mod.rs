@@ -103,6 +103,20 @@ pub fn enter(site: &'static Site) -> SpanGuard {
     })
 }
 
+/// One step of a per-site countdown: `true` (and one call fewer to skip)
+/// while the site's countdown has calls left to skip, `false` when the call
+/// is due for the sampling decision. Shared by sync and async sites.
+#[inline(always)]
+pub(crate) fn site_skips(skip: &'static LocalKey<Cell<u64>>) -> bool {
+    skip.with(|s| {
+        let v = s.get();
+        if v > 1 {
+            s.set(v - 1);
+        }
+        v > 1
+    })
+}
+
 /// Enters a span of `site` under its own sample rate, with the countdown in
 /// the site's thread-local `skip` (`v ≥ 1`: the `v`-th call from now is
 /// sampled; 0: none drawn yet). The site's rate applies at every depth: a
@@ -115,14 +129,7 @@ pub fn enter_with_rate(
     rate: f64,
     skip: &'static LocalKey<Cell<u64>>,
 ) -> SpanGuard {
-    let v = skip.with(|s| {
-        let v = s.get();
-        if v > 1 {
-            s.set(v - 1);
-        }
-        v
-    });
-    if v > 1 {
+    if site_skips(skip) {
         return SpanGuard::inert();
     }
     let active = ACTIVE.load(Ordering::Relaxed);
