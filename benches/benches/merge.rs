@@ -1,5 +1,5 @@
 //! Merge throughput of the unified trace: 1 M syscalls + 1 M SDK spans from
-//! 8 threads merged into one tree (`renacer::unified::merge`), and the spool
+//! 8 threads merged into one tree (`renacer_trace::merge`), and the spool
 //! round trip of the spans that feed it.
 //!
 //! The input is built once; each iteration merges a clone (the clone is not
@@ -10,7 +10,7 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use renacer::model::{SpanId, SpanKind, SpanRecord, SpanStatus, TraceId};
-use renacer::unified::{merge, MergeInput, ProcessInfo, SyscallRecord};
+use renacer_trace::{merge, MergeInput, ProcessInfo, SyscallRecord};
 
 const THREADS: u32 = 8;
 const SPANS: u64 = 1_000_000;
@@ -24,6 +24,7 @@ fn span(id: u64, parent: Option<u64>, tid: u32, start: u64, end: u64) -> SpanRec
         parent_span_id: parent.map(SpanId),
         name: Cow::Borrowed(if parent.is_some() { "inner" } else { "outer" }),
         kind: SpanKind::Function,
+        flags: Default::default(),
         start_ns: start,
         end_ns: end,
         pid: PID,
@@ -100,7 +101,7 @@ fn bench_merge(c: &mut Criterion) {
     g.bench_function("write_json_2M_items", |b| {
         b.iter(|| {
             let mut sink = std::io::sink();
-            renacer::unified::write_json(&trace, &mut sink).expect("write to sink")
+            renacer_trace::write_json(&trace, &mut sink).expect("write to sink")
         })
     });
     g.finish();
@@ -116,20 +117,21 @@ fn bench_merge(c: &mut Criterion) {
     g.bench_function("write_1M_spans", |b| {
         b.iter(|| {
             n += 1;
-            let mut w = renacer::spool::SpoolWriter::create_in_for_pid(&dir, n).expect("create");
+            let mut w =
+                renacer::export::spool::SpoolWriter::create_in_for_pid(&dir, n).expect("create");
             w.write_spans(&input.spans).expect("export");
             w.flush_file().expect("flush");
             std::fs::remove_file(w.path()).expect("remove");
         })
     });
-    let mut w = renacer::spool::SpoolWriter::create_in_for_pid(&dir, 0).expect("create");
+    let mut w = renacer::export::spool::SpoolWriter::create_in_for_pid(&dir, 0).expect("create");
     w.write_spans(&input.spans).expect("export");
     w.flush_file().expect("flush");
     let path = w.path().to_path_buf();
     drop(w);
     g.bench_function("read_1M_spans", |b| {
         b.iter(|| {
-            renacer::spool::SpoolFile::read(&path)
+            renacer_trace::spool::SpoolFile::read(&path)
                 .expect("read")
                 .spans
                 .len()

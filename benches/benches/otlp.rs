@@ -34,6 +34,7 @@ fn records(n: u64) -> Vec<SpanRecord> {
             parent_span_id: (i > 1).then_some(SpanId(1)),
             name: "work_item".into(),
             kind: SpanKind::Function,
+            flags: Default::default(),
             start_ns: t0 + i * 100,
             end_ns: t0 + i * 100 + 50,
             pid: std::process::id(),

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 /// How `-t`/`-tt`/`-ttt` stamp each line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Timestamps {
+pub(crate) enum Timestamps {
     /// No stamp.
     #[default]
     None,
@@ -25,7 +25,7 @@ pub enum Timestamps {
 
 /// `-c` / `-C`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Summary {
+pub(crate) enum Summary {
     /// Normal per-call output.
     #[default]
     Off,
@@ -37,7 +37,7 @@ pub enum Summary {
 
 /// `--format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Format {
+pub(crate) enum Format {
     /// strace-style text.
     #[default]
     Text,
@@ -56,7 +56,7 @@ pub enum Format {
 
 impl Format {
     /// Whether the format is one of the unified (syscalls + SDK spans) ones.
-    pub fn is_unified(self) -> bool {
+    pub(crate) fn is_unified(self) -> bool {
         matches!(
             self,
             Format::Unified | Format::UnifiedJson | Format::Perfetto
@@ -66,7 +66,7 @@ impl Format {
 
 /// Where output goes.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum Output {
+pub(crate) enum Output {
     /// The default, like strace.
     #[default]
     Stderr,
@@ -78,7 +78,7 @@ pub enum Output {
 
 /// Everything the command line says.
 #[derive(Debug, Clone, Default)]
-pub struct Options {
+pub(crate) struct Options {
     /// `-f`: follow forks, vforks and threads.
     pub follow: bool,
     /// `-p PID[,PID...]`: attach to running processes.
@@ -114,7 +114,7 @@ pub struct Options {
 
 /// What the user asked for.
 #[derive(Debug)]
-pub enum Parsed {
+pub(crate) enum Parsed {
     /// Trace.
     Run(Box<Options>),
     /// `-h` / `--help`.
@@ -124,7 +124,7 @@ pub enum Parsed {
 }
 
 /// Usage text for `--help`.
-pub const USAGE: &str = "\
+pub(crate) const USAGE: &str = "\
 usage: renacer [-cCfqrTty] [-e EXPR] [-o FILE] [-p PID[,PID...]] [-s N]
                [--format FORMAT] [--export SPEC] { -p PID | [--] PROG [ARGS...] }
 
@@ -190,7 +190,7 @@ fn parse_pids(v: &str, out: &mut Vec<i32>) -> Result<(), String> {
 }
 
 /// Parse the arguments after the program name.
-pub fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
+pub(crate) fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
     let mut opts = Options {
         strsize: 32,
         ..Options::default()

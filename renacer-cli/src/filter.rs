@@ -78,7 +78,7 @@ const CLASSES: &[(&str, &str)] = &[
 
 /// Which syscalls to trace, resolved per ABI.
 #[derive(Debug, Clone)]
-pub struct TraceSet {
+pub(crate) struct TraceSet {
     /// `true` when every syscall is selected (no seccomp filter needed).
     all: bool,
     /// One bitmap per entry of [`arch::ALL`], indexed by syscall number.
@@ -93,7 +93,7 @@ impl Default for TraceSet {
 
 impl TraceSet {
     /// Every syscall.
-    pub fn everything() -> Self {
+    pub(crate) fn everything() -> Self {
         TraceSet {
             all: true,
             bits: arch::ALL
@@ -104,7 +104,7 @@ impl TraceSet {
     }
 
     /// Parse the value of `-e trace=` (`SET` of strace's syntax).
-    pub fn parse(spec: &str) -> Result<Self, String> {
+    pub(crate) fn parse(spec: &str) -> Result<Self, String> {
         let (negate, body) = match spec.strip_prefix('!') {
             Some(rest) => (true, rest),
             None => (false, spec),
@@ -141,13 +141,13 @@ impl TraceSet {
     }
 
     /// `true` when no syscall is filtered out.
-    pub fn is_all(&self) -> bool {
+    pub(crate) fn is_all(&self) -> bool {
         self.all
     }
 
     /// Is syscall `nr` of ABI `a` selected? Numbers beyond the table are
     /// selected only when everything is.
-    pub fn contains(&self, a: &Arch, nr: u64) -> bool {
+    pub(crate) fn contains(&self, a: &Arch, nr: u64) -> bool {
         let idx = arch::ALL
             .iter()
             .position(|x| x.audit == a.audit)
@@ -159,7 +159,7 @@ impl TraceSet {
     }
 
     /// Selected syscall numbers of ABI `a`.
-    pub fn numbers(&self, a: &Arch) -> Vec<u64> {
+    pub(crate) fn numbers(&self, a: &Arch) -> Vec<u64> {
         a.iter()
             .filter(|&(nr, _)| self.contains(a, nr))
             .map(|(nr, _)| nr)
@@ -225,7 +225,7 @@ fn resolve_item(
 
 /// `-e status=`: which outcomes to show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum StatusFilter {
+pub(crate) enum StatusFilter {
     /// Everything (the default).
     #[default]
     Any,
@@ -237,7 +237,7 @@ pub enum StatusFilter {
 
 impl StatusFilter {
     /// Parse the value of `-e status=`.
-    pub fn parse(spec: &str) -> Result<Self, String> {
+    pub(crate) fn parse(spec: &str) -> Result<Self, String> {
         match spec {
             "failed" => Ok(StatusFilter::Failed),
             "successful" => Ok(StatusFilter::Successful),
@@ -250,7 +250,7 @@ impl StatusFilter {
 
     /// Does a call that `failed` (or not) pass? Calls that never returned
     /// (`= ?`) pass only the default filter.
-    pub fn admits(self, failed: Option<bool>) -> bool {
+    pub(crate) fn admits(self, failed: Option<bool>) -> bool {
         match (self, failed) {
             (StatusFilter::Any, _) => true,
             (StatusFilter::Failed, Some(f)) => f,

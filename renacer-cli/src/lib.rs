@@ -1,13 +1,18 @@
-//! The `renacer` system-call tracer as a library: argument parsing, syscall
-//! tables, decoding, the ptrace loop and the output sinks. The binary
-//! (`src/main.rs`) is a thin wrapper; the unified-trace merge builds on the
-//! structured events of [`output`].
+//! The `renacer` system-call tracer. Everything is private: the binary
+//! (`src/main.rs`) and the e2e crate's copy of it call [`main`] and nothing
+//! else. The data flow is `args` → `tracer` (ptrace loop, `decode` of each
+//! stop) → `output` events → a sink: text, JSON, `-c` summary, or the
+//! unified trace (`unified`, which feeds `renacer-trace`).
 
-pub mod arch;
-pub mod args;
-pub mod cli;
-pub mod decode;
-pub mod filter;
-pub mod output;
-pub mod tracer;
-pub mod unified;
+#![warn(missing_docs, unreachable_pub)]
+
+mod arch;
+mod args;
+mod cli;
+mod decode;
+mod filter;
+mod output;
+mod tracer;
+mod unified;
+
+pub use cli::main;

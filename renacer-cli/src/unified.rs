@@ -1,6 +1,6 @@
 //! `--format unified|unified-json|perfetto`: the unified trace. The traced
 //! program gets `TRACEPARENT` and `RENACER_SPOOL` (see
-//! [`renacer::unified::SpoolSession`]); every syscall and exit goes to a
+//! [`renacer_trace::SpoolSession`]); every syscall and exit goes to a
 //! [`UnifiedBuilder`]; at the end the spools are read, merged with the
 //! syscalls (each syscall under the innermost `#[renacer::trace]` span of
 //! its thread) and written in the chosen format, and sent as span records
@@ -8,7 +8,7 @@
 
 use std::io::{self, Write};
 
-use renacer::unified::{
+use renacer_trace::{
     write_json, write_perfetto, write_text, SignalRecord, SpoolSession, SyscallRecord, TextOptions,
     UnifiedBuilder,
 };
@@ -17,13 +17,17 @@ use crate::args::{Format, Options, Timestamps};
 use crate::output::{Event, Sink};
 
 /// Collects the run and writes the merged trace on [`Sink::finish`].
-pub struct UnifiedSink {
+pub(crate) struct UnifiedSink {
     out: Box<dyn Write>,
     format: Format,
     text: TextOptions,
     session: SpoolSession,
     builder: Option<UnifiedBuilder>,
     exporters: Vec<Box<dyn renacer::Exporter>>,
+    /// `--export perfetto:PATH` files: written by the unified trace's own
+    /// Perfetto writer, which knows processes and syscalls (the SDK's
+    /// `perfetto:` sink only knows function spans).
+    perfetto_files: Vec<std::path::PathBuf>,
     /// Signals and stops for the text output (`--- SIGCHLD {...} ---`).
     signals: Vec<SignalRecord>,
     signals_dropped: u64,
@@ -36,10 +40,24 @@ const SIGNAL_LIMIT: usize = 1_000_000;
 impl UnifiedSink {
     /// A sink for `opts.format` (one of the unified formats) writing to `out`.
     /// Fails if a `--export` sink cannot be built.
-    pub fn new(out: Box<dyn Write>, opts: &Options) -> io::Result<UnifiedSink> {
+    pub(crate) fn new(out: Box<dyn Write>, opts: &Options) -> io::Result<UnifiedSink> {
         let mut exporters = Vec::new();
+        let mut perfetto_files = Vec::new();
         for spec in &opts.export {
-            let (sinks, errors) = renacer::export::parse_output(spec);
+            let mut sdk_specs = Vec::new();
+            for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                match item.strip_prefix("perfetto:") {
+                    Some("") => {
+                        return Err(io::Error::new(
+                            io::ErrorKind::InvalidInput,
+                            "--export perfetto needs a path (perfetto:PATH)",
+                        ))
+                    }
+                    Some(path) => perfetto_files.push(path.into()),
+                    None => sdk_specs.push(item),
+                }
+            }
+            let (sinks, errors) = renacer::export::parse_output(&sdk_specs.join(","));
             if let Some(e) = errors.into_iter().next() {
                 // InvalidInput: the user's spec is wrong (exit 2, like a bad flag).
                 return Err(io::Error::new(
@@ -51,7 +69,7 @@ impl UnifiedSink {
         }
         let session = SpoolSession::create()?;
         let argv = match (&opts.command[..], &opts.pids[..]) {
-            ([], &[pid]) => attached_argv(pid),
+            ([], &[pid]) => crate::tracer::sys::cmdline(pid),
             (cmd, _) => cmd
                 .iter()
                 .map(|a| a.to_string_lossy().into_owned())
@@ -74,6 +92,7 @@ impl UnifiedSink {
             session,
             builder: Some(builder),
             exporters,
+            perfetto_files,
             signals: Vec::new(),
             signals_dropped: 0,
         })
@@ -93,19 +112,6 @@ impl UnifiedSink {
             text,
         });
     }
-}
-
-/// The command line of an attached process (`-p PID`), which renacer did not
-/// start and so cannot name otherwise; empty if it cannot be read.
-fn attached_argv(pid: i32) -> Vec<String> {
-    std::fs::read(format!("/proc/{pid}/cmdline"))
-        .map(|b| {
-            b.split(|&c| c == 0)
-                .filter(|a| !a.is_empty())
-                .map(|a| String::from_utf8_lossy(a).into_owned())
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 fn u32_of(id: i32) -> u32 {
@@ -174,8 +180,31 @@ impl Sink for UnifiedSink {
                 *ts_ns,
                 format!("stopped by {}", crate::decode::signals::name(*signo)),
             ),
+            Event::Spawned {
+                parent_pid,
+                parent_tid,
+                child_pid,
+                child_tid,
+                ts_ns,
+            } => b.spawned(
+                u32_of(*parent_pid),
+                u32_of(*parent_tid),
+                u32_of(*child_pid),
+                u32_of(*child_tid),
+                *ts_ns,
+            ),
+            Event::Exec {
+                pid,
+                ts_ns,
+                exe,
+                argv,
+            } => b.exec(u32_of(*pid), *ts_ns, exe.clone(), argv.clone()),
         }
         Ok(())
+    }
+
+    fn wants_process_events(&self) -> bool {
+        true
     }
 
     fn child_env(&self) -> Vec<(String, String)> {
@@ -210,7 +239,7 @@ impl Sink for UnifiedSink {
             eprintln!(
                 "renacer: {} syscalls not kept in the unified trace (limit {})",
                 trace.stats.syscalls_dropped,
-                renacer::unified::DEFAULT_SYSCALL_LIMIT
+                renacer_trace::DEFAULT_SYSCALL_LIMIT
             );
         }
         if !self.exporters.is_empty() {
@@ -218,6 +247,16 @@ impl Sink for UnifiedSink {
             for e in &mut self.exporters {
                 e.export(&records);
                 e.shutdown();
+            }
+        }
+        for path in &self.perfetto_files {
+            let written = std::fs::File::create(path).and_then(|f| {
+                let mut w = io::BufWriter::new(f);
+                write_perfetto(&trace, &mut w)?;
+                w.flush()
+            });
+            if let Err(e) = written {
+                eprintln!("renacer: --export perfetto:{}: {e}", path.display());
             }
         }
         match self.format {

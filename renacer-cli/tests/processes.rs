@@ -356,3 +356,76 @@ fn command_gets_default_sigpipe_disposition() {
     let (code, _, _) = trace(&["-e", "trace=openat", "--", exe.to_str().unwrap()]);
     assert_eq!(code, 0);
 }
+
+/// The unified trace's process items of `args` (run under `--format
+/// unified-json -o FILE`): (pid, parent process pid, exe, argv).
+fn unified_processes(args: &[&str]) -> Vec<(u64, Option<u64>, String, Vec<String>)> {
+    let mut all = vec!["--format", "unified-json"];
+    all.extend_from_slice(args);
+    let (code, json, _) = trace(&all);
+    assert_eq!(code, 0, "renacer {args:?}");
+    let v: serde_json::Value = serde_json::from_str(&json).expect("unified JSON");
+    let items = v["items"].as_array().expect("items");
+    let procs: Vec<&serde_json::Value> = items.iter().filter(|i| i["kind"] == "process").collect();
+    let pid_of_span = |id: &serde_json::Value| {
+        // A child process hangs under its parent's process span or under
+        // the parent's fork syscall; either names the parent's pid.
+        items
+            .iter()
+            .find(|i| &i["span_id"] == id)
+            .map(|i| i["pid"].as_u64().unwrap())
+    };
+    procs
+        .iter()
+        .map(|p| {
+            (
+                p["pid"].as_u64().unwrap(),
+                pid_of_span(&p["parent_span_id"]),
+                p["exe"].as_str().unwrap_or("").to_string(),
+                p["argv"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|a| a.as_str().unwrap().to_string())
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn unified_process_tree_survives_a_syscall_filter() {
+    // No clone or execve is displayed under trace=%file: the tree and the
+    // argv still come from ptrace's fork and exec events.
+    let procs = unified_processes(&[
+        "-f",
+        "-e",
+        "trace=%file",
+        "--",
+        "sh",
+        "-c",
+        "cat /etc/hostname; ls /",
+    ]);
+    assert_eq!(procs.len(), 3, "sh, cat and ls: {procs:?}");
+    let sh = procs[0].0;
+    let find = |name: &str| {
+        procs
+            .iter()
+            .find(|p| p.2.ends_with(name))
+            .unwrap_or_else(|| panic!("{name} in {procs:?}"))
+    };
+    let cat = find("/cat");
+    assert_eq!(cat.3, ["cat", "/etc/hostname"]);
+    assert_eq!(cat.1, Some(sh), "cat's parent is sh");
+    let ls = find("/ls");
+    assert_eq!(ls.3, ["ls", "/"]);
+    assert_eq!(ls.1, Some(sh), "ls's parent is sh");
+}
+
+#[test]
+fn unified_argv_keeps_non_ascii_and_long_arguments_intact() {
+    let long = "x".repeat(300); // longer than -s
+    let procs = unified_processes(&["-s", "16", "--", "echo", "héllo wörld", &long]);
+    assert_eq!(procs[0].3, ["echo", "héllo wörld", long.as_str()]);
+    assert!(procs[0].2.ends_with("/echo"), "{procs:?}");
+}

@@ -18,10 +18,10 @@
 //! //                         let _p: PollGuard = s.enter(); ended by dropping s
 //! ```
 
-pub use crate::fnv::{decision_id, site_id};
 pub use crate::record::{
     enter, enter_async, enter_async_with_rate, enter_with_rate, AsyncSpan, Instrumented,
     IntoFieldValue, PollGuard, Site, SpanGuard,
 };
+pub use renacer_format::fnv::{decision_id, site_id};
 pub use std::cell::Cell;
 pub use std::thread::LocalKey;

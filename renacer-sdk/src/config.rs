@@ -182,7 +182,7 @@ impl ConfigBuilder {
             b.flush_interval = Duration::from_millis(ms);
         }
         b.env_output = std::env::var("RENACER_OUTPUT").ok();
-        b.env_spool = std::env::var_os(crate::spool::SPOOL_ENV);
+        b.env_spool = std::env::var_os(crate::export::spool::SPOOL_ENV);
         b
     }
 
@@ -269,7 +269,7 @@ impl ConfigBuilder {
         }
         // Under the renacer CLI, spans also go to its spool, whatever the
         // other outputs are: the CLI merges them with its syscalls.
-        match crate::spool::sink_from_env(self.env_spool) {
+        match crate::export::spool::sink_from_env(self.env_spool) {
             Some(Ok(spool)) => exporters.push(Box::new(spool)),
             Some(Err(e)) => eprintln!("renacer: {e}; spool sink skipped"),
             None => {}

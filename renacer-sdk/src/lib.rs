@@ -33,24 +33,21 @@ mod collect;
 pub mod config;
 pub mod context;
 pub mod export;
-mod fnv;
 #[cfg(feature = "tracing")]
 pub mod interop;
-pub mod model;
 mod record;
 mod runtime;
-pub mod spool;
 pub mod stats;
 pub(crate) mod sync;
-pub mod unified;
 
 pub use config::{Config, ConfigBuilder};
 #[cfg(feature = "otlp")]
 pub use export::otlp::Protocol;
 pub use export::Exporter;
-pub use fnv::{decision_id, fnv1a64, site_id};
 pub use record::clock;
 pub use record::{AsyncSpan, IntoFieldValue, SpanGuard};
+pub use renacer_format::fnv::{decision_id, fnv1a64, site_id};
+pub use renacer_format::model;
 pub use renacer_macros::trace;
 pub use runtime::{flush, init, InitGuard};
 pub use stats::{stats, BreakerState, Stats};

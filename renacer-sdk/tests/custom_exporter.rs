@@ -24,14 +24,11 @@ struct Recording(Arc<Mutex<Seen>>);
 impl Exporter for Recording {
     fn export(&mut self, spans: &[SpanRecord]) {
         let mut s = self.0.lock().unwrap();
-        s.names
-            .extend(spans.iter().map(|r| (r.name.to_string(), false)));
-    }
-    fn export_with_kinds(&mut self, spans: &[SpanRecord], is_async: &[bool]) {
-        let mut s = self.0.lock().unwrap();
-        for (r, a) in spans.iter().zip(is_async) {
-            s.names.push((r.name.to_string(), *a));
-        }
+        s.names.extend(
+            spans
+                .iter()
+                .map(|r| (r.name.to_string(), r.flags.is_async())),
+        );
     }
     fn flush(&mut self) {
         self.0.lock().unwrap().flushes += 1;

@@ -3,8 +3,8 @@
 //! thread properly nested or disjoint, async slices paired, and process
 //! and thread name metadata for every track. Also valid after a flush,
 //! before shutdown. The same rules hold for the unified trace's writer
-//! (`unified::write_perfetto`), which shares the format module, and for a
-//! unified trace exported through the `perfetto:` sink (`renacer --export`).
+//! (`renacer_trace::write_perfetto`, also behind `renacer --export
+//! perfetto:`), which shares the format module `renacer_format::perfetto`.
 
 mod common;
 
@@ -14,10 +14,8 @@ use std::task::{Context, Waker};
 
 use common::YieldOnce;
 use renacer::__private::{enter, enter_async, Site};
-use renacer::export::perfetto::PerfettoExporter;
-use renacer::export::Exporter;
 use renacer::model::{SpanId, SpanKind, SpanRecord, SpanStatus, TraceId};
-use renacer::unified::{merge, write_perfetto, MergeInput, ProcessInfo, SyscallRecord};
+use renacer_trace::{merge, write_perfetto, MergeInput, ProcessInfo, SyscallRecord};
 use serde_json::Value;
 
 static A: Site = Site::new("a", module_path!(), file!(), 1, 0, &["n"]);
@@ -201,6 +199,7 @@ fn span(id: u64, parent: Option<u64>, name: &'static str, tid: u32, t: (u64, u64
         parent_span_id: parent.map(SpanId),
         name: name.into(),
         kind: SpanKind::Function,
+        flags: Default::default(),
         start_ns: t.0,
         end_ns: t.1,
         pid: DEMO,
@@ -233,7 +232,7 @@ fn syscall(name: &'static str, pid: u32, tid: u32, t: (u64, u64)) -> SyscallReco
 /// thread whose spans say so (its first item is a syscall outside any
 /// span), a helper thread seen only through syscalls, and a child `sh`
 /// known only by its argv.
-fn demo() -> renacer::unified::UnifiedTrace {
+fn demo() -> renacer_trace::UnifiedTrace {
     let proc_ = |pid, exe: &str, argv: &[&str], t: (u64, u64)| ProcessInfo {
         pid,
         ppid: None,
@@ -310,23 +309,4 @@ fn unified_perfetto_follows_the_format_and_names_tracks() {
     assert_eq!(write["args"]["end_ns"], 31_000);
     assert_eq!(write["args"]["args"], "3, \"x\\n\", 1");
     assert_eq!(write["dur"].as_f64(), Some(1.0));
-}
-
-#[test]
-fn unified_trace_through_the_perfetto_sink_keeps_names() {
-    // `renacer --export perfetto:PATH` hands the merged trace, as span
-    // records, to the SDK sink: same rules, same names.
-    let t = demo();
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("export.json");
-    let mut sink = PerfettoExporter::create(&path).expect("create");
-    sink.export(&t.to_span_records());
-    sink.shutdown();
-    drop(sink);
-    let v: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).expect("valid JSON");
-    check_trace(&v);
-    check_names(&v);
-    // Process spans name their process; they are not slices.
-    let ev = v["traceEvents"].as_array().unwrap();
-    assert!(!ev.iter().any(|e| e["cat"] == "process"));
 }

@@ -19,6 +19,7 @@ fn span(trace: u128, id: u64, parent: Option<u64>, name: &'static str, start: u6
         parent_span_id: parent.map(SpanId),
         name: name.into(),
         kind: SpanKind::Function,
+        flags: Default::default(),
         start_ns: start,
         end_ns: start + 1_500,
         pid: std::process::id(),

@@ -11,7 +11,7 @@ use renacer_e2e::Rotel;
 #[test]
 fn cli_sends_the_unified_trace_to_a_collector() {
     let rotel = Rotel::start();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_renacer_otlp"));
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_renacer-under-test"));
     cmd.args(["-f", "--format", "unified", "-o", "/dev/null", "--export"])
         .arg(format!("otlp:{}", rotel.grpc_endpoint()))
         .arg("--")
@@ -28,7 +28,7 @@ fn cli_sends_the_unified_trace_to_a_collector() {
     ] {
         cmd.env_remove(var);
     }
-    let out = cmd.output().expect("run renacer_otlp");
+    let out = cmd.output().expect("run renacer");
     assert!(
         out.status.success(),
         "stderr: {}",

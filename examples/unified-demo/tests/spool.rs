@@ -4,7 +4,7 @@
 mod common;
 
 use common::{demo, run_ok};
-use renacer::unified::{merge, MergeInput, SpoolSession};
+use renacer_trace::{merge, MergeInput, SpoolSession};
 
 #[test]
 fn parent_and_child_spool_their_spans_and_join_the_trace() {

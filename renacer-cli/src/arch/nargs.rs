@@ -4,7 +4,7 @@
 
 /// Number of arguments of the named syscall; 6 when unknown (print them all,
 /// as strace does for calls it has no entry for).
-pub fn nargs(name: &str) -> usize {
+pub(crate) fn nargs(name: &str) -> usize {
     for (n, names) in TABLE.iter().enumerate() {
         if names.split_ascii_whitespace().any(|x| x == name) {
             return n;

@@ -1,12 +1,14 @@
 //! Symbolic names for flag words and enumerations, in strace's spelling and
 //! order. Unknown bits are kept as hex so nothing is ever hidden or wrong.
 
-pub use super::netflags::{sock_type, AF, EPOLL, EPOLL_CTL, IPPROTO, MSG, POLL, SHUT};
-pub use super::tables::{ARCH_PRCTL, CLOCK, FCNTL, GRND, IOCTL, MADV, PRCTL, RESOLVE, RLIMIT};
+pub(crate) use super::netflags::{sock_type, AF, EPOLL, EPOLL_CTL, IPPROTO, MSG, POLL, SHUT};
+pub(crate) use super::tables::{
+    ARCH_PRCTL, CLOCK, FCNTL, GRND, IOCTL, MADV, PRCTL, RESOLVE, RLIMIT,
+};
 
 /// `A|B|0x40` for the bits of `v` named in `table` (tried in order, multi-bit
 /// entries first where they matter), `zero` when `v` is 0.
-pub fn flags(v: u64, table: &[(u64, &str)], zero: &str) -> String {
+pub(crate) fn flags(v: u64, table: &[(u64, &str)], zero: &str) -> String {
     if v == 0 {
         return zero.to_string();
     }
@@ -25,7 +27,7 @@ pub fn flags(v: u64, table: &[(u64, &str)], zero: &str) -> String {
 }
 
 /// The name of `v` in an enumeration, or the number (decimal) if unknown.
-pub fn enum_name(v: u64, table: &[(u64, &str)]) -> String {
+pub(crate) fn enum_name(v: u64, table: &[(u64, &str)]) -> String {
     table
         .iter()
         .find(|&&(x, _)| x == v)
@@ -34,7 +36,7 @@ pub fn enum_name(v: u64, table: &[(u64, &str)]) -> String {
 }
 
 /// The name of `v` in an enumeration, or hex if unknown.
-pub fn enum_hex(v: u64, table: &[(u64, &str)]) -> String {
+pub(crate) fn enum_hex(v: u64, table: &[(u64, &str)]) -> String {
     table
         .iter()
         .find(|&&(x, _)| x == v)
@@ -43,7 +45,7 @@ pub fn enum_hex(v: u64, table: &[(u64, &str)]) -> String {
 }
 
 /// `open`/`openat` flags: the access mode, then the other bits.
-pub fn open_flags(v: u64) -> String {
+pub(crate) fn open_flags(v: u64) -> String {
     let mode = match v & 3 {
         0 => "O_RDONLY",
         1 => "O_WRONLY",
@@ -59,12 +61,12 @@ pub fn open_flags(v: u64) -> String {
 }
 
 /// Does this open flag word take a mode argument?
-pub fn open_needs_mode(v: u64) -> bool {
+pub(crate) fn open_needs_mode(v: u64) -> bool {
     v & 0o100 != 0 || v & 0o20_000_000 == 0o20_000_000
 }
 
 /// A file mode in octal, with the file type when present (`S_IFREG|0644`).
-pub fn mode(v: u64) -> String {
+pub(crate) fn mode(v: u64) -> String {
     let ty = match v & 0o170000 {
         0 => "",
         0o140000 => "S_IFSOCK|",
@@ -102,7 +104,7 @@ pub fn mode(v: u64) -> String {
 }
 
 /// C's `%#03o`: `0644`, `000`, `007`.
-pub fn octal(v: u64) -> String {
+pub(crate) fn octal(v: u64) -> String {
     let s = if v == 0 {
         "0".to_string()
     } else {
@@ -112,12 +114,12 @@ pub fn octal(v: u64) -> String {
 }
 
 /// `dirfd` arguments: `AT_FDCWD` or the number.
-pub fn dirfd(v: u64) -> Option<&'static str> {
+pub(crate) fn dirfd(v: u64) -> Option<&'static str> {
     (v as i32 == -100).then_some("AT_FDCWD")
 }
 
 /// `O_*` bits other than the access mode.
-pub const OPEN: &[(u64, &str)] = &[
+pub(crate) const OPEN: &[(u64, &str)] = &[
     (0o100, "O_CREAT"),
     (0o200, "O_EXCL"),
     (0o400, "O_NOCTTY"),
@@ -138,7 +140,7 @@ pub const OPEN: &[(u64, &str)] = &[
 ];
 
 /// `PROT_*`.
-pub const PROT: &[(u64, &str)] = &[
+pub(crate) const PROT: &[(u64, &str)] = &[
     (1, "PROT_READ"),
     (2, "PROT_WRITE"),
     (4, "PROT_EXEC"),
@@ -148,7 +150,7 @@ pub const PROT: &[(u64, &str)] = &[
 ];
 
 /// `MAP_*` (the sharing type is handled by [`map_flags`]).
-pub const MAP: &[(u64, &str)] = &[
+pub(crate) const MAP: &[(u64, &str)] = &[
     (0x10, "MAP_FIXED"),
     (0x20, "MAP_ANONYMOUS"),
     (0x40, "MAP_32BIT"),
@@ -166,7 +168,7 @@ pub const MAP: &[(u64, &str)] = &[
 ];
 
 /// mmap flags: `MAP_PRIVATE|MAP_ANONYMOUS`...
-pub fn map_flags(v: u64) -> String {
+pub(crate) fn map_flags(v: u64) -> String {
     let ty = match v & 0xf {
         1 => "MAP_SHARED",
         2 => "MAP_PRIVATE",
@@ -183,7 +185,7 @@ pub fn map_flags(v: u64) -> String {
 }
 
 /// `AT_*` flags of the `*at` calls.
-pub const AT: &[(u64, &str)] = &[
+pub(crate) const AT: &[(u64, &str)] = &[
     (0x100, "AT_SYMLINK_NOFOLLOW"),
     (0x200, "AT_REMOVEDIR"),
     (0x400, "AT_SYMLINK_FOLLOW"),
@@ -195,19 +197,19 @@ pub const AT: &[(u64, &str)] = &[
 ];
 
 /// `faccessat2` flags (0x200 means AT_EACCESS there).
-pub const AT_ACCESS: &[(u64, &str)] = &[
+pub(crate) const AT_ACCESS: &[(u64, &str)] = &[
     (0x100, "AT_SYMLINK_NOFOLLOW"),
     (0x200, "AT_EACCESS"),
     (0x1000, "AT_EMPTY_PATH"),
 ];
 
 /// `access` modes.
-pub fn access_mode(v: u64) -> String {
+pub(crate) fn access_mode(v: u64) -> String {
     flags(v, &[(4, "R_OK"), (2, "W_OK"), (1, "X_OK")], "F_OK")
 }
 
 /// `STATX_*` request/result mask.
-pub const STATX: &[(u64, &str)] = &[
+pub(crate) const STATX: &[(u64, &str)] = &[
     (0xfff, "STATX_ALL"),
     (0x7ff, "STATX_BASIC_STATS"),
     (1, "STATX_TYPE"),
@@ -228,7 +230,7 @@ pub const STATX: &[(u64, &str)] = &[
 ];
 
 /// `lseek` whence.
-pub const WHENCE: &[(u64, &str)] = &[
+pub(crate) const WHENCE: &[(u64, &str)] = &[
     (0, "SEEK_SET"),
     (1, "SEEK_CUR"),
     (2, "SEEK_END"),
@@ -237,7 +239,7 @@ pub const WHENCE: &[(u64, &str)] = &[
 ];
 
 /// `clone` flags (the low byte is the exit signal).
-pub const CLONE: &[(u64, &str)] = &[
+pub(crate) const CLONE: &[(u64, &str)] = &[
     (0x100, "CLONE_VM"),
     (0x200, "CLONE_FS"),
     (0x400, "CLONE_FILES"),
@@ -265,7 +267,7 @@ pub const CLONE: &[(u64, &str)] = &[
 ];
 
 /// `clone` flags word: named bits plus the exit signal (`...|SIGCHLD`).
-pub fn clone_flags(v: u64) -> String {
+pub(crate) fn clone_flags(v: u64) -> String {
     let sig = v & 0xff;
     let mut s = flags(v & !0xff, CLONE, "");
     if sig != 0 {
@@ -281,7 +283,7 @@ pub fn clone_flags(v: u64) -> String {
 }
 
 /// `wait4`/`waitid` options.
-pub const WAIT: &[(u64, &str)] = &[
+pub(crate) const WAIT: &[(u64, &str)] = &[
     (1, "WNOHANG"),
     (2, "WUNTRACED"),
     (4, "WEXITED"),
@@ -293,7 +295,7 @@ pub const WAIT: &[(u64, &str)] = &[
 ];
 
 /// `sigaction` flags.
-pub const SA: &[(u64, &str)] = &[
+pub(crate) const SA: &[(u64, &str)] = &[
     (1, "SA_NOCLDSTOP"),
     (2, "SA_NOCLDWAIT"),
     (4, "SA_SIGINFO"),
@@ -305,7 +307,8 @@ pub const SA: &[(u64, &str)] = &[
 ];
 
 /// `sigprocmask` how.
-pub const SIG_HOW: &[(u64, &str)] = &[(0, "SIG_BLOCK"), (1, "SIG_UNBLOCK"), (2, "SIG_SETMASK")];
+pub(crate) const SIG_HOW: &[(u64, &str)] =
+    &[(0, "SIG_BLOCK"), (1, "SIG_UNBLOCK"), (2, "SIG_SETMASK")];
 
 #[cfg(test)]
 mod tests {

@@ -5,7 +5,7 @@ use crate::tracer::sys;
 
 /// Access to one tracee's address space.
 #[derive(Debug, Clone, Copy)]
-pub struct Mem {
+pub(crate) struct Mem {
     /// Any tid of the process.
     pub pid: i32,
 }
@@ -20,20 +20,20 @@ impl Mem {
     }
 
     /// Exactly `len` bytes at `addr`, or `None` if any is unreadable.
-    pub fn read(&self, addr: u64, len: usize) -> Option<Vec<u8>> {
+    pub(crate) fn read(&self, addr: u64, len: usize) -> Option<Vec<u8>> {
         let mut buf = vec![0u8; len];
         (sys::read_mem(self.pid, addr, &mut buf) == len).then_some(buf)
     }
 
     /// Read a little-endian u64 / u32.
-    pub fn u64(&self, addr: u64) -> Option<u64> {
+    pub(crate) fn u64(&self, addr: u64) -> Option<u64> {
         self.read(addr, 8)
             .map(|b| u64::from_le_bytes(b.try_into().unwrap_or([0; 8])))
     }
 
     /// A NUL-terminated string of at most `max` bytes; the flag says whether
     /// the terminator was found within `max`.
-    pub fn cstr(&self, addr: u64, max: usize) -> Option<(Vec<u8>, bool)> {
+    pub(crate) fn cstr(&self, addr: u64, max: usize) -> Option<(Vec<u8>, bool)> {
         if addr == 0 {
             return None;
         }
@@ -66,7 +66,7 @@ impl Mem {
 
 /// Escape bytes like strace: printable ASCII as is, `\n \t \r \v \f`,
 /// `\"` `\\`, other bytes in the shortest octal that cannot be misread.
-pub fn escape(bytes: &[u8], force_hex: bool) -> String {
+pub(crate) fn escape(bytes: &[u8], force_hex: bool) -> String {
     let mut s = String::with_capacity(bytes.len() + 2);
     s.push('"');
     for (i, &b) in bytes.iter().enumerate() {
@@ -99,7 +99,7 @@ pub fn escape(bytes: &[u8], force_hex: bool) -> String {
 
 /// A buffer of `len` bytes at `addr`, printed up to `strsize` bytes, `...`
 /// after the quote when cut; the address in hex when unreadable.
-pub fn buffer(mem: Mem, addr: u64, len: usize, strsize: usize, force_hex: bool) -> String {
+pub(crate) fn buffer(mem: Mem, addr: u64, len: usize, strsize: usize, force_hex: bool) -> String {
     if addr == 0 {
         return "NULL".into();
     }
@@ -117,7 +117,7 @@ pub fn buffer(mem: Mem, addr: u64, len: usize, strsize: usize, force_hex: bool) 
 }
 
 /// A NUL-terminated string truncated at `strsize` (argv entries, names).
-pub fn string(mem: Mem, addr: u64, strsize: usize) -> String {
+pub(crate) fn string(mem: Mem, addr: u64, strsize: usize) -> String {
     if addr == 0 {
         return "NULL".into();
     }
@@ -136,7 +136,7 @@ pub fn string(mem: Mem, addr: u64, strsize: usize) -> String {
 }
 
 /// A path (never truncated by `-s`, like strace; capped at PATH_MAX).
-pub fn path(mem: Mem, addr: u64) -> String {
+pub(crate) fn path(mem: Mem, addr: u64) -> String {
     if addr == 0 {
         return "NULL".into();
     }

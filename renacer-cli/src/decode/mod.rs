@@ -7,21 +7,21 @@
 //! hex, never invented.
 
 mod calls;
-pub mod flags;
-pub mod mem;
+pub(crate) mod flags;
+pub(crate) mod mem;
 mod netflags;
 mod netstructs;
-pub mod ret;
-pub mod signals;
-pub mod structs;
+pub(crate) mod ret;
+pub(crate) mod signals;
+pub(crate) mod structs;
 mod tables;
 
 use crate::arch::Arch;
-pub use mem::Mem;
+pub(crate) use mem::Mem;
 
 /// Everything a decoder may need about the call being printed.
 #[derive(Debug)]
-pub struct Ctx<'a> {
+pub(crate) struct Ctx<'a> {
     /// The tracee's memory.
     pub mem: Mem,
     /// The ABI of the call.
@@ -36,7 +36,7 @@ pub struct Ctx<'a> {
 
 impl Ctx<'_> {
     /// A file descriptor: `3`, or `3</etc/passwd>` under `-y`.
-    pub fn fd(&self, v: u64) -> String {
+    pub(crate) fn fd(&self, v: u64) -> String {
         let fd = v as i32;
         if !self.decode_fds || fd < 0 {
             return fd.to_string();
@@ -54,7 +54,7 @@ impl Ctx<'_> {
 }
 
 /// What `/proc/PID/fd/FD` points to.
-pub fn fd_path(pid: i32, fd: i32) -> Option<String> {
+pub(crate) fn fd_path(pid: i32, fd: i32) -> Option<String> {
     std::fs::read_link(format!("/proc/{pid}/fd/{fd}"))
         .ok()
         .map(|p| p.to_string_lossy().into_owned())
@@ -63,7 +63,7 @@ pub fn fd_path(pid: i32, fd: i32) -> Option<String> {
 /// The argument list (without parentheses). `ret` is `Some(value)` when the
 /// call has returned successfully, `None` at entry or after an error, so
 /// output arguments print as addresses unless they were filled in.
-pub fn args(ctx: &Ctx, name: &str, a: &[u64; 6], ret: Option<i64>) -> String {
+pub(crate) fn args(ctx: &Ctx, name: &str, a: &[u64; 6], ret: Option<i64>) -> String {
     // The struct decoders use 64-bit layouts; for 32-bit (compat) tracees
     // only calls whose arguments are integers, flags or strings are decoded,
     // the rest print as hex rather than as misread structs.
@@ -125,7 +125,7 @@ const COMPAT_SAFE: &[&str] = &[
 ];
 
 /// strace's rendering of a call it does not decode: each argument in hex.
-pub fn generic(name: &str, a: &[u64; 6]) -> String {
+pub(crate) fn generic(name: &str, a: &[u64; 6]) -> String {
     let n = crate::arch::nargs(name);
     a[..n]
         .iter()
@@ -135,7 +135,7 @@ pub fn generic(name: &str, a: &[u64; 6]) -> String {
 }
 
 /// `0` or `0x...`, as strace prints an unknown word.
-pub fn hex_or_zero(v: u64) -> String {
+pub(crate) fn hex_or_zero(v: u64) -> String {
     if v == 0 {
         "0".into()
     } else {

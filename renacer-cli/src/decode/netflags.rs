@@ -4,7 +4,7 @@
 use super::flags::{enum_name, flags};
 
 /// Address families.
-pub const AF: &[(u64, &str)] = &[
+pub(crate) const AF: &[(u64, &str)] = &[
     (0, "AF_UNSPEC"),
     (1, "AF_UNIX"),
     (2, "AF_INET"),
@@ -15,7 +15,7 @@ pub const AF: &[(u64, &str)] = &[
 ];
 
 /// Socket type (low nibble) plus `SOCK_NONBLOCK`/`SOCK_CLOEXEC`.
-pub fn sock_type(v: u64) -> String {
+pub(crate) fn sock_type(v: u64) -> String {
     let ty = enum_name(
         v & 0xf,
         &[
@@ -41,7 +41,7 @@ pub fn sock_type(v: u64) -> String {
 }
 
 /// IP protocols (for `socket(AF_INET*, ...)`).
-pub const IPPROTO: &[(u64, &str)] = &[
+pub(crate) const IPPROTO: &[(u64, &str)] = &[
     (0, "IPPROTO_IP"),
     (1, "IPPROTO_ICMP"),
     (6, "IPPROTO_TCP"),
@@ -51,7 +51,7 @@ pub const IPPROTO: &[(u64, &str)] = &[
 ];
 
 /// `MSG_*` flags of send/recv.
-pub const MSG: &[(u64, &str)] = &[
+pub(crate) const MSG: &[(u64, &str)] = &[
     (1, "MSG_OOB"),
     (2, "MSG_PEEK"),
     (4, "MSG_DONTROUTE"),
@@ -66,7 +66,7 @@ pub const MSG: &[(u64, &str)] = &[
 ];
 
 /// `poll` events.
-pub const POLL: &[(u64, &str)] = &[
+pub(crate) const POLL: &[(u64, &str)] = &[
     (1, "POLLIN"),
     (2, "POLLPRI"),
     (4, "POLLOUT"),
@@ -82,7 +82,7 @@ pub const POLL: &[(u64, &str)] = &[
 ];
 
 /// `epoll` events.
-pub const EPOLL: &[(u64, &str)] = &[
+pub(crate) const EPOLL: &[(u64, &str)] = &[
     (1, "EPOLLIN"),
     (2, "EPOLLPRI"),
     (4, "EPOLLOUT"),
@@ -101,11 +101,11 @@ pub const EPOLL: &[(u64, &str)] = &[
 ];
 
 /// `epoll_ctl` ops.
-pub const EPOLL_CTL: &[(u64, &str)] = &[
+pub(crate) const EPOLL_CTL: &[(u64, &str)] = &[
     (1, "EPOLL_CTL_ADD"),
     (2, "EPOLL_CTL_DEL"),
     (3, "EPOLL_CTL_MOD"),
 ];
 
 /// `SHUT_*`.
-pub const SHUT: &[(u64, &str)] = &[(0, "SHUT_RD"), (1, "SHUT_WR"), (2, "SHUT_RDWR")];
+pub(crate) const SHUT: &[(u64, &str)] = &[(0, "SHUT_RD"), (1, "SHUT_WR"), (2, "SHUT_RDWR")];

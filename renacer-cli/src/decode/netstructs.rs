@@ -6,7 +6,7 @@ use super::mem::{self, Mem};
 use super::structs::{le_u16, le_u32, le_u64};
 
 /// A socket address of `len` bytes.
-pub fn sockaddr(m: Mem, addr: u64, len: u64) -> String {
+pub(crate) fn sockaddr(m: Mem, addr: u64, len: u64) -> String {
     if addr == 0 {
         return "NULL".into();
     }
@@ -58,7 +58,7 @@ pub fn sockaddr(m: Mem, addr: u64, len: u64) -> String {
 
 /// `pollfd` array; `revents` prints the results (`[{fd=3, revents=POLLIN}]`,
 /// only entries with events) instead of the requests.
-pub fn pollfds(m: Mem, addr: u64, n: u64, revents: bool) -> String {
+pub(crate) fn pollfds(m: Mem, addr: u64, n: u64, revents: bool) -> String {
     let n = n.min(256) as usize;
     let Some(b) = m.read(addr, n * 8) else {
         return format!("{addr:#x}");
@@ -82,7 +82,7 @@ pub fn pollfds(m: Mem, addr: u64, n: u64, revents: bool) -> String {
 }
 
 /// `struct epoll_event` array (packed 12-byte layout on x86_64).
-pub fn epoll_events(m: Mem, addr: u64, n: u64) -> String {
+pub(crate) fn epoll_events(m: Mem, addr: u64, n: u64) -> String {
     let n = n.min(64) as usize;
     let size = 12;
     let Some(b) = m.read(addr, n * size) else {
@@ -106,7 +106,7 @@ pub fn epoll_events(m: Mem, addr: u64, n: u64) -> String {
 /// `struct msghdr` of sendmsg/recvmsg; `total` limits the iovec bytes
 /// shown (the result of recvmsg, `u64::MAX` for sendmsg). Control data is
 /// shown as its address and length (cmsg is not decoded).
-pub fn msghdr(m: Mem, addr: u64, total: u64, strsize: usize) -> String {
+pub(crate) fn msghdr(m: Mem, addr: u64, total: u64, strsize: usize) -> String {
     let Some(b) = m.read(addr, 56) else {
         return format!("{addr:#x}");
     };

@@ -7,7 +7,7 @@ use super::structs;
 use super::Ctx;
 
 /// `ENOENT (No such file or directory)` for an errno value.
-pub fn errno_text(e: i32) -> String {
+pub(crate) fn errno_text(e: i32) -> String {
     let restart = match e {
         512 => Some(("ERESTARTSYS", "To be restarted if SA_RESTART is set")),
         513 => Some(("ERESTARTNOINTR", "To be restarted")),
@@ -29,7 +29,7 @@ pub fn errno_text(e: i32) -> String {
 }
 
 /// Name of an errno (`ENOENT`), for machine-readable output.
-pub fn errno_name(e: i32) -> String {
+pub(crate) fn errno_name(e: i32) -> String {
     errno_text(e)
         .split(' ')
         .next()
@@ -43,7 +43,7 @@ fn returns_addr(name: &str) -> bool {
 }
 
 /// Does this call return a new file descriptor?
-pub fn returns_fd(name: &str) -> bool {
+pub(crate) fn returns_fd(name: &str) -> bool {
     matches!(
         name,
         "open"
@@ -81,7 +81,7 @@ pub fn returns_fd(name: &str) -> bool {
 
 /// The text after `= `. `ret` is the raw return value, `is_error` what
 /// the kernel reported.
-pub fn format(ctx: &Ctx, name: &str, args: &[u64; 6], ret: i64, is_error: bool) -> String {
+pub(crate) fn format(ctx: &Ctx, name: &str, args: &[u64; 6], ret: i64, is_error: bool) -> String {
     if is_error {
         let e = (-ret) as i32;
         let minus = if (512..=516).contains(&e) { "?" } else { "-1" };

@@ -37,7 +37,7 @@ const NAMES: [&str; 32] = [
 ];
 
 /// `SIGTERM`, `SIGRTMIN`, `SIGRT_3`, or the number.
-pub fn name(sig: i32) -> String {
+pub(crate) fn name(sig: i32) -> String {
     match sig {
         1..=31 => NAMES[sig as usize].to_string(),
         32 => "SIGRTMIN".into(),
@@ -48,7 +48,7 @@ pub fn name(sig: i32) -> String {
 
 /// A signal set of `bytes` bytes at the given bits, strace style: the
 /// complement is printed when more than half the signals are set.
-pub fn sigset(mask: u64, bytes: usize) -> String {
+pub(crate) fn sigset(mask: u64, bytes: usize) -> String {
     let nsig = (bytes.min(8) * 8) as i32;
     let count = (1..=nsig)
         .filter(|&s| mask & (1u64 << (s - 1)) != 0)
@@ -141,7 +141,7 @@ fn si_code_name(signo: i32, code: i32) -> String {
 
 /// `{si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=..., ...}` from the raw
 /// 128-byte `siginfo_t` (x86_64/aarch64 layout).
-pub fn siginfo(raw: &[u8; 128]) -> String {
+pub(crate) fn siginfo(raw: &[u8; 128]) -> String {
     let signo = i32_at(raw, 0);
     let errno = i32_at(raw, 4);
     let code = i32_at(raw, 8);

@@ -7,7 +7,7 @@ use super::flags::{self, flags};
 use super::mem::{self, Mem};
 use super::signals;
 
-pub use super::netstructs::{epoll_events, msghdr, pollfds, sockaddr};
+pub(crate) use super::netstructs::{epoll_events, msghdr, pollfds, sockaddr};
 
 pub(super) fn le_u64(b: &[u8], off: usize) -> u64 {
     let mut a = [0u8; 8];
@@ -30,14 +30,14 @@ fn hex0(v: u64) -> String {
 }
 
 /// `makedev(0x1, 0x3)` for a kernel `dev_t`.
-pub fn makedev(dev: u64) -> String {
+pub(crate) fn makedev(dev: u64) -> String {
     let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff);
     let minor = (dev & 0xff) | ((dev >> 12) & !0xff);
     format!("makedev({}, {})", hex0(major), hex0(minor))
 }
 
 /// `struct stat` (x86_64 layout, or the generic one on aarch64).
-pub fn stat(m: Mem, addr: u64, aarch64: bool) -> String {
+pub(crate) fn stat(m: Mem, addr: u64, aarch64: bool) -> String {
     let Some(b) = m.read(addr, 128) else {
         return format!("{addr:#x}");
     };
@@ -60,7 +60,7 @@ pub fn stat(m: Mem, addr: u64, aarch64: bool) -> String {
 }
 
 /// `struct statx`.
-pub fn statx(m: Mem, addr: u64) -> String {
+pub(crate) fn statx(m: Mem, addr: u64) -> String {
     let Some(b) = m.read(addr, 144) else {
         return format!("{addr:#x}");
     };
@@ -76,7 +76,7 @@ pub fn statx(m: Mem, addr: u64) -> String {
 }
 
 /// `struct timespec`.
-pub fn timespec(m: Mem, addr: u64) -> String {
+pub(crate) fn timespec(m: Mem, addr: u64) -> String {
     if addr == 0 {
         return "NULL".into();
     }
@@ -92,7 +92,7 @@ pub fn timespec(m: Mem, addr: u64) -> String {
 
 /// An `iovec` array; `total` limits the bytes shown (the return value of
 /// readv, or `u64::MAX` for writev).
-pub fn iovec(m: Mem, addr: u64, count: u64, total: u64, strsize: usize) -> String {
+pub(crate) fn iovec(m: Mem, addr: u64, count: u64, total: u64, strsize: usize) -> String {
     if addr == 0 {
         return "NULL".into();
     }
@@ -115,7 +115,7 @@ pub fn iovec(m: Mem, addr: u64, count: u64, total: u64, strsize: usize) -> Strin
 }
 
 /// Kernel `struct sigaction` (handler, flags, restorer, mask).
-pub fn sigaction(m: Mem, addr: u64) -> String {
+pub(crate) fn sigaction(m: Mem, addr: u64) -> String {
     if addr == 0 {
         return "NULL".into();
     }
@@ -141,7 +141,7 @@ pub fn sigaction(m: Mem, addr: u64) -> String {
 }
 
 /// A signal set of `size` bytes.
-pub fn sigset(m: Mem, addr: u64, size: u64) -> String {
+pub(crate) fn sigset(m: Mem, addr: u64, size: u64) -> String {
     if addr == 0 {
         return "NULL".into();
     }
@@ -166,7 +166,7 @@ fn rlim(v: u64) -> String {
 }
 
 /// `struct rlimit` / `rlimit64`.
-pub fn rlimit(m: Mem, addr: u64) -> String {
+pub(crate) fn rlimit(m: Mem, addr: u64) -> String {
     if addr == 0 {
         return "NULL".into();
     }
@@ -181,7 +181,7 @@ pub fn rlimit(m: Mem, addr: u64) -> String {
 }
 
 /// `struct utsname` (sysname and nodename, like strace without -v).
-pub fn utsname(m: Mem, addr: u64) -> String {
+pub(crate) fn utsname(m: Mem, addr: u64) -> String {
     let Some(b) = m.read(addr, 65 * 2) else {
         return format!("{addr:#x}");
     };
@@ -194,7 +194,7 @@ pub fn utsname(m: Mem, addr: u64) -> String {
 }
 
 /// `struct open_how` of `openat2`.
-pub fn open_how(m: Mem, addr: u64, size: u64) -> String {
+pub(crate) fn open_how(m: Mem, addr: u64, size: u64) -> String {
     let Some(b) = m.read(addr, 24) else {
         return format!("{addr:#x}");
     };
@@ -215,7 +215,7 @@ pub fn open_how(m: Mem, addr: u64, size: u64) -> String {
 /// tid the kernel stored (`=> {parent_tid=[N]}`), which is the returned tid
 /// (read from the result, not from memory: with `CLONE_CHILD_CLEARTID` at
 /// the same address, a thread that already exited has zeroed it).
-pub fn clone_args(m: Mem, addr: u64, size: u64, returned: Option<i64>) -> String {
+pub(crate) fn clone_args(m: Mem, addr: u64, size: u64, returned: Option<i64>) -> String {
     let Some(b) = m.read(addr, size.clamp(64, 88) as usize) else {
         return format!("{addr:#x}");
     };
@@ -253,7 +253,7 @@ pub fn clone_args(m: Mem, addr: u64, size: u64, returned: Option<i64>) -> String
 }
 
 /// `struct sysinfo` (x86_64 / generic 64-bit layout).
-pub fn sysinfo(m: Mem, addr: u64) -> String {
+pub(crate) fn sysinfo(m: Mem, addr: u64) -> String {
     let Some(b) = m.read(addr, 112) else {
         return format!("{addr:#x}");
     };
@@ -279,7 +279,7 @@ pub fn sysinfo(m: Mem, addr: u64) -> String {
 }
 
 /// A wait status as strace prints it inside `[{...}]`.
-pub fn wait_status(st: i32) -> String {
+pub(crate) fn wait_status(st: i32) -> String {
     let sig = st & 0x7f;
     if sig == 0 {
         format!(
@@ -309,7 +309,7 @@ pub fn wait_status(st: i32) -> String {
 }
 
 /// `int[2]` of pipe/pipe2/socketpair.
-pub fn int_pair(m: Mem, addr: u64) -> String {
+pub(crate) fn int_pair(m: Mem, addr: u64) -> String {
     match m.read(addr, 8) {
         Some(b) => format!("[{}, {}]", le_u32(&b, 0) as i32, le_u32(&b, 4) as i32),
         None => format!("{addr:#x}"),
@@ -317,7 +317,7 @@ pub fn int_pair(m: Mem, addr: u64) -> String {
 }
 
 /// Number of `linux_dirent64` records in a getdents64 result.
-pub fn dirent_count(m: Mem, addr: u64, len: u64) -> Option<usize> {
+pub(crate) fn dirent_count(m: Mem, addr: u64, len: u64) -> Option<usize> {
     let b = m.read(addr, len.min(1 << 20) as usize)?;
     let mut off = 0;
     let mut n = 0;

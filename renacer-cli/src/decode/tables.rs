@@ -2,7 +2,7 @@
 //! `flags` to keep files small); re-exported by `flags`.
 
 /// `fcntl` commands.
-pub const FCNTL: &[(u64, &str)] = &[
+pub(crate) const FCNTL: &[(u64, &str)] = &[
     (0, "F_DUPFD"),
     (1, "F_GETFD"),
     (2, "F_SETFD"),
@@ -24,7 +24,7 @@ pub const FCNTL: &[(u64, &str)] = &[
 ];
 
 /// `RLIMIT_*`.
-pub const RLIMIT: &[(u64, &str)] = &[
+pub(crate) const RLIMIT: &[(u64, &str)] = &[
     (0, "RLIMIT_CPU"),
     (1, "RLIMIT_FSIZE"),
     (2, "RLIMIT_DATA"),
@@ -44,7 +44,7 @@ pub const RLIMIT: &[(u64, &str)] = &[
 ];
 
 /// `arch_prctl` codes.
-pub const ARCH_PRCTL: &[(u64, &str)] = &[
+pub(crate) const ARCH_PRCTL: &[(u64, &str)] = &[
     (0x1001, "ARCH_SET_GS"),
     (0x1002, "ARCH_SET_FS"),
     (0x1003, "ARCH_GET_FS"),
@@ -58,7 +58,7 @@ pub const ARCH_PRCTL: &[(u64, &str)] = &[
 ];
 
 /// Clock ids.
-pub const CLOCK: &[(u64, &str)] = &[
+pub(crate) const CLOCK: &[(u64, &str)] = &[
     (0, "CLOCK_REALTIME"),
     (1, "CLOCK_MONOTONIC"),
     (2, "CLOCK_PROCESS_CPUTIME_ID"),
@@ -70,7 +70,7 @@ pub const CLOCK: &[(u64, &str)] = &[
 ];
 
 /// `madvise` advice.
-pub const MADV: &[(u64, &str)] = &[
+pub(crate) const MADV: &[(u64, &str)] = &[
     (0, "MADV_NORMAL"),
     (1, "MADV_RANDOM"),
     (2, "MADV_SEQUENTIAL"),
@@ -95,7 +95,7 @@ pub const MADV: &[(u64, &str)] = &[
 ];
 
 /// Terminal and file ioctls worth naming (arguments stay hex).
-pub const IOCTL: &[(u64, &str)] = &[
+pub(crate) const IOCTL: &[(u64, &str)] = &[
     (0x5401, "TCGETS"),
     (0x5402, "TCSETS"),
     (0x5403, "TCSETSW"),
@@ -111,7 +111,7 @@ pub const IOCTL: &[(u64, &str)] = &[
 ];
 
 /// `prctl` options.
-pub const PRCTL: &[(u64, &str)] = &[
+pub(crate) const PRCTL: &[(u64, &str)] = &[
     (1, "PR_SET_PDEATHSIG"),
     (2, "PR_GET_PDEATHSIG"),
     (3, "PR_GET_DUMPABLE"),
@@ -127,14 +127,14 @@ pub const PRCTL: &[(u64, &str)] = &[
 ];
 
 /// `getrandom` flags.
-pub const GRND: &[(u64, &str)] = &[
+pub(crate) const GRND: &[(u64, &str)] = &[
     (1, "GRND_NONBLOCK"),
     (2, "GRND_RANDOM"),
     (4, "GRND_INSECURE"),
 ];
 
 /// `RESOLVE_*` of `open_how`.
-pub const RESOLVE: &[(u64, &str)] = &[
+pub(crate) const RESOLVE: &[(u64, &str)] = &[
     (1, "RESOLVE_NO_XDEV"),
     (2, "RESOLVE_NO_MAGICLINKS"),
     (4, "RESOLVE_NO_SYMLINKS"),

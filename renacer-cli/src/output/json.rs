@@ -8,10 +8,10 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 /// Schema version written in every document / line.
-pub const VERSION: u32 = 1;
+pub(super) const VERSION: u32 = 1;
 
 /// JSON or JSON-lines sink.
-pub struct JsonSink {
+pub(crate) struct JsonSink {
     out: Box<dyn Write>,
     lines: bool,
     first: bool,
@@ -19,7 +19,7 @@ pub struct JsonSink {
 
 impl JsonSink {
     /// `lines`: JSON lines instead of one document.
-    pub fn new(out: Box<dyn Write>, lines: bool) -> Self {
+    pub(crate) fn new(out: Box<dyn Write>, lines: bool) -> Self {
         JsonSink {
             out,
             lines,
@@ -29,7 +29,7 @@ impl JsonSink {
 }
 
 /// A JSON string literal.
-pub fn quote(s: &str) -> String {
+pub(super) fn quote(s: &str) -> String {
     let mut o = String::with_capacity(s.len() + 2);
     o.push('"');
     for c in s.chars() {
@@ -50,8 +50,10 @@ pub fn quote(s: &str) -> String {
 }
 
 /// One event as a JSON object.
-pub fn object(ev: &Event) -> String {
-    match ev {
+/// `None` for events the JSON schema has no object for (process events,
+/// which this sink never asks for).
+pub(super) fn object(ev: &Event) -> Option<String> {
+    Some(match ev {
         Event::Syscall(s) => {
             let args: Vec<String> = s.args.iter().map(|a| a.to_string()).collect();
             let (ret, errno) = match (s.ret, s.is_error) {
@@ -92,12 +94,15 @@ pub fn object(ev: &Event) -> String {
             "{{\"type\":\"killed\",\"pid\":{pid},\"tid\":{tid},\"ts_ns\":{ts_ns},\"signal\":\"{}\",\"core_dumped\":{core}}}",
             signals::name(*signo)
         ),
-    }
+        Event::Spawned { .. } | Event::Exec { .. } => return None,
+    })
 }
 
 impl Sink for JsonSink {
     fn event(&mut self, ev: &Event, _multi: bool) -> io::Result<()> {
-        let obj = object(ev);
+        let Some(obj) = object(ev) else {
+            return Ok(());
+        };
         if self.lines {
             writeln!(self.out, "{obj}")
         } else {

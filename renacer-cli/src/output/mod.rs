@@ -8,16 +8,16 @@ mod json;
 mod summary;
 mod text;
 
-pub use json::JsonSink;
-pub use summary::SummarySink;
-pub use text::TextSink;
+pub(crate) use json::JsonSink;
+pub(crate) use summary::SummarySink;
+pub(crate) use text::TextSink;
 
 use std::borrow::Cow;
 use std::io;
 
 /// One system call, entry to exit.
 #[derive(Debug, Clone)]
-pub struct SyscallEvent {
+pub(crate) struct SyscallEvent {
     /// Thread-group id (process id).
     pub pid: i32,
     /// Thread id that made the call.
@@ -46,7 +46,7 @@ pub struct SyscallEvent {
 
 /// Everything the tracer reports.
 #[derive(Debug, Clone)]
-pub enum Event {
+pub(crate) enum Event {
     /// A completed (or abandoned) system call.
     Syscall(SyscallEvent),
     /// A signal delivered to the tracee (`--- SIGCHLD {...} ---`).
@@ -79,23 +79,30 @@ pub enum Event {
         signo: i32,
         core: bool,
     },
-}
-
-impl Event {
-    /// The thread the event belongs to.
-    pub fn tid(&self) -> i32 {
-        match self {
-            Event::Syscall(s) => s.tid,
-            Event::Signal { tid, .. }
-            | Event::Stopped { tid, .. }
-            | Event::Exited { tid, .. }
-            | Event::Killed { tid, .. } => *tid,
-        }
-    }
+    /// A traced task created another (`PTRACE_EVENT_FORK/VFORK/CLONE`),
+    /// whatever `-e` displays. Only sinks that ask for process events
+    /// ([`Sink::wants_process_events`]) get it.
+    Spawned {
+        parent_pid: i32,
+        parent_tid: i32,
+        /// The new task's thread group: `parent_pid` for a thread.
+        child_pid: i32,
+        child_tid: i32,
+        ts_ns: u64,
+    },
+    /// A task's `execve` succeeded (`PTRACE_EVENT_EXEC`): the new program
+    /// and its whole argv, read from the tracee (`/proc/PID/exe`,
+    /// `/proc/PID/cmdline`), not cut at `-s` and not re-parsed from text.
+    Exec {
+        pid: i32,
+        ts_ns: u64,
+        exe: String,
+        argv: Vec<String>,
+    },
 }
 
 /// A destination for events.
-pub trait Sink {
+pub(crate) trait Sink {
     /// Write one event. `multi` is true while more than one task is traced
     /// (strace adds `[pid N]` prefixes then).
     fn event(&mut self, ev: &Event, multi: bool) -> io::Result<()>;
@@ -109,6 +116,11 @@ pub trait Sink {
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
+    /// Does this sink want [`Event::Spawned`] and [`Event::Exec`]? (The
+    /// unified trace does; the tracer skips the `/proc` reads otherwise.)
+    fn wants_process_events(&self) -> bool {
+        false
+    }
     /// Variables to add to a launched program's environment (the unified
     /// sink's `TRACEPARENT` and `RENACER_SPOOL`).
     fn child_env(&self) -> Vec<(String, String)> {
@@ -119,7 +131,7 @@ pub trait Sink {
 }
 
 /// Two sinks fed the same events (`-C`: text and summary).
-pub struct Tee(pub Box<dyn Sink>, pub Box<dyn Sink>);
+pub(crate) struct Tee(pub Box<dyn Sink>, pub Box<dyn Sink>);
 
 impl Sink for Tee {
     fn event(&mut self, ev: &Event, multi: bool) -> io::Result<()> {
@@ -128,6 +140,9 @@ impl Sink for Tee {
     }
     fn wants_text(&self) -> bool {
         self.0.wants_text() || self.1.wants_text()
+    }
+    fn wants_process_events(&self) -> bool {
+        self.0.wants_process_events() || self.1.wants_process_events()
     }
     fn child_env(&self) -> Vec<(String, String)> {
         let mut env = self.0.child_env();
@@ -145,7 +160,7 @@ impl Sink for Tee {
 }
 
 /// Text options from the command line.
-pub fn text_opts(
+pub(crate) fn text_opts(
     opts: &crate::args::Options,
     tty: bool,
     realtime_offset_ns: i64,

@@ -14,7 +14,7 @@ struct Row {
 }
 
 /// Accumulates the table and prints it at [`Sink::finish`].
-pub struct SummarySink {
+pub(crate) struct SummarySink {
     out: Box<dyn Write>,
     rows: HashMap<String, Row>,
     text: bool,
@@ -22,7 +22,7 @@ pub struct SummarySink {
 
 impl SummarySink {
     /// `also_text`: another sink prints per-call lines (`-C`).
-    pub fn new(out: Box<dyn Write>, also_text: bool) -> Self {
+    pub(crate) fn new(out: Box<dyn Write>, also_text: bool) -> Self {
         SummarySink {
             out,
             rows: HashMap::new(),

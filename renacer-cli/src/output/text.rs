@@ -8,7 +8,7 @@ use std::io::{self, Write};
 
 /// Text output options.
 #[derive(Debug, Clone, Copy)]
-pub struct TextOpts {
+pub(crate) struct TextOpts {
     /// `-f`.
     pub follow: bool,
     /// Output goes to a file (`-o`): strace then prefixes `PID ` on every
@@ -27,7 +27,7 @@ pub struct TextOpts {
 }
 
 /// The strace-compatible text sink.
-pub struct TextSink {
+pub(crate) struct TextSink {
     out: Box<dyn Write>,
     opts: TextOpts,
     last_ts: Option<u64>,
@@ -35,7 +35,7 @@ pub struct TextSink {
 
 impl TextSink {
     /// A sink writing to `out` (already buffered by the caller).
-    pub fn new(out: Box<dyn Write>, opts: TextOpts) -> Self {
+    pub(crate) fn new(out: Box<dyn Write>, opts: TextOpts) -> Self {
         TextSink {
             out,
             opts,
@@ -147,6 +147,8 @@ impl Sink for TextSink {
                 let c = if *core { " (core dumped)" } else { "" };
                 line.push_str(&format!("+++ killed by {}{c} +++", signals::name(*signo)));
             }
+            // strace prints nothing for these.
+            Event::Spawned { .. } | Event::Exec { .. } => return Ok(()),
         }
         line.push('\n');
         self.out.write_all(line.as_bytes())?;

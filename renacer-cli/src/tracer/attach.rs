@@ -47,7 +47,7 @@ fn seize_all(pid: i32, options: u32) -> Result<Vec<i32>, Error> {
 }
 
 /// Attach to `opts.pids`, trace, detach. Exit status 0.
-pub fn attach(opts: &Options, sink: &mut dyn Sink) -> Result<u8, Error> {
+pub(super) fn attach(opts: &Options, sink: &mut dyn Sink) -> Result<u8, Error> {
     let mut wait_set = sys::DETACH_SIGNALS.to_vec();
     wait_set.push(libc::SIGCHLD);
     sys::block_signals(&wait_set);

@@ -42,7 +42,7 @@ pub(super) struct Task {
 }
 
 impl Task {
-    pub fn new(tgid: i32, hidden: bool, visible: bool) -> Self {
+    pub(super) fn new(tgid: i32, hidden: bool, visible: bool) -> Self {
         Task {
             tgid,
             pending: None,
@@ -61,6 +61,7 @@ pub(super) struct Tracer<'a> {
     pub main_pid: i32,
     pub main_status: Option<u8>,
     want_text: bool,
+    want_process_events: bool,
 }
 
 fn is_exec(name: &str) -> bool {
@@ -68,8 +69,9 @@ fn is_exec(name: &str) -> bool {
 }
 
 impl<'a> Tracer<'a> {
-    pub fn new(opts: &'a Options, sink: &'a mut dyn Sink, seccomp: bool) -> Self {
+    pub(super) fn new(opts: &'a Options, sink: &'a mut dyn Sink, seccomp: bool) -> Self {
         let want_text = sink.wants_text();
+        let want_process_events = sink.wants_process_events();
         Tracer {
             opts,
             sink,
@@ -78,6 +80,7 @@ impl<'a> Tracer<'a> {
             main_pid: 0,
             main_status: None,
             want_text,
+            want_process_events,
         }
     }
 
@@ -109,7 +112,7 @@ impl<'a> Tracer<'a> {
     }
 
     /// Handle one `waitpid` result.
-    pub fn handle(&mut self, tid: i32, status: i32) -> io::Result<()> {
+    pub(super) fn handle(&mut self, tid: i32, status: i32) -> io::Result<()> {
         if libc::WIFEXITED(status) || libc::WIFSIGNALED(status) {
             return self.on_death(tid, status);
         }
@@ -159,10 +162,10 @@ impl<'a> Tracer<'a> {
                 }
                 EVENT_FORK | EVENT_VFORK | EVENT_CLONE => {
                     if let Ok(new) = sys::event_msg(tid) {
-                        self.task(new as i32);
+                        self.on_spawn(tid, new as i32)?;
                     }
                 }
-                EVENT_EXEC => self.on_exec(tid),
+                EVENT_EXEC => self.on_exec(tid)?,
                 _ => {}
             }
             self.resume(tid, 0);
@@ -187,7 +190,28 @@ impl<'a> Tracer<'a> {
         Ok(())
     }
 
-    fn on_exec(&mut self, tid: i32) {
+    /// `tid` created `new` (a process or a thread): known to the builder
+    /// whatever `-e` displays, so the process tree never depends on which
+    /// syscalls are shown.
+    fn on_spawn(&mut self, tid: i32, new: i32) -> io::Result<()> {
+        let child_pid = self.task(new).tgid;
+        let (parent_pid, visible) = {
+            let parent = self.task(tid);
+            (parent.tgid, parent.visible)
+        };
+        if self.want_process_events && visible && self.tasks[&new].visible {
+            self.emit(Event::Spawned {
+                parent_pid,
+                parent_tid: tid,
+                child_pid,
+                child_tid: new,
+                ts_ns: now_monotonic_ns(),
+            })?;
+        }
+        Ok(())
+    }
+
+    fn on_exec(&mut self, tid: i32) -> io::Result<()> {
         // A non-leader thread that execs takes over the leader's tid.
         if let Ok(former) = sys::event_msg(tid) {
             let former = former as i32;
@@ -198,7 +222,19 @@ impl<'a> Tracer<'a> {
                 }
             }
         }
-        self.task(tid).hidden = false;
+        let task = self.task(tid);
+        task.hidden = false;
+        let (pid, visible) = (task.tgid, task.visible);
+        if self.want_process_events && visible {
+            let (exe, argv) = sys::exec_image(tid);
+            self.emit(Event::Exec {
+                pid,
+                ts_ns: now_monotonic_ns(),
+                exe,
+                argv,
+            })?;
+        }
+        Ok(())
     }
 
     fn on_death(&mut self, tid: i32, status: i32) -> io::Result<()> {
@@ -346,7 +382,7 @@ impl<'a> Tracer<'a> {
     }
 
     /// A call that will never return to us (process exit, detach).
-    pub fn emit_unfinished(
+    pub(super) fn emit_unfinished(
         &mut self,
         tid: i32,
         pid: i32,
@@ -364,7 +400,7 @@ impl<'a> Tracer<'a> {
     }
 
     /// Take the open call of `tid`, if any (used when detaching).
-    pub fn take_pending(&mut self, tid: i32) -> Option<(i32, Pending)> {
+    pub(super) fn take_pending(&mut self, tid: i32) -> Option<(i32, Pending)> {
         let t = self.tasks.get_mut(&tid)?;
         let pid = t.tgid;
         t.pending.take().map(|p| (pid, p))
@@ -372,7 +408,7 @@ impl<'a> Tracer<'a> {
 }
 
 /// Launch `opts.command` and trace it to the end; returns its exit status.
-pub fn launch(opts: &Options, sink: &mut dyn Sink) -> Result<u8, Error> {
+pub(super) fn launch(opts: &Options, sink: &mut dyn Sink) -> Result<u8, Error> {
     let use_seccomp = !opts.trace.is_all();
     let mut options =
         libc::PTRACE_O_TRACESYSGOOD | libc::PTRACE_O_TRACEEXEC | libc::PTRACE_O_EXITKILL;

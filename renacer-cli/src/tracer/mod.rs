@@ -8,9 +8,9 @@
 
 mod attach;
 mod event_loop;
-pub mod seccomp;
+pub(crate) mod seccomp;
 mod spawn;
-pub mod sys;
+pub(crate) mod sys;
 
 use crate::args::{Format, Options, Output, Summary};
 use crate::output::{JsonSink, Sink, SummarySink, Tee, TextSink};
@@ -19,29 +19,29 @@ use std::io::{self, IsTerminal, Write};
 
 /// A fatal error, with the exit status renacer should return.
 #[derive(Debug)]
-pub struct Error {
+pub(crate) struct Error {
     msg: String,
     code: u8,
 }
 
 impl Error {
     /// A problem with what the user asked (exit 2).
-    pub fn usage(msg: String) -> Self {
+    pub(crate) fn usage(msg: String) -> Self {
         Error { msg, code: 2 }
     }
     /// A system call renacer itself made failed (exit 1).
-    pub fn io(what: &str, e: io::Error) -> Self {
+    pub(crate) fn io(what: &str, e: io::Error) -> Self {
         Error {
             msg: format!("{what}: {e}"),
             code: 1,
         }
     }
     /// A plain message (exit 1).
-    pub fn msg(msg: String) -> Self {
+    pub(crate) fn msg(msg: String) -> Self {
         Error { msg, code: 1 }
     }
     /// The exit status for this error.
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> u8 {
         self.code
     }
 }
@@ -78,7 +78,7 @@ fn open_output(opts: &Options) -> Result<(Box<dyn Write>, bool), Error> {
 }
 
 /// Build the sink the options ask for.
-pub fn make_sink(opts: &Options) -> Result<Box<dyn Sink>, Error> {
+pub(crate) fn make_sink(opts: &Options) -> Result<Box<dyn Sink>, Error> {
     let (out, tty) = open_output(opts)?;
     if opts.summary == Summary::Only {
         return Ok(Box::new(SummarySink::new(out, false)));
@@ -122,7 +122,7 @@ pub fn make_sink(opts: &Options) -> Result<Box<dyn Sink>, Error> {
 }
 
 /// Trace as the options say; returns renacer's exit status.
-pub fn run(opts: &Options) -> Result<u8, Error> {
+pub(crate) fn run(opts: &Options) -> Result<u8, Error> {
     let mut sink = make_sink(opts)?;
     let result = if opts.pids.is_empty() {
         event_loop::launch(opts, sink.as_mut())

@@ -36,7 +36,7 @@ fn jump(code: u16, k: u32, jt: u8, jf: u8) -> libc::sock_filter {
 /// `JEQ` per listed number jumping to the shared "hit" return. When more
 /// than half the table is selected, the complement is listed instead (the
 /// jump offsets are 8-bit, and shorter programs run faster).
-pub fn program(set: &TraceSet, arch: &Arch) -> Vec<libc::sock_filter> {
+pub(crate) fn program(set: &TraceSet, arch: &Arch) -> Vec<libc::sock_filter> {
     let selected = set.numbers(arch);
     let all: Vec<u64> = arch.iter().map(|(nr, _)| nr).collect();
     let invert = selected.len() * 2 > all.len();
@@ -85,7 +85,7 @@ pub fn program(set: &TraceSet, arch: &Arch) -> Vec<libc::sock_filter> {
 /// # Safety
 /// Must only be called in a single-threaded child after `fork`; `prog` must
 /// have been built by [`program`].
-pub unsafe fn install(prog: &[libc::sock_filter]) -> bool {
+pub(crate) unsafe fn install(prog: &[libc::sock_filter]) -> bool {
     let fprog = libc::sock_fprog {
         len: prog.len() as u16,
         filter: prog.as_ptr() as *mut _,

@@ -17,7 +17,7 @@ fn is_executable(p: &Path) -> bool {
 }
 
 /// Find `prog` like `execvp` would.
-pub fn resolve(prog: &OsString) -> Result<PathBuf, Error> {
+pub(super) fn resolve(prog: &OsString) -> Result<PathBuf, Error> {
     let p = Path::new(prog);
     let shown = p.display();
     if prog.as_bytes().contains(&b'/') {
@@ -51,7 +51,7 @@ fn cstring(b: &[u8]) -> Result<CString, Error> {
 
 /// Start `argv` traced. Returns the child's pid, stopped in a
 /// `PTRACE_EVENT_STOP` and already resumed with `resume`.
-pub fn spawn(
+pub(super) fn spawn(
     argv: &[OsString],
     extra_env: &[(String, String)],
     options: u32,

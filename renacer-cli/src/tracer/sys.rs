@@ -8,7 +8,7 @@ const PTRACE_GET_SYSCALL_INFO: libc::c_uint = 0x420e;
 
 /// What `PTRACE_GET_SYSCALL_INFO` says about the current stop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SyscallInfo {
+pub(crate) enum SyscallInfo {
     /// Syscall-entry stop.
     Entry { arch: u32, nr: u64, args: [u64; 6] },
     /// Syscall-exit stop.
@@ -42,38 +42,38 @@ fn ptrace(req: libc::c_uint, pid: i32, addr: usize, data: usize) -> io::Result<l
 }
 
 /// `PTRACE_SEIZE` with options.
-pub fn seize(pid: i32, options: u32) -> io::Result<()> {
+pub(crate) fn seize(pid: i32, options: u32) -> io::Result<()> {
     ptrace(libc::PTRACE_SEIZE, pid, 0, options as usize).map(drop)
 }
 
 /// `PTRACE_INTERRUPT`: bring a seized tracee to a `PTRACE_EVENT_STOP`.
-pub fn interrupt(pid: i32) -> io::Result<()> {
+pub(crate) fn interrupt(pid: i32) -> io::Result<()> {
     ptrace(libc::PTRACE_INTERRUPT, pid, 0, 0).map(drop)
 }
 
 /// Resume to the next syscall stop, delivering `sig` (0 for none).
-pub fn resume_syscall(pid: i32, sig: i32) -> io::Result<()> {
+pub(crate) fn resume_syscall(pid: i32, sig: i32) -> io::Result<()> {
     ptrace(libc::PTRACE_SYSCALL, pid, 0, sig as usize).map(drop)
 }
 
 /// Resume until the next event/seccomp stop, delivering `sig`.
-pub fn resume_cont(pid: i32, sig: i32) -> io::Result<()> {
+pub(crate) fn resume_cont(pid: i32, sig: i32) -> io::Result<()> {
     ptrace(libc::PTRACE_CONT, pid, 0, sig as usize).map(drop)
 }
 
 /// `PTRACE_LISTEN`: leave a group-stopped tracee stopped but let it be
 /// woken by `SIGCONT` (as it would without a tracer).
-pub fn listen(pid: i32) -> io::Result<()> {
+pub(crate) fn listen(pid: i32) -> io::Result<()> {
     ptrace(libc::PTRACE_LISTEN, pid, 0, 0).map(drop)
 }
 
 /// `PTRACE_DETACH`, delivering `sig`.
-pub fn detach(pid: i32, sig: i32) -> io::Result<()> {
+pub(crate) fn detach(pid: i32, sig: i32) -> io::Result<()> {
     ptrace(libc::PTRACE_DETACH, pid, 0, sig as usize).map(drop)
 }
 
 /// `PTRACE_GETEVENTMSG` (new pid for clone events, old tid for exec).
-pub fn event_msg(pid: i32) -> io::Result<u64> {
+pub(crate) fn event_msg(pid: i32) -> io::Result<u64> {
     let mut msg: libc::c_ulong = 0;
     ptrace(
         libc::PTRACE_GETEVENTMSG,
@@ -85,7 +85,7 @@ pub fn event_msg(pid: i32) -> io::Result<u64> {
 }
 
 /// `PTRACE_GETSIGINFO` as raw bytes (128, the kernel's `siginfo_t`).
-pub fn siginfo(pid: i32) -> io::Result<[u8; 128]> {
+pub(crate) fn siginfo(pid: i32) -> io::Result<[u8; 128]> {
     let mut buf = [0u8; 128];
     ptrace(libc::PTRACE_GETSIGINFO, pid, 0, buf.as_mut_ptr() as usize)?;
     Ok(buf)
@@ -93,7 +93,7 @@ pub fn siginfo(pid: i32) -> io::Result<[u8; 128]> {
 
 /// One `PTRACE_GET_SYSCALL_INFO`: everything about the stop in one call
 /// instead of several register reads.
-pub fn syscall_info(pid: i32) -> io::Result<SyscallInfo> {
+pub(crate) fn syscall_info(pid: i32) -> io::Result<SyscallInfo> {
     let mut buf = [0u64; 12];
     let size = std::mem::size_of_val(&buf);
     ptrace(
@@ -126,7 +126,7 @@ pub fn syscall_info(pid: i32) -> io::Result<SyscallInfo> {
 }
 
 /// `waitpid(-1, __WALL | flags)`. `Ok(None)` with `WNOHANG` and nothing ready.
-pub fn wait_any(nohang: bool) -> io::Result<Option<(i32, i32)>> {
+pub(crate) fn wait_any(nohang: bool) -> io::Result<Option<(i32, i32)>> {
     let mut status = 0;
     let flags = libc::__WALL | if nohang { libc::WNOHANG } else { 0 };
     // SAFETY: `status` is a live i32 the kernel writes into.
@@ -140,7 +140,7 @@ pub fn wait_any(nohang: bool) -> io::Result<Option<(i32, i32)>> {
 
 /// Read tracee memory with `process_vm_readv`; returns the bytes read
 /// (fewer than asked at an unmapped page).
-pub fn read_mem(pid: i32, addr: u64, buf: &mut [u8]) -> usize {
+pub(crate) fn read_mem(pid: i32, addr: u64, buf: &mut [u8]) -> usize {
     if buf.is_empty() || addr == 0 {
         return 0;
     }
@@ -163,13 +163,14 @@ pub fn read_mem(pid: i32, addr: u64, buf: &mut [u8]) -> usize {
 }
 
 /// Send `sig` to `pid`.
-pub fn kill(pid: i32, sig: i32) -> io::Result<()> {
+pub(crate) fn kill(pid: i32, sig: i32) -> io::Result<()> {
     // SAFETY: kill(2) takes plain integers.
     check(unsafe { libc::kill(pid, sig) } as libc::c_long).map(drop)
 }
 
 /// The signals that end an attach session (`-p`): Ctrl-C and friends.
-pub const DETACH_SIGNALS: [i32; 4] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT];
+pub(crate) const DETACH_SIGNALS: [i32; 4] =
+    [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT];
 
 fn sigset_of(sigs: &[i32]) -> libc::sigset_t {
     // SAFETY: an all-zero sigset_t is a valid value; sigemptyset/sigaddset
@@ -185,14 +186,14 @@ fn sigset_of(sigs: &[i32]) -> libc::sigset_t {
 }
 
 /// Block `sigs` so they are only consumed by [`wait_signal`].
-pub fn block_signals(sigs: &[i32]) {
+pub(crate) fn block_signals(sigs: &[i32]) {
     let set = sigset_of(sigs);
     // SAFETY: `set` is initialised; the old mask is not needed.
     unsafe { libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) };
 }
 
 /// Wait up to `timeout_ms` for one of `sigs` (blocked); `None` on timeout.
-pub fn wait_signal(sigs: &[i32], timeout_ms: u64) -> Option<i32> {
+pub(crate) fn wait_signal(sigs: &[i32], timeout_ms: u64) -> Option<i32> {
     let set = sigset_of(sigs);
     let ts = libc::timespec {
         tv_sec: (timeout_ms / 1000) as libc::time_t,
@@ -205,17 +206,43 @@ pub fn wait_signal(sigs: &[i32], timeout_ms: u64) -> Option<i32> {
 
 /// Ignore `sig` in renacer (Ctrl-C while a launched command runs goes to
 /// the command, which is in the same process group, as under strace).
-pub fn ignore_signal(sig: i32) {
+pub(crate) fn ignore_signal(sig: i32) {
     // SAFETY: installing SIG_IGN has no memory-safety preconditions.
     unsafe { libc::signal(sig, libc::SIG_IGN) };
 }
 
 /// The thread-group id of `tid`, from `/proc/TID/status`.
-pub fn tgid_of(tid: i32) -> Option<i32> {
+pub(crate) fn tgid_of(tid: i32) -> Option<i32> {
     let s = std::fs::read_to_string(format!("/proc/{tid}/status")).ok()?;
     s.lines()
         .find_map(|l| l.strip_prefix("Tgid:"))
         .and_then(|v| v.trim().parse().ok())
+}
+
+/// What `tid` runs right after an exec: the executable's path and the
+/// whole argv, from `/proc` (the new image is in place at the exec event
+/// stop). Either is empty when it cannot be read.
+pub(crate) fn exec_image(tid: i32) -> (String, Vec<String>) {
+    let exe = std::fs::read_link(format!("/proc/{tid}/exe"))
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    (exe, cmdline(tid))
+}
+
+/// `/proc/PID/cmdline` split at NULs; empty if it cannot be read.
+pub(crate) fn cmdline(pid: i32) -> Vec<String> {
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+        .map(|b| {
+            // Every argument ends in a NUL; empty arguments are kept.
+            let b = b.strip_suffix(&[0]).unwrap_or(&b);
+            if b.is_empty() {
+                return Vec::new();
+            }
+            b.split(|&c| c == 0)
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// The launched command's pid, for [`forward_signal`].
@@ -234,7 +261,7 @@ extern "C" fn forward_signal(sig: libc::c_int) {
 /// sees it die, writes its last lines and flushes — nothing buffered is lost.
 /// Done inside the handler (kill is async-signal-safe), so no signal can
 /// slip between a flag check and a blocking `waitpid`.
-pub fn forward_signals_to(pid: i32, sigs: &[i32]) {
+pub(crate) fn forward_signals_to(pid: i32, sigs: &[i32]) {
     FORWARD_PID.store(pid, std::sync::atomic::Ordering::Relaxed);
     for &sig in sigs {
         // SAFETY: an all-zero sigaction is valid; we set a handler that only

@@ -288,15 +288,10 @@ fn export(exporters: &mut [Box<dyn Exporter>], batch: &mut Batch) {
         return;
     }
     for e in exporters.iter_mut() {
-        if catch_unwind(AssertUnwindSafe(|| {
-            e.export_with_kinds(&batch.spans, &batch.is_async)
-        }))
-        .is_err()
-        {
+        if catch_unwind(AssertUnwindSafe(|| e.export(&batch.spans))).is_err() {
             stats::add_export_errors(1);
         }
     }
     stats::add_exported(batch.spans.len() as u64);
     batch.spans.clear();
-    batch.is_async.clear();
 }

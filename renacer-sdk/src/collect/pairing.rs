@@ -14,7 +14,7 @@ use std::borrow::Cow;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
-use crate::model::{FieldValue, SpanId, SpanKind, SpanRecord, SpanStatus, TraceId};
+use crate::model::{FieldValue, SpanFlags, SpanId, SpanKind, SpanRecord, SpanStatus, TraceId};
 use crate::record::clock::Converter;
 use crate::record::event::{self, Event};
 use crate::record::ids::{span_id, trace_of_root};
@@ -97,11 +97,10 @@ impl Drop for ThreadCtx {
     }
 }
 
-/// Output of one pass: spans in completion order with their kind.
+/// Output of one pass: spans in completion order.
 #[derive(Default)]
 pub(crate) struct Batch {
     pub(crate) spans: Vec<SpanRecord>,
-    pub(crate) is_async: Vec<bool>,
     pub(crate) started: u64,
     pub(crate) dropped: u64,
 }
@@ -225,7 +224,6 @@ impl Pairing {
                             ctx.ring.thread_name.clone(),
                         );
                         out.spans.push(rec);
-                        out.is_async.push(false);
                     }
                 }
             }
@@ -290,9 +288,9 @@ impl Pairing {
                 let Some(a) = self.asyncs.remove(&ev.w[0]) else {
                     return false;
                 };
-                let rec = self.record(a.span, ev.w[1], ev.a, conv, a.tid, a.thread_name);
+                let mut rec = self.record(a.span, ev.w[1], ev.a, conv, a.tid, a.thread_name);
+                rec.flags = SpanFlags::ASYNC;
                 out.spans.push(rec);
-                out.is_async.push(true);
             }
             event::RESUME => {
                 if self.forgotten.contains(&ev.w[0]) {
@@ -364,6 +362,7 @@ impl Pairing {
             parent_span_id: open.parent,
             name: Cow::Borrowed(site.name),
             kind: SpanKind::Function,
+            flags: SpanFlags::NONE,
             start_ns,
             end_ns,
             pid: self.pid,
@@ -432,6 +431,6 @@ mod tests {
         assert!(p.replay(&mut a, &conv, &mut out, usize::MAX));
         assert!(p.replay(&mut b, &conv, &mut out, usize::MAX));
         assert_eq!(out.spans.len(), 1);
-        assert_eq!(out.is_async, vec![true]);
+        assert!(out.spans[0].flags.is_async());
     }
 }

@@ -8,9 +8,9 @@ use std::fs::File;
 use std::io::Write;
 use std::path::Path;
 
-use super::json;
 use super::Exporter;
 use crate::model::{SpanRecord, SpanStatus};
+use renacer_format::json;
 
 /// Version marker written in every line.
 pub const SCHEMA: &str = "renacer.span/1";

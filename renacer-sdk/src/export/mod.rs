@@ -9,11 +9,11 @@
 //! comma-separated) are built by [`make_sink`]: to add a sink, add one match
 //! arm there that calls your module's constructor.
 
-pub(crate) mod json;
 pub mod jsonl;
 #[cfg(feature = "otlp")]
 pub mod otlp;
 pub mod perfetto;
+pub mod spool;
 
 use crate::model::SpanRecord;
 
@@ -29,15 +29,6 @@ pub trait Exporter: Send {
     /// Final flush; no more calls follow.
     fn shutdown(&mut self) {
         self.flush();
-    }
-
-    /// Like [`Exporter::export`], with `is_async[i]` telling whether span `i`
-    /// is an async (possibly thread-crossing) span rather than a
-    /// stack-nested sync span. Formats that draw per-thread stacks
-    /// (Perfetto) need that; the default ignores it.
-    fn export_with_kinds(&mut self, spans: &[SpanRecord], is_async: &[bool]) {
-        let _ = is_async;
-        self.export(spans);
     }
 }
 
@@ -56,7 +47,7 @@ pub fn make_sink(scheme: &str, argument: &str) -> Option<Result<Box<dyn Exporter
     match scheme {
         "jsonl" => Some(jsonl::JsonLinesExporter::create(argument).map(boxed)),
         "perfetto" => Some(perfetto::PerfettoExporter::create(argument).map(boxed)),
-        "spool" => Some(crate::spool::sink(argument).map(boxed)),
+        "spool" => Some(spool::sink(argument).map(boxed)),
         #[cfg(feature = "otlp")]
         "otlp" => Some(otlp::sink(argument).map(boxed)),
         #[cfg(not(feature = "otlp"))]

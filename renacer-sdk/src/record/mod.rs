@@ -75,7 +75,7 @@ impl Site {
             module_path,
             file,
             line,
-            site_id: crate::fnv::site_id(module_path, name, file, line),
+            site_id: renacer_format::fnv::site_id(module_path, name, file, line),
             decision_id,
             fields,
         }

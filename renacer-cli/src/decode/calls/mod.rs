@@ -10,7 +10,7 @@ use super::Ctx;
 
 /// Decoded arguments of `name`, or `None` when no decoder exists (the caller
 /// prints the raw words in hex).
-pub fn decode(ctx: &Ctx, name: &str, a: &[u64; 6], ret: Option<i64>) -> Option<Vec<String>> {
+pub(super) fn decode(ctx: &Ctx, name: &str, a: &[u64; 6], ret: Option<i64>) -> Option<Vec<String>> {
     let h = H { ctx, ret };
     fs::decode(&h, name, a)
         .or_else(|| proc::decode(&h, name, a))

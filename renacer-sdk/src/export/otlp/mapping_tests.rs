@@ -11,6 +11,7 @@ fn record() -> SpanRecord {
         parent_span_id: Some(SpanId(0x00f067aa0ba902b7)),
         name: "load_config".into(),
         kind: SpanKind::Function,
+        flags: Default::default(),
         start_ns: 1_000,
         end_ns: 3_500,
         pid: 42,

@@ -14,6 +14,7 @@ fn records(n: u64) -> Vec<SpanRecord> {
             parent_span_id: None,
             name: "f".into(),
             kind: SpanKind::Function,
+            flags: Default::default(),
             start_ns: i,
             end_ns: i + 1,
             pid: 1,

@@ -11,16 +11,16 @@
 //! of a process span) rather than drawn as slices; threads are named after
 //! the span's `thread_name` when one is known.
 //!
-//! The format itself (envelope, events, args) lives in [`events`], shared
-//! with the unified trace's writer (`unified::write_perfetto`).
+//! The format itself (envelope, events, args) is `renacer_format::perfetto`,
+//! shared with the unified trace's writer in `renacer-trace`, which also
+//! owns everything about processes and syscalls; this sink only ever sees
+//! the SDK's function spans.
 //!
 //! The file is valid JSON after every flush: the closing `]}` is written,
 //! then overwritten by the next batch, so a killed program still leaves a
 //! loadable trace up to its last flush.
 
-pub(crate) mod events;
-
-pub(crate) use events::{thread_label, Events, Slice};
+use renacer_format::perfetto::{self as events, thread_label, Events, Slice};
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -28,10 +28,10 @@ use std::io::{Seek, SeekFrom, Write};
 use std::path::Path;
 
 use super::Exporter;
-use crate::model::{SpanKind, SpanRecord};
+use crate::model::SpanRecord;
 
 /// Bytes buffered before a write.
-pub(crate) const WRITE_CHUNK: usize = 1 << 20;
+const WRITE_CHUNK: usize = 1 << 20;
 
 /// Writes a Perfetto / Chrome JSON trace file.
 #[derive(Debug)]
@@ -55,14 +55,6 @@ pub struct PerfettoExporter {
     /// The last span's thread and whether its name is a real one: spans
     /// come in runs per thread, so most skip the maps.
     last_track: Option<(u32, u32, bool)>,
-    /// Set by the first process span, i.e. when a unified trace (with
-    /// syscalls) is exported here; the SDK's own spans never pay for it.
-    unified: bool,
-    /// Unified traces only: per thread, the function spans still open at
-    /// the latest start seen (span id, end), so a syscall can be cut at its
-    /// function's end like `unified::write_perfetto` does. Bounded by the
-    /// nesting depth of each thread.
-    open_fns: HashMap<(u32, u32), Vec<(u64, u64)>>,
 }
 
 impl PerfettoExporter {
@@ -89,8 +81,6 @@ impl PerfettoExporter {
             own_pid: std::process::id(),
             own_name: None,
             last_track: None,
-            unified: false,
-            open_fns: HashMap::new(),
         };
         me.finish_file();
         Ok(me)
@@ -104,19 +94,17 @@ impl PerfettoExporter {
         if let Some((pid, tid, has_name)) = self.last_track {
             // Same thread as the last span: only a first real thread name
             // could add anything.
-            if (pid, tid) == (s.pid, s.tid) && (has_name || !named) && s.kind != SpanKind::Process {
+            if (pid, tid) == (s.pid, s.tid) && (has_name || !named) {
                 return;
             }
         }
-        // A process span (the CLI's unified trace exported here) names its
-        // process; this process is named after its executable.
-        let real = s.kind == SpanKind::Process || s.pid == self.own_pid;
+        // This process is named after its executable; others (spans a
+        // custom pipeline forwards) by pid until nothing better is known.
+        let real = s.pid == self.own_pid;
         let seen = self.pids.get(&s.pid).copied();
         if seen.is_none() || (real && seen == Some(false)) {
             self.pids.insert(s.pid, real);
-            let name = if s.kind == SpanKind::Process {
-                s.name.to_string()
-            } else if s.pid == self.own_pid {
+            let name = if s.pid == self.own_pid {
                 self.own_name.get_or_insert_with(own_process_name).clone()
             } else {
                 format!("pid {}", s.pid)
@@ -132,56 +120,22 @@ impl PerfettoExporter {
         self.last_track = Some((s.pid, s.tid, named || seen == Some(true)));
     }
 
-    fn span(&mut self, s: &SpanRecord, is_async: bool) {
+    fn span(&mut self, s: &SpanRecord) {
         self.metadata(s);
-        if s.kind == SpanKind::Process {
-            self.unified = true;
-            // Processes are track groups, not slices: a slice spanning the
-            // whole process would only add a level above every thread.
-            return;
-        }
-        let end_ns = if self.unified && !is_async {
-            self.nesting_end(s)
-        } else {
-            s.end_ns
-        };
         let slice = Slice {
             name: &s.name,
             cat: s.kind.as_str(),
             pid: s.pid,
             tid: s.tid,
             start_ns: s.start_ns,
-            end_ns,
+            end_ns: s.end_ns,
         };
-        let mut args = if is_async {
+        let mut args = if s.flags.is_async() {
             self.events.async_slice(&mut self.buf, &slice, s.span_id.0)
         } else {
             self.events.complete(&mut self.buf, &slice)
         };
         args.span(s, s.trace_id, s.parent_span_id);
-    }
-
-    /// The end of `s`'s slice in a unified trace (spans arrive in causal,
-    /// start order): the tracer stamps a syscall's exit late, so it can pass
-    /// its function's end; the slice is cut there so slices on the thread's
-    /// track still nest.
-    fn nesting_end(&mut self, s: &SpanRecord) -> u64 {
-        let open = self.open_fns.entry((s.pid, s.tid)).or_default();
-        open.retain(|&(_, end)| end > s.start_ns);
-        match s.kind {
-            SpanKind::Function => {
-                open.push((s.span_id.0, s.end_ns));
-                s.end_ns
-            }
-            SpanKind::Syscall => {
-                let parent = s.parent_span_id.map(|p| p.0);
-                match open.iter().rev().find(|&&(id, _)| Some(id) == parent) {
-                    Some(&(_, end)) => s.end_ns.min(end).max(s.start_ns),
-                    None => s.end_ns,
-                }
-            }
-            SpanKind::Process => s.end_ns,
-        }
     }
 
     /// Writes the buffered events at `pos`.
@@ -232,12 +186,8 @@ fn own_process_name() -> String {
 
 impl Exporter for PerfettoExporter {
     fn export(&mut self, spans: &[SpanRecord]) {
-        self.export_with_kinds(spans, &[]);
-    }
-
-    fn export_with_kinds(&mut self, spans: &[SpanRecord], is_async: &[bool]) {
-        for (i, s) in spans.iter().enumerate() {
-            self.span(s, is_async.get(i).copied().unwrap_or(false));
+        for s in spans {
+            self.span(s);
             self.pending_spans += 1;
             if self.buf.len() >= WRITE_CHUNK {
                 self.write_buf();

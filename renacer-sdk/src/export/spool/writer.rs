@@ -11,9 +11,11 @@ use std::io::{self, BufWriter, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
-use super::codec::encode_span;
-use super::format::{put_frame, SpoolHeader, CLOCK_MONOTONIC_ID, TAG_SPAN, TAG_STRING, VERSION};
 use crate::model::SpanRecord;
+use renacer_format::spool::codec::encode_span;
+use renacer_format::spool::frame::{
+    put_frame, SpoolHeader, CLOCK_MONOTONIC_ID, TAG_SPAN, TAG_STRING, VERSION,
+};
 
 /// Strings longer than this are inlined: long strings are rarely repeated.
 const MAX_INTERNED_LEN: usize = 256;

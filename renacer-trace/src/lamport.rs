@@ -13,11 +13,11 @@
 //! ignored and counted instead of looping or panicking.
 
 /// "No predecessor" in the index arrays.
-pub const NONE: u32 = u32::MAX;
+pub(crate) const NONE: u32 = u32::MAX;
 
 /// Result of [`assign`].
 #[derive(Debug, Default, PartialEq, Eq)]
-pub struct Clocks {
+pub(crate) struct Clocks {
     /// Lamport clock per item, 1 for items without predecessors.
     pub lamport: Vec<u64>,
     /// Depth per item along (unbroken) parent edges, 0 for roots.
@@ -30,7 +30,7 @@ pub struct Clocks {
 
 /// Assigns clocks given each item's `parent` and program-order predecessor
 /// `prev` (indices into the same arrays, or [`NONE`]).
-pub fn assign(parent: &[u32], prev: &[u32]) -> Clocks {
+pub(crate) fn assign(parent: &[u32], prev: &[u32]) -> Clocks {
     const WHITE: u8 = 0;
     const GREY: u8 = 1;
     const BLACK: u8 = 2;

@@ -11,20 +11,40 @@ use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::codec::{decode_span, Dec};
-use super::format::{
-    decode_header, HeaderError, SpoolHeader, FRAME_OVERHEAD, HEADER_LEN, MAX_RECORD_LEN, TAG_SPAN,
-    TAG_STRING, VERSION,
-};
 use crate::model::SpanRecord;
+use renacer_format::spool::codec::{decode_span, Dec};
+use renacer_format::spool::frame::{
+    checksum, decode_header, HeaderError, SpoolHeader, FRAME_OVERHEAD, HEADER_LEN, MAX_RECORD_LEN,
+    MIN_VERSION, TAG_SPAN, TAG_STRING, VERSION,
+};
 
 /// A spool that cannot be read at all.
 #[derive(Debug)]
 pub enum SpoolError {
-    Io { path: PathBuf, error: io::Error },
-    NotASpool { path: PathBuf },
-    UnsupportedVersion { path: PathBuf, found: u16 },
-    CorruptHeader { path: PathBuf },
+    /// The file or directory could not be read.
+    Io {
+        /// Which one.
+        path: PathBuf,
+        /// Why.
+        error: io::Error,
+    },
+    /// The file does not start with the spool magic.
+    NotASpool {
+        /// Which file.
+        path: PathBuf,
+    },
+    /// A format version this build does not read.
+    UnsupportedVersion {
+        /// Which file.
+        path: PathBuf,
+        /// Its version.
+        found: u16,
+    },
+    /// The header's checksum does not match.
+    CorruptHeader {
+        /// Which file.
+        path: PathBuf,
+    },
 }
 
 impl fmt::Display for SpoolError {
@@ -36,7 +56,7 @@ impl fmt::Display for SpoolError {
             }
             SpoolError::UnsupportedVersion { path, found } => write!(
                 f,
-                "{}: spool format version {found} is not supported (this build reads version {VERSION})",
+                "{}: spool format version {found} is not supported (this build reads versions {MIN_VERSION} to {VERSION})",
                 path.display()
             ),
             SpoolError::CorruptHeader { path } => {
@@ -62,8 +82,11 @@ pub enum SpoolWarningKind {
 /// The tail of a spool file was ignored; everything before `offset` was read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SpoolWarning {
+    /// The file.
     pub path: PathBuf,
+    /// Bytes accepted before the problem.
     pub offset: u64,
+    /// What the problem was.
     pub kind: SpoolWarningKind,
 }
 
@@ -210,7 +233,7 @@ impl<R: Read> SpoolReader<R> {
             let body_end = 5 + len as usize;
             let mut crc = [0u8; 4];
             crc.copy_from_slice(&self.buf[body_end..]);
-            if super::crc32::crc32(&self.buf[..body_end]) != u32::from_le_bytes(crc) {
+            if checksum(&self.buf[..body_end]) != u32::from_le_bytes(crc) {
                 return self.stop(SpoolWarningKind::Corrupt("checksum mismatch"));
             }
             let payload = &self.buf[5..body_end];
@@ -219,13 +242,15 @@ impl<R: Read> SpoolReader<R> {
                     Ok(s) => self.strings.push(Arc::from(s)),
                     Err(_) => return self.stop(SpoolWarningKind::Corrupt("string is not UTF-8")),
                 },
-                TAG_SPAN => match decode_span(&mut Dec::new(payload, &self.strings)) {
-                    Ok(span) => {
-                        self.offset += (len as usize + FRAME_OVERHEAD) as u64;
-                        return Some(span);
+                TAG_SPAN => {
+                    match decode_span(&mut Dec::new(payload, &self.strings, self.header.version)) {
+                        Ok(span) => {
+                            self.offset += (len as usize + FRAME_OVERHEAD) as u64;
+                            return Some(span);
+                        }
+                        Err(e) => return self.stop(SpoolWarningKind::Corrupt(e.0)),
                     }
-                    Err(e) => return self.stop(SpoolWarningKind::Corrupt(e.0)),
-                },
+                }
                 _ => return self.stop(SpoolWarningKind::Corrupt("unknown record tag")),
             }
             self.offset += (len as usize + FRAME_OVERHEAD) as u64;
@@ -244,9 +269,13 @@ impl<R: Read> Iterator for SpoolReader<R> {
 /// Everything read from one spool file.
 #[derive(Debug)]
 pub struct SpoolFile {
+    /// The file.
     pub path: PathBuf,
+    /// Its header.
     pub header: SpoolHeader,
+    /// Its complete records, in file order.
     pub spans: Vec<SpanRecord>,
+    /// Why reading stopped early, if it did.
     pub warning: Option<SpoolWarning>,
 }
 
@@ -276,6 +305,7 @@ impl SpoolFile {
 /// Every spool file of a directory, in file-name order.
 #[derive(Debug, Default)]
 pub struct SpoolDir {
+    /// One entry per `*.spool` file, sorted by path.
     pub files: Vec<SpoolFile>,
 }
 
@@ -312,3 +342,7 @@ pub fn read_spool_dir(dir: &Path) -> Result<SpoolDir, SpoolError> {
         .collect::<Result<Vec<_>, _>>()?;
     Ok(SpoolDir { files })
 }
+
+#[cfg(test)]
+#[path = "spool_tests.rs"]
+pub(crate) mod tests;

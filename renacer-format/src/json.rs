@@ -20,7 +20,7 @@ static HEX_PAIRS: [[u8; 2]; 256] = {
 
 /// Appends `v` as 16 lowercase hex digits.
 #[inline]
-pub(crate) fn hex64(out: &mut Vec<u8>, v: u64) {
+pub fn hex64(out: &mut Vec<u8>, v: u64) {
     let mut buf = [0u8; 16];
     for (i, b) in v.to_be_bytes().iter().enumerate() {
         buf[i * 2..i * 2 + 2].copy_from_slice(&HEX_PAIRS[*b as usize]);
@@ -29,7 +29,7 @@ pub(crate) fn hex64(out: &mut Vec<u8>, v: u64) {
 }
 
 /// Appends `v` as `digits` lowercase hex digits (any count up to 32).
-pub(crate) fn hex(out: &mut Vec<u8>, v: u128, digits: usize) {
+pub fn hex(out: &mut Vec<u8>, v: u128, digits: usize) {
     if digits == 32 {
         hex64(out, (v >> 64) as u64);
         hex64(out, v as u64);
@@ -46,23 +46,25 @@ pub(crate) fn hex(out: &mut Vec<u8>, v: u128, digits: usize) {
 
 /// Appends `"`-quoted 16-digit hex.
 #[inline]
-pub(crate) fn hex16_quoted(out: &mut Vec<u8>, v: u64) {
+pub fn hex16_quoted(out: &mut Vec<u8>, v: u64) {
     out.push(b'"');
     hex64(out, v);
     out.push(b'"');
 }
 
-pub(crate) fn uint(out: &mut Vec<u8>, v: u64) {
+/// A JSON unsigned integer.
+pub fn uint(out: &mut Vec<u8>, v: u64) {
     out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
 }
 
-pub(crate) fn int(out: &mut Vec<u8>, v: i64) {
+/// A JSON signed integer.
+pub fn int(out: &mut Vec<u8>, v: i64) {
     out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
 }
 
 /// Appends a JSON string literal (quoted, escaped).
 #[inline]
-pub(crate) fn string(out: &mut Vec<u8>, s: &str) {
+pub fn string(out: &mut Vec<u8>, s: &str) {
     // Fast path: most strings (names, paths) need no escaping. The check has
     // no early exit so the compiler can vectorize it.
     let needs_escape = s.bytes().fold(false, |acc, b| {
@@ -109,7 +111,7 @@ fn string_escaped(out: &mut Vec<u8>, s: &str) {
 }
 
 /// Appends a field value (non-finite floats become `null`: JSON has none).
-pub(crate) fn field_value(out: &mut Vec<u8>, v: &FieldValue) {
+pub fn field_value(out: &mut Vec<u8>, v: &FieldValue) {
     match v {
         FieldValue::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
         FieldValue::I64(i) => int(out, *i),
@@ -123,7 +125,7 @@ pub(crate) fn field_value(out: &mut Vec<u8>, v: &FieldValue) {
 }
 
 /// Appends nanoseconds as microseconds with 3 decimals (`12.345`).
-pub(crate) fn micros(out: &mut Vec<u8>, ns: u64) {
+pub fn micros(out: &mut Vec<u8>, ns: u64) {
     uint(out, ns / 1000);
     let frac = ns % 1000;
     out.push(b'.');

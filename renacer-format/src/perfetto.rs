@@ -15,15 +15,15 @@
 
 use std::borrow::Cow;
 
-use crate::export::json;
+use crate::json;
 use crate::model::{FieldValue, SpanId, SpanRecord, SpanStatus, TraceId};
 
 /// The closing of the file, after the last event.
-pub(crate) const TAIL: &[u8] = b"\n]}\n";
+pub const TAIL: &[u8] = b"\n]}\n";
 
 /// Appends the file's opening, up to the `[` of `traceEvents`.
 /// `otherData` names the producer and, when known, the trace.
-pub(crate) fn header(out: &mut Vec<u8>, trace_id: Option<TraceId>) {
+pub fn header(out: &mut Vec<u8>, trace_id: Option<TraceId>) {
     out.extend_from_slice(b"{\"displayTimeUnit\":\"ns\",\"otherData\":{\"producer\":\"renacer\"");
     if let Some(t) = trace_id {
         out.extend_from_slice(b",\"trace_id\":\"");
@@ -36,7 +36,7 @@ pub(crate) fn header(out: &mut Vec<u8>, trace_id: Option<TraceId>) {
 /// The name of a thread's track: the name the program gave the thread when
 /// known, else `main` for a process's first thread (`tid == pid`), else
 /// `thread TID`.
-pub(crate) fn thread_label(pid: u32, tid: u32, known: Option<&str>) -> Cow<'_, str> {
+pub fn thread_label(pid: u32, tid: u32, known: Option<&str>) -> Cow<'_, str> {
     match known {
         Some(name) if !name.is_empty() => Cow::Borrowed(name),
         _ if tid == pid => Cow::Borrowed("main"),
@@ -46,19 +46,24 @@ pub(crate) fn thread_label(pid: u32, tid: u32, known: Option<&str>) -> Cow<'_, s
 
 /// Where a slice sits and what it covers.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Slice<'a> {
+pub struct Slice<'a> {
+    /// The slice's name.
     pub name: &'a str,
     /// The category: the span kind (`function`, `syscall`, ...).
     pub cat: &'a str,
+    /// Process track.
     pub pid: u32,
+    /// Thread track.
     pub tid: u32,
+    /// Start, `CLOCK_MONOTONIC` ns.
     pub start_ns: u64,
+    /// End, `CLOCK_MONOTONIC` ns.
     pub end_ns: u64,
 }
 
 /// Writes the events of one `traceEvents` array, separating them.
 #[derive(Debug, Default)]
-pub(crate) struct Events {
+pub struct Events {
     wrote_any: bool,
 }
 
@@ -84,13 +89,13 @@ impl Events {
     }
 
     /// Names process `pid`'s track group (viewers show the pid next to it).
-    pub(crate) fn process_name(&mut self, out: &mut Vec<u8>, pid: u32, name: &str) {
+    pub fn process_name(&mut self, out: &mut Vec<u8>, pid: u32, name: &str) {
         self.metadata(out, b"process_name", pid, 0, name);
     }
 
     /// Names thread `tid`'s track. A later event for the same thread
     /// renames it (the viewers keep the last name).
-    pub(crate) fn thread_name(&mut self, out: &mut Vec<u8>, pid: u32, tid: u32, name: &str) {
+    pub fn thread_name(&mut self, out: &mut Vec<u8>, pid: u32, tid: u32, name: &str) {
         self.metadata(out, b"thread_name", pid, tid, name);
     }
 
@@ -113,7 +118,7 @@ impl Events {
 
     /// A complete slice on its thread's track. On one track, complete slices
     /// must be nested or disjoint: that is the caller's to guarantee.
-    pub(crate) fn complete<'o>(&mut self, out: &'o mut Vec<u8>, s: &Slice<'_>) -> Args<'o> {
+    pub fn complete<'o>(&mut self, out: &'o mut Vec<u8>, s: &Slice<'_>) -> Args<'o> {
         self.begin(out);
         out.extend_from_slice(b"{\"ph\":\"X\"");
         Self::common(out, s, s.start_ns);
@@ -126,12 +131,7 @@ impl Events {
     /// An async slice (it may overlap anything on its thread), drawn on its
     /// own track keyed by `id`. Returns the begin event's args; the end
     /// event is written when they are dropped.
-    pub(crate) fn async_slice<'o>(
-        &mut self,
-        out: &'o mut Vec<u8>,
-        s: &Slice<'o>,
-        id: u64,
-    ) -> Args<'o> {
+    pub fn async_slice<'o>(&mut self, out: &'o mut Vec<u8>, s: &Slice<'o>, id: u64) -> Args<'o> {
         self.begin(out);
         Self::async_event(out, b"b", s, id, s.start_ns);
         let mut args = Args::open(out);
@@ -152,7 +152,7 @@ impl Events {
 
 /// The `args` object of a slice being written. Dropping it closes the
 /// object and the event, so an event can never be left open.
-pub(crate) struct Args<'o> {
+pub struct Args<'o> {
     out: &'o mut Vec<u8>,
     first: bool,
     /// For an async slice: the end event to write after the begin event.
@@ -179,28 +179,32 @@ impl<'o> Args<'o> {
         self.out
     }
 
-    pub(crate) fn str(&mut self, k: &str, v: &str) -> &mut Self {
+    /// A string argument.
+    pub fn str(&mut self, k: &str, v: &str) -> &mut Self {
         json::string(self.key(k), v);
         self
     }
 
-    pub(crate) fn uint(&mut self, k: &str, v: u64) -> &mut Self {
+    /// An unsigned argument.
+    pub fn uint(&mut self, k: &str, v: u64) -> &mut Self {
         json::uint(self.key(k), v);
         self
     }
 
-    pub(crate) fn int(&mut self, k: &str, v: i64) -> &mut Self {
+    /// A signed argument.
+    pub fn int(&mut self, k: &str, v: i64) -> &mut Self {
         json::int(self.key(k), v);
         self
     }
 
     /// A 64-bit id as a quoted 16-digit hex string (span ids, decision ids).
-    pub(crate) fn id64(&mut self, k: &str, v: u64) -> &mut Self {
+    pub fn id64(&mut self, k: &str, v: u64) -> &mut Self {
         json::hex16_quoted(self.key(k), v);
         self
     }
 
-    pub(crate) fn field(&mut self, k: &str, v: &FieldValue) -> &mut Self {
+    /// A user field as an argument.
+    pub fn field(&mut self, k: &str, v: &FieldValue) -> &mut Self {
         json::field_value(self.key(k), v);
         self
     }
@@ -209,7 +213,7 @@ impl<'o> Args<'o> {
     /// of a span: the args every function slice carries. The ids are passed
     /// separately because the unified trace may re-home a span (new trace
     /// id, new parent).
-    pub(crate) fn span(&mut self, s: &SpanRecord, trace: TraceId, parent: Option<SpanId>) {
+    pub fn span(&mut self, s: &SpanRecord, trace: TraceId, parent: Option<SpanId>) {
         self.id64("span_id", s.span_id.0);
         let out = self.key("trace_id");
         out.push(b'"');

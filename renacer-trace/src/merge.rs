@@ -3,7 +3,7 @@
 //! O(n log n): spans and syscalls are each sorted once by (pid, tid, start)
 //! and swept together with a stack of open spans per thread; everything else
 //! is hash lookups and linear passes. See the module docs of
-//! [`crate::unified`] for the parenting rules.
+//! [`crate`] for the parenting rules.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -276,7 +276,11 @@ pub fn merge(input: MergeInput) -> UnifiedTrace {
     let mut by_time: Vec<u32> = Vec::with_capacity(n);
     by_time.extend(0..np as u32);
     let (mut a, mut b) = (0usize, 0usize);
-    let spawn_of: IdMap<u32, usize> = thread_spawns.into_iter().filter(|&(_, k)| k < ns).collect();
+    let spawn_of: IdMap<u32, usize> = thread_spawns
+        .into_iter()
+        .filter(|t| t.syscall < ns)
+        .map(|t| (t.tid, t.syscall))
+        .collect();
     let mut last: Option<((u32, u32), u32)> = None;
     while a < nf || b < ns {
         let take_span = match (by_thread.get(a), sc_order.get(b)) {
@@ -329,7 +333,7 @@ pub fn merge(input: MergeInput) -> UnifiedTrace {
         } else if i < np + nf {
             let s = &spans[i - np];
             let src = ItemSource::Function(i - np);
-            (SpanKind::Function, src, s.start_ns, s.end_ns, s.pid, s.tid)
+            (s.kind, src, s.start_ns, s.end_ns, s.pid, s.tid)
         } else {
             let s = &syscalls[i - np - nf];
             let src = ItemSource::Syscall(i - np - nf);

@@ -23,8 +23,8 @@ const fn fold(mut hash: u64, bytes: &[u8]) -> u64 {
 /// FNV-1a 64 of a byte string.
 ///
 /// ```
-/// assert_eq!(renacer::fnv1a64(b""), 0xcbf29ce484222325);
-/// assert_eq!(renacer::fnv1a64(b"a"), 0xaf63dc4c8601ec8c);
+/// assert_eq!(renacer_format::fnv::fnv1a64(b""), 0xcbf29ce484222325);
+/// assert_eq!(renacer_format::fnv::fnv1a64(b"a"), 0xaf63dc4c8601ec8c);
 /// ```
 pub const fn fnv1a64(bytes: &[u8]) -> u64 {
     fold(OFFSET, bytes)
@@ -44,7 +44,7 @@ const fn scoped_id(a: &str, b: &str, file: &str, line: u32) -> u64 {
 /// The id of a transpiler decision `category::name` made at `file:line`.
 ///
 /// ```
-/// const ID: u64 = renacer::decision_id("optimization", "inline_candidate", "src/lib.rs", 42);
+/// const ID: u64 = renacer_format::fnv::decision_id("optimization", "inline_candidate", "src/lib.rs", 42);
 /// assert_ne!(ID, 0);
 /// ```
 pub const fn decision_id(category: &str, name: &str, file: &str, line: u32) -> u64 {
@@ -75,6 +75,15 @@ mod tests {
         assert_eq!(
             decision_id("optimization", "inline_candidate", "src/main.rs", 7),
             fnv1a64(&bytes)
+        );
+    }
+
+    #[test]
+    fn decision_id_matches_the_value_transpilers_emit() {
+        // The known value of the scheme in the wild (Ruchy/Depyler).
+        assert_eq!(
+            decision_id("optimization", "inline_candidate", "foo.rb", 3),
+            0x7566_2DCF_2304_7DFE
         );
     }
 

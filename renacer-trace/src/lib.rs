@@ -1,8 +1,10 @@
 //! The unified trace: the CLI's processes and system calls merged with the
 //! SDK's function spans into one tree per trace.
 //!
-//! Pure library code, shared by the CLI (which calls [`merge`]) and anything
-//! else that wants to read a merged trace. Inputs use `CLOCK_MONOTONIC`
+//! The CLI's side of the data flow, kept out of the SDK so applications
+//! never compile it: the tracer's structured events go into a
+//! [`UnifiedBuilder`], the SDK's spans come back through the [`spool`]
+//! reader, [`merge`] builds the tree, and the writers below print it. Inputs use `CLOCK_MONOTONIC`
 //! nanoseconds on both sides, which is what makes the merge exact:
 //!
 //! * a syscall becomes a child of the innermost SDK span on the same pid and
@@ -31,15 +33,20 @@
 //! [`write_json`] (versioned unified JSON), [`write_perfetto`] (Chrome Trace
 //! Event JSON) and [`UnifiedTrace::to_span_records`] (for OTLP).
 
+#![warn(missing_docs, unreachable_pub)]
+
 mod builder;
 mod json;
-pub mod lamport;
+mod lamport;
 mod merge;
 mod perfetto;
 mod session;
+pub mod spool;
 mod text;
 
 use std::borrow::Cow;
+
+use renacer_format::model;
 
 use crate::model::{SpanId, SpanKind, SpanRecord, TraceId};
 
@@ -53,14 +60,17 @@ pub use text::{write_text, TextOptions};
 /// A process the CLI traced.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProcessInfo {
+    /// Its process id (thread-group id).
     pub pid: u32,
     /// The parent pid as the kernel reported it, if known.
     pub ppid: Option<u32>,
     /// The executable (after the last `exec`), e.g. `/usr/bin/cat`.
     pub exe: String,
+    /// Its whole argv as the kernel holds it, read from the tracee.
     pub argv: Vec<String>,
     /// First and last time the CLI saw the process (`CLOCK_MONOTONIC` ns).
     pub start_ns: u64,
+    /// See `start_ns`.
     pub end_ns: u64,
     /// How it ended, e.g. `exited with 0` or `killed by SIGKILL`.
     pub exit: Option<String>,
@@ -71,17 +81,31 @@ pub struct ProcessInfo {
 /// The causal edge from a parent process to a child it created.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ForkEdge {
+    /// The creating process.
     pub parent_pid: u32,
     /// Index, in [`MergeInput::syscalls`], of the `fork`/`clone`/`vfork`
     /// that created the child, when the CLI recorded it.
     pub syscall: Option<usize>,
 }
 
+/// A thread created by the `clone` at `syscalls[syscall]`, in the same
+/// process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ThreadSpawn {
+    /// The new thread.
+    pub tid: u32,
+    /// Index in [`MergeInput::syscalls`] of the `clone` that created it.
+    pub syscall: usize,
+}
+
 /// One completed system call, as the CLI saw it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SyscallRecord {
+    /// Process (thread group) id.
     pub pid: u32,
+    /// Thread id.
     pub tid: u32,
+    /// The syscall's name (`openat`).
     pub name: Cow<'static, str>,
     /// Decoded arguments, without the parentheses: `3, "abc", 4096`.
     pub args: String,
@@ -91,6 +115,7 @@ pub struct SyscallRecord {
     pub ret_value: i64,
     /// Entry and exit stop times (`CLOCK_MONOTONIC` ns).
     pub start_ns: u64,
+    /// See `start_ns`.
     pub end_ns: u64,
 }
 
@@ -99,7 +124,9 @@ pub struct SyscallRecord {
 /// (`--- SIGCHLD {si_signo=...} ---`, `--- stopped by SIGSTOP ---`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SignalRecord {
+    /// Process id.
     pub pid: u32,
+    /// Thread id.
     pub tid: u32,
     /// When the tracer saw it (`CLOCK_MONOTONIC` ns).
     pub ts_ns: u64,
@@ -119,14 +146,15 @@ pub struct MergeInput {
     /// The parent of the root process span (when the CLI itself was started
     /// inside a trace), else the root process span is the trace's root.
     pub external_parent: Option<SpanId>,
+    /// Every traced process.
     pub processes: Vec<ProcessInfo>,
+    /// Every kept syscall.
     pub syscalls: Vec<SyscallRecord>,
     /// Spans read from the spools (any order).
     pub spans: Vec<SpanRecord>,
-    /// Threads created by a traced syscall: (new thread's tid, index in
-    /// `syscalls` of the `clone` that created it, in the same process). The
-    /// thread's first item is then causally after that syscall.
-    pub thread_spawns: Vec<(u32, usize)>,
+    /// Threads created by a kept syscall. The thread's first item is then
+    /// causally after that syscall.
+    pub thread_spawns: Vec<ThreadSpawn>,
 }
 
 /// Where a [`UnifiedItem`]'s details live in its [`UnifiedTrace`].
@@ -144,20 +172,28 @@ pub enum ItemSource {
 /// the trace's input vectors; `source` points at them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct UnifiedItem {
+    /// Process, function, syscall, compute block, GPU item, decision.
     pub kind: SpanKind,
+    /// The item's id in the trace (an SDK span keeps its own).
     pub span_id: SpanId,
+    /// Its parent's id (`None` for the trace root).
     pub parent_span_id: Option<SpanId>,
     /// Index of the parent in [`UnifiedTrace::items`].
     pub parent: Option<usize>,
+    /// Start, `CLOCK_MONOTONIC` ns.
     pub start_ns: u64,
+    /// End, `CLOCK_MONOTONIC` ns.
     pub end_ns: u64,
+    /// Process id.
     pub pid: u32,
+    /// Thread id.
     pub tid: u32,
     /// Lamport clock of the item's start: greater than its parent's and than
     /// every earlier item of the same thread.
     pub lamport: u64,
     /// Depth in the tree (a root process is 0).
     pub depth: u32,
+    /// Where its details are.
     pub source: ItemSource,
 }
 
@@ -187,14 +223,20 @@ pub struct MergeStats {
 /// and start time.
 #[derive(Clone, Debug, Default)]
 pub struct UnifiedTrace {
+    /// The one trace every item belongs to.
     pub trace_id: TraceId,
+    /// The tree, in Lamport order.
     pub items: Vec<UnifiedItem>,
+    /// Details of process items.
     pub processes: Vec<ProcessInfo>,
+    /// Details of syscall items.
     pub syscalls: Vec<SyscallRecord>,
+    /// Details of SDK items (functions and the other in-process kinds).
     pub spans: Vec<SpanRecord>,
     /// Signals and stops, in the order seen; the caller (the CLI) fills
     /// them in after the merge. Only the text output shows them.
     pub signals: Vec<SignalRecord>,
+    /// What the merge did.
     pub stats: MergeStats,
 }
 
@@ -228,6 +270,7 @@ impl UnifiedTrace {
             parent_span_id: it.parent_span_id,
             name,
             kind: it.kind,
+            flags: Default::default(),
             start_ns: it.start_ns,
             end_ns: it.end_ns,
             pid: it.pid,
@@ -299,7 +342,7 @@ impl UnifiedTrace {
 }
 
 /// The short name of a process: the executable's file name.
-pub(crate) fn process_name(p: &ProcessInfo) -> &str {
+fn process_name(p: &ProcessInfo) -> &str {
     let exe = if p.exe.is_empty() {
         p.argv.first().map_or("", String::as_str)
     } else {

@@ -15,9 +15,10 @@ use std::io;
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
-use crate::context::{TraceParent, FLAG_SAMPLED, TRACEPARENT_ENV};
 use crate::model::{SpanId, TraceId};
-use crate::spool::{read_spool_dir, SpoolDir, SpoolError, SPOOL_ENV};
+use crate::spool::{read_spool_dir, SpoolDir, SpoolError};
+use renacer_format::spool::SPOOL_ENV;
+use renacer_format::w3c::{TraceParent, FLAG_SAMPLED, TRACEPARENT_ENV};
 
 /// One traced run's spool directory and trace context.
 #[derive(Debug)]

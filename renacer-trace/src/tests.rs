@@ -26,6 +26,7 @@ fn sdk(
         parent_span_id: parent.map(SpanId),
         name: Cow::Borrowed(name),
         kind: SpanKind::Function,
+        flags: Default::default(),
         start_ns: start,
         end_ns: end,
         pid,
@@ -590,7 +591,7 @@ fn spool_session_end_to_end_with_a_spool_written_by_the_sdk_sink() {
     assert_eq!(mode & 0o777, 0o700);
     let env = session.env();
     assert_eq!(env[0].0, "TRACEPARENT");
-    let tp = crate::context::TraceParent::parse(&env[0].1).expect("valid traceparent");
+    let tp = renacer_format::w3c::TraceParent::parse(&env[0].1).expect("valid traceparent");
     assert_eq!(
         (tp.trace_id, tp.parent_id),
         (session.trace_id(), session.root_span_id())
@@ -604,7 +605,7 @@ fn spool_session_end_to_end_with_a_spool_written_by_the_sdk_sink() {
     );
 
     // What the SDK in the traced program does: spool sink from the env value.
-    let mut w = crate::spool::sink_from_env(Some(env[1].1.clone().into()))
+    let mut w = renacer::export::spool::sink_from_env(Some(env[1].1.clone().into()))
         .expect("set")
         .expect("sink");
     let mut root = sdk(
@@ -645,7 +646,7 @@ fn spool_session_end_to_end_with_a_spool_written_by_the_sdk_sink() {
 #[test]
 fn spool_session_joins_an_inherited_trace() {
     let parent = crate::spool::tests::TempDir::new("session-join");
-    let outer = crate::context::TraceParent::new(TRACE, SpanId(0xabc), 1);
+    let outer = renacer_format::w3c::TraceParent::new(TRACE, SpanId(0xabc), 1);
     let s = SpoolSession::create_in(parent.path(), Some(outer)).expect("session");
     assert_eq!(s.trace_id(), TRACE);
     assert_eq!(s.external_parent(), Some(SpanId(0xabc)));
@@ -688,6 +689,7 @@ fn a_thread_starts_after_the_clone_that_created_it() {
     // stamped *before* the clone returned, yet it must follow the clone.
     let mut b = UnifiedBuilder::new(None, None, None, vec!["app".into()]);
     b.syscall(sc("openat", 1, 1, 100, 110));
+    b.spawned(1, 1, 1, 2, 130); // PTRACE_EVENT_CLONE: a thread of pid 1
     b.syscall(sc("futex", 1, 2, 150, 160)); // new thread, first syscall
     let mut clone = sc("clone3", 1, 1, 120, 200);
     clone.ret_value = 2;

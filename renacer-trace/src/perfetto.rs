@@ -16,7 +16,10 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use super::{process_name, ItemSource, UnifiedTrace};
-use crate::export::perfetto::{events, thread_label, Events, Slice, WRITE_CHUNK};
+use renacer_format::perfetto::{self as events, thread_label, Events, Slice};
+
+/// Bytes buffered before a write.
+const WRITE_CHUNK: usize = 1 << 20;
 use crate::model::SpanKind;
 
 /// Writes `trace` as Chrome Trace Event JSON.

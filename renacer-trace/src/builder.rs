@@ -1,26 +1,38 @@
-//! [`UnifiedBuilder`]: turns the tracer's stream of completed syscalls and
-//! exits into a [`MergeInput`], discovering processes on the way.
+//! [`UnifiedBuilder`]: turns the tracer's structured events into a
+//! [`MergeInput`].
 //!
-//! The tracer only has to report what it already prints: each syscall (with
-//! its decoded argument text) and each exit. From those the builder learns
-//! - the processes: a pid's first event opens it, its exit closes it;
-//! - who forked whom: a successful `fork`/`vfork`/`clone`/`clone3` returns
-//!   the child's id; when that id later shows up as a process, the syscall
-//!   is its [`ForkEdge`] (resolved at the end, because the child's first
-//!   syscall often completes before the parent's `clone` returns);
-//! - which `clone` created each thread (a child id that never shows up as a
-//!   process is a thread of its parent);
-//! - what each process runs: a successful `execve`/`execveat`'s path and
-//!   argv, parsed from the strace-style argument text.
+//! The tracer reports what ptrace told it, never presentation text:
+//! - [`UnifiedBuilder::spawned`] for every `PTRACE_EVENT_FORK/VFORK/CLONE`
+//!   (whatever `-e` displays), which gives the process tree and which
+//!   threads belong to which process;
+//! - [`UnifiedBuilder::exec`] for every successful exec, with the new
+//!   program's path and whole argv read from the tracee;
+//! - [`UnifiedBuilder::syscall`] for each displayed syscall and
+//!   [`UnifiedBuilder::exited`] for each exit.
+//!
+//! A process's first event opens it, its main thread's exit closes it. A
+//! fork edge hangs under the displayed `fork`/`clone` whose raw return
+//! value is the child (resolved at the end: the child's first syscall often
+//! completes before the parent's `clone` returns), else under the parent
+//! process.
 
 use std::collections::HashMap;
 
-use super::{merge, ForkEdge, MergeInput, ProcessInfo, SyscallRecord, UnifiedTrace};
+use super::{merge, ForkEdge, MergeInput, ProcessInfo, SyscallRecord, ThreadSpawn, UnifiedTrace};
 use crate::model::{SpanId, SpanRecord, TraceId};
 
 /// Default of [`UnifiedBuilder::with_limit`]: 4 M syscalls, each about 100
 /// bytes plus its argument and result text.
 pub const DEFAULT_SYSCALL_LIMIT: usize = 4_000_000;
+
+/// A `PTRACE_EVENT_FORK/VFORK/CLONE` as the builder keeps it.
+#[derive(Debug, Clone, Copy)]
+struct Spawn {
+    parent_pid: u32,
+    parent_tid: u32,
+    child_pid: u32,
+    child_tid: u32,
+}
 
 /// Accumulates one traced run.
 #[derive(Debug, Default)]
@@ -30,15 +42,17 @@ pub struct UnifiedBuilder {
     dropped: u64,
     input: MergeInput,
     proc_of_pid: HashMap<u32, usize>,
-    /// Child id returned by a fork-like syscall → that syscall's index.
-    fork_of_child: HashMap<u32, usize>,
+    spawns: Vec<Spawn>,
+    /// (thread, new task id) → index of the kept fork-like syscall of that
+    /// thread that returned the new id.
+    fork_syscall: HashMap<(u32, u32), usize>,
     root_argv: Vec<String>,
 }
 
 impl UnifiedBuilder {
     /// A builder for a run whose root process span is `root_span_id` in
     /// `trace_id` (both from the CLI's `SpoolSession`), started as
-    /// `root_argv` (used until the process's own `execve` is seen).
+    /// `root_argv` (used until the process's own exec is seen).
     pub fn new(
         trace_id: Option<TraceId>,
         root_span_id: Option<SpanId>,
@@ -108,24 +122,49 @@ impl UnifiedBuilder {
             self.dropped += 1;
             return;
         }
-        match &*s.name {
-            "fork" | "vfork" | "clone" | "clone3" if s.ret_value > 0 => {
-                if let Ok(child) = u32::try_from(s.ret_value) {
-                    self.fork_of_child.insert(child, index);
-                }
+        let fork_like = matches!(&*s.name, "fork" | "vfork" | "clone" | "clone3");
+        if let (true, Ok(child)) = (fork_like, u32::try_from(s.ret_value)) {
+            if child > 0 {
+                self.fork_syscall.insert((s.tid, child), index);
             }
-            "execve" | "execveat" if s.ret_value == 0 => {
-                let skip = usize::from(s.name == "execveat"); // dirfd first
-                if let Some((exe, argv)) = parse_exec_args(&s.args, skip) {
-                    p.exe = exe;
-                    if !argv.is_empty() {
-                        p.argv = argv;
-                    }
-                }
-            }
-            _ => {}
         }
         self.input.syscalls.push(s);
+    }
+
+    /// Records that thread `parent_tid` of `parent_pid` created task
+    /// `child_tid` of thread group `child_pid` (equal to `parent_pid` for a
+    /// new thread) at `ts_ns`.
+    pub fn spawned(
+        &mut self,
+        parent_pid: u32,
+        parent_tid: u32,
+        child_pid: u32,
+        child_tid: u32,
+        ts_ns: u64,
+    ) {
+        self.process(parent_pid, ts_ns);
+        if child_pid != parent_pid {
+            self.process(child_pid, ts_ns);
+        }
+        self.spawns.push(Spawn {
+            parent_pid,
+            parent_tid,
+            child_pid,
+            child_tid,
+        });
+    }
+
+    /// Records a successful exec in process `pid`: from now on it runs
+    /// `exe` with `argv` (either may be empty when the tracee could not be
+    /// read; then what was known before is kept).
+    pub fn exec(&mut self, pid: u32, ts_ns: u64, exe: String, argv: Vec<String>) {
+        let p = self.process(pid, ts_ns);
+        if !exe.is_empty() {
+            p.exe = exe;
+        }
+        if !argv.is_empty() {
+            p.argv = argv;
+        }
     }
 
     /// Records that thread `tid` of process `pid` ended; `how` is the
@@ -140,22 +179,25 @@ impl UnifiedBuilder {
 
     /// Resolves fork edges and merges with the SDK's `spans`.
     pub fn finish(mut self, spans: Vec<SpanRecord>) -> UnifiedTrace {
-        // Children that never became processes of their own are threads.
-        for (&child, &k) in &self.fork_of_child {
-            if !self.proc_of_pid.contains_key(&child) {
-                self.input.thread_spawns.push((child, k));
-            }
-        }
-        for p in &mut self.input.processes {
-            if let Some(&k) = self.fork_of_child.get(&p.pid) {
-                let parent_pid = self.input.syscalls[k].pid;
-                if parent_pid != p.pid {
-                    p.ppid = Some(parent_pid);
-                    p.fork = Some(ForkEdge {
-                        parent_pid,
-                        syscall: Some(k),
+        for sp in std::mem::take(&mut self.spawns) {
+            let syscall = self
+                .fork_syscall
+                .get(&(sp.parent_tid, sp.child_tid))
+                .copied();
+            if sp.child_pid == sp.parent_pid {
+                if let Some(syscall) = syscall {
+                    self.input.thread_spawns.push(ThreadSpawn {
+                        tid: sp.child_tid,
+                        syscall,
                     });
                 }
+            } else if let Some(&i) = self.proc_of_pid.get(&sp.child_pid) {
+                let p = &mut self.input.processes[i];
+                p.ppid = Some(sp.parent_pid);
+                p.fork = Some(ForkEdge {
+                    parent_pid: sp.parent_pid,
+                    syscall,
+                });
             }
         }
         self.input.spans = spans;
@@ -165,50 +207,11 @@ impl UnifiedBuilder {
     }
 }
 
-/// Parses one C string literal starting at `s[0] == '"'`; returns it
-/// (escapes decoded) and the rest after the closing quote.
-fn c_string(s: &str) -> Option<(String, &str)> {
-    let body = s.strip_prefix('"')?;
-    let mut out = String::new();
-    let mut chars = body.char_indices();
-    while let Some((i, c)) = chars.next() {
-        match c {
-            '"' => return Some((out, &body[i + 1..])),
-            '\\' => match chars.next()?.1 {
-                'n' => out.push('\n'),
-                't' => out.push('\t'),
-                'r' => out.push('\r'),
-                other => out.push(other),
-            },
-            c => out.push(c),
-        }
-    }
-    None
-}
-
-/// `"/bin/true", ["true", "-x"], 0x7ffd… /* 30 vars */` → path and argv.
-/// `skip` leading arguments (execveat's dirfd) are ignored. Truncated
-/// strings (`"abc"...`) are kept as far as they go.
-fn parse_exec_args(text: &str, skip: usize) -> Option<(String, Vec<String>)> {
-    let mut rest = text;
-    for _ in 0..skip {
-        rest = rest.split_once(", ")?.1;
-    }
-    let (exe, after) = c_string(rest.trim_start())?;
-    let mut argv = Vec::new();
-    let after = after.trim_start_matches("...").trim_start_matches(", ");
-    if let Some(mut list) = after.strip_prefix('[') {
-        while let Some((arg, r)) = c_string(list.trim_start()) {
-            argv.push(arg);
-            list = r.trim_start_matches("...").trim_start_matches(',');
-        }
-    }
-    Some((exe, argv))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::SpanKind;
+    use crate::ItemSource;
     use std::borrow::Cow;
 
     fn sc(pid: u32, name: &'static str, args: &str, ret: i64, at: u64) -> SyscallRecord {
@@ -239,39 +242,23 @@ mod tests {
     }
 
     #[test]
-    fn exec_arguments_are_parsed_from_strace_text() {
-        assert_eq!(
-            parse_exec_args(
-                r#""/bin/echo", ["echo", "a \"b\"", "c\n"], 0x7ffd /* 3 vars */"#,
-                0
-            ),
-            Some((
-                "/bin/echo".into(),
-                vec!["echo".into(), "a \"b\"".into(), "c\n".into()]
-            ))
-        );
-        assert_eq!(
-            parse_exec_args(r#"AT_FDCWD, "/bin/ls", ["ls"...], 0x1, 0"#, 1),
-            Some(("/bin/ls".into(), vec!["ls".into()]))
-        );
-        assert_eq!(parse_exec_args("0x1234, 0x0, 0x0", 0), None);
-        assert_eq!(parse_exec_args(r#""/unterminated"#, 0), None);
-    }
-
-    #[test]
-    fn processes_forks_execs_and_exits_are_discovered() {
+    fn processes_forks_execs_and_exits_come_from_tracer_events() {
         let mut b = UnifiedBuilder::new(None, Some(SpanId(77)), None, vec!["app".into()]);
-        b.syscall(sc(
+        b.exec(
             10,
-            "execve",
-            r#""/usr/bin/app", ["app", "-v"], 0x1 /* 2 vars */"#,
-            0,
             100,
-        ));
-        // The child's first syscall completes before the parent's clone returns.
-        b.syscall(sc(11, "execve", r#""/bin/true", ["true"], 0x1"#, 0, 250));
+            "/usr/bin/app".into(),
+            vec!["app".into(), "-v".into()],
+        );
+        b.spawned(10, 10, 11, 11, 190);
+        // The child's exec completes before the parent's clone returns.
+        b.exec(
+            11,
+            250,
+            "/bin/true".into(),
+            vec!["true".into(), "héllo wörld".into()],
+        );
         b.syscall(sc(10, "clone", "child_stack=NULL, flags=SIGCHLD", 11, 200));
-        b.syscall(sc(10, "execve", r#""/missing", ["x"], 0x1"#, -2, 300)); // failed: ignored
         b.exited(11, 11, 400, "exited with 0".into());
         b.exited(10, 12, 450, "exited with 0".into()); // a thread, not the process
         b.exited(10, 10, 500, "exited with 3".into());
@@ -282,22 +269,20 @@ mod tests {
         assert_eq!((p10.start_ns, p10.end_ns), (100, 500));
         let p11 = &t.processes[1];
         assert_eq!(p11.exe, "/bin/true");
+        assert_eq!(p11.argv[1], "héllo wörld");
         assert_eq!(
             p11.fork,
             Some(ForkEdge {
                 parent_pid: 10,
-                syscall: Some(2)
+                syscall: Some(0)
             })
         );
         // The child process span hangs under the clone syscall.
         let child = t
             .items
             .iter()
-            .find(|i| i.pid == 11 && i.kind == crate::model::SpanKind::Process);
-        let clone = t
-            .items
-            .iter()
-            .find(|i| i.source == super::super::ItemSource::Syscall(2));
+            .find(|i| i.pid == 11 && i.kind == SpanKind::Process);
+        let clone = t.items.iter().find(|i| i.source == ItemSource::Syscall(0));
         assert_eq!(
             child.and_then(|c| c.parent_span_id),
             clone.map(|c| c.span_id)
@@ -305,7 +290,49 @@ mod tests {
         let root = t
             .items
             .iter()
-            .find(|i| i.pid == 10 && i.kind == crate::model::SpanKind::Process);
+            .find(|i| i.pid == 10 && i.kind == SpanKind::Process);
         assert_eq!(root.map(|r| r.span_id), Some(SpanId(77)));
+    }
+
+    #[test]
+    fn the_process_tree_does_not_need_displayed_syscalls() {
+        // `-e trace=%file`: no clone or execve is displayed, the tree still
+        // comes from the ptrace events.
+        let mut b = UnifiedBuilder::new(None, Some(SpanId(5)), None, vec!["sh".into()]);
+        b.exec(
+            20,
+            10,
+            "/bin/sh".into(),
+            vec!["sh".into(), "-c".into(), "x".into()],
+        );
+        b.spawned(20, 20, 21, 21, 20);
+        b.exec(
+            21,
+            30,
+            "/bin/cat".into(),
+            vec!["cat".into(), "/etc/hostname".into()],
+        );
+        b.syscall(sc(21, "openat", "AT_FDCWD, \"/etc/hostname\"", 3, 40));
+        b.spawned(21, 21, 21, 22, 45); // a thread of cat
+        b.exited(21, 21, 50, "exited with 0".into());
+        b.exited(20, 20, 60, "exited with 0".into());
+        let t = b.finish(Vec::new());
+        assert_eq!(t.processes.len(), 2);
+        let cat = &t.processes[1];
+        assert_eq!(cat.argv, ["cat", "/etc/hostname"]);
+        assert_eq!(
+            cat.fork,
+            Some(ForkEdge {
+                parent_pid: 20,
+                syscall: None
+            })
+        );
+        let item = |pid| {
+            t.items
+                .iter()
+                .find(|i| i.pid == pid && i.kind == SpanKind::Process)
+                .unwrap()
+        };
+        assert_eq!(item(21).parent_span_id, Some(item(20).span_id));
     }
 }

@@ -14,19 +14,24 @@
 //!         | site_id u64 | has_decision u8 [u64] | module strref | file strref
 //!         | line varint | nfields varint (key strref | type u8 | value)*
 //!         | status u8 (0 unset, 1 error) [message strref]
+//!         | flags u8                        (version 2 on: SpanFlags bits)
 //! value  := bool u8 | i64 zigzag varint | u64 varint | f64 bits u64 | strref
 //! ```
 
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use crate::model::{FieldValue, SpanId, SpanKind, SpanRecord, SpanStatus, TraceId};
+use crate::model::{FieldValue, SpanFlags, SpanId, SpanKind, SpanRecord, SpanStatus, TraceId};
 
 /// Why a payload could not be decoded; the reader turns it into a warning.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct DecodeError(pub &'static str);
+pub struct DecodeError(
+    /// What was wrong.
+    pub &'static str,
+);
 
-pub(crate) fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+/// Appends `v` as an LEB128 varint.
+pub fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
         out.push((v as u8) | 0x80);
         v >>= 7;
@@ -38,9 +43,9 @@ fn put_u64(out: &mut Vec<u8>, v: u64) {
     out.extend_from_slice(&v.to_le_bytes());
 }
 
-/// Appends a string reference; `intern` maps a string to its interned number
+/// Appends a string reference; `interned` is a string to its interned number
 /// when the writer decided to intern it (it emits the definition itself).
-pub(crate) fn put_str(out: &mut Vec<u8>, s: &str, interned: Option<u32>) {
+pub fn put_str(out: &mut Vec<u8>, s: &str, interned: Option<u32>) {
     match interned {
         Some(id) => put_varint(out, u64::from(id) << 1),
         None => {
@@ -50,17 +55,13 @@ pub(crate) fn put_str(out: &mut Vec<u8>, s: &str, interned: Option<u32>) {
     }
 }
 
-const fn kind_code(kind: SpanKind) -> u8 {
-    match kind {
-        SpanKind::Function => 0,
-        SpanKind::Process => 1,
-        SpanKind::Syscall => 2,
-    }
+fn kind_code(kind: SpanKind) -> u8 {
+    SpanKind::ALL.iter().position(|&k| k == kind).unwrap_or(0) as u8
 }
 
 /// Encodes `span` into `out`. `intern` is called for each string that may be
 /// interned (names, paths, keys) and returns its number, or `None` to inline.
-pub(crate) fn encode_span(
+pub fn encode_span(
     out: &mut Vec<u8>,
     span: &SpanRecord,
     intern: &mut dyn FnMut(&str) -> Option<u32>,
@@ -126,23 +127,28 @@ pub(crate) fn encode_span(
             put_str(out, msg, None);
         }
     }
+    out.push(span.flags.bits());
 }
 
-/// A cursor over one payload.
-pub(crate) struct Dec<'a> {
+/// A cursor over one payload of a file in format `version`, whose interned
+/// strings so far are `strings`.
+pub struct Dec<'a> {
     buf: &'a [u8],
     pos: usize,
     strings: &'a [Arc<str>],
+    version: u16,
 }
 
 const SHORT: DecodeError = DecodeError("record shorter than its fields");
 
 impl<'a> Dec<'a> {
-    pub(crate) fn new(buf: &'a [u8], strings: &'a [Arc<str>]) -> Dec<'a> {
+    /// A cursor at the start of `buf`.
+    pub fn new(buf: &'a [u8], strings: &'a [Arc<str>], version: u16) -> Dec<'a> {
         Dec {
             buf,
             pos: 0,
             strings,
+            version,
         }
     }
 
@@ -217,19 +223,17 @@ impl<'a> Dec<'a> {
     }
 }
 
-pub(crate) fn decode_span(d: &mut Dec<'_>) -> Result<SpanRecord, DecodeError> {
+/// Decodes one span payload.
+pub fn decode_span(d: &mut Dec<'_>) -> Result<SpanRecord, DecodeError> {
     let mut tid_bytes = [0u8; 16];
     tid_bytes.copy_from_slice(d.bytes(16)?);
     let trace_id = TraceId(u128::from_le_bytes(tid_bytes));
     let span_id = SpanId(d.u64()?);
     let parent = d.u64()?;
     let name = d.cow()?;
-    let kind = match d.u8()? {
-        0 => SpanKind::Function,
-        1 => SpanKind::Process,
-        2 => SpanKind::Syscall,
-        _ => return Err(DecodeError("unknown span kind")),
-    };
+    let kind = *SpanKind::ALL
+        .get(usize::from(d.u8()?))
+        .ok_or(DecodeError("unknown span kind"))?;
     let start_ns = d.varint()?;
     let end_ns = start_ns.wrapping_add(d.varint()?);
     let pid = d.u32_varint()?;
@@ -266,6 +270,12 @@ pub(crate) fn decode_span(d: &mut Dec<'_>) -> Result<SpanRecord, DecodeError> {
     } else {
         SpanStatus::Unset
     };
+    // Version 1 had no flags: its async spans read back as sync ones.
+    let flags = if d.version >= 2 {
+        SpanFlags::from_bits(d.u8()?)
+    } else {
+        SpanFlags::NONE
+    };
     d.finish()?;
     Ok(SpanRecord {
         trace_id,
@@ -273,6 +283,7 @@ pub(crate) fn decode_span(d: &mut Dec<'_>) -> Result<SpanRecord, DecodeError> {
         parent_span_id: (parent != 0).then_some(SpanId(parent)),
         name,
         kind,
+        flags,
         start_ns,
         end_ns,
         pid,

@@ -10,6 +10,9 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::model::{FieldValue, SpanId, SpanKind, SpanRecord, SpanStatus, TraceId};
+use renacer::export::spool::{sink, sink_from_env, SpoolWriter};
+use renacer_format::model::SpanFlags;
+use renacer_format::spool::{CLOCK_MONOTONIC_ID, VERSION};
 
 /// A fresh private directory under the system temp dir, removed on drop.
 pub(crate) struct TempDir(PathBuf);
@@ -44,6 +47,7 @@ pub(crate) fn span(i: u64, name: &'static str) -> SpanRecord {
         parent_span_id: (i > 0).then_some(SpanId(0x1000 + i - 1)),
         name: Cow::Borrowed(name),
         kind: SpanKind::Function,
+        flags: Default::default(),
         start_ns: 1_000_000 + i * 100,
         end_ns: 1_000_050 + i * 100,
         pid: 4242,
@@ -189,7 +193,7 @@ fn version_mismatch_and_foreign_files_are_clear_errors() {
     let err = SpoolFile::from_reader(Cursor::new(&bytes), Path::new("v9.spool")).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "v9.spool: spool format version 9 is not supported (this build reads version 1)"
+        "v9.spool: spool format version 9 is not supported (this build reads versions 1 to 2)"
     );
     let err = SpoolFile::from_reader(Cursor::new(b"{\"json\": true}\n"), Path::new("j.spool"))
         .unwrap_err();
@@ -200,6 +204,46 @@ fn version_mismatch_and_foreign_files_are_clear_errors() {
         read_spool_dir(dir.path()),
         Err(SpoolError::UnsupportedVersion { found: 9, .. })
     ));
+}
+
+/// A version-1 file (no flags byte), as released SDKs wrote it.
+fn v1_file(spans: &[SpanRecord]) -> Vec<u8> {
+    use renacer_format::spool::codec::encode_span;
+    use renacer_format::spool::frame::{put_frame, SpoolHeader, TAG_SPAN};
+    let header = SpoolHeader {
+        version: 1,
+        pid: 4242,
+        clock_id: CLOCK_MONOTONIC_ID,
+        created_monotonic_ns: 1,
+        created_unix_ns: 2,
+    };
+    let mut out = header.encode().to_vec();
+    for s in spans {
+        let mut payload = Vec::new();
+        encode_span(&mut payload, s, &mut |_| None);
+        payload.pop(); // the flags byte, new in version 2
+        put_frame(&mut out, TAG_SPAN, &payload);
+    }
+    out
+}
+
+#[test]
+fn version_1_files_still_read_and_version_2_keeps_the_async_flag() {
+    let spans = [span(1, "sync"), span(2, "also_sync")];
+    let file = SpoolFile::from_reader(Cursor::new(v1_file(&spans)), Path::new("v1.spool"))
+        .expect("a v1 file reads");
+    assert_eq!(file.header.version, 1);
+    assert_eq!(file.spans, spans);
+    assert!(file.warning.is_none());
+
+    let dir = TempDir::new("spool-v2-flags");
+    let mut a = span(3, "task");
+    a.flags = SpanFlags::ASYNC;
+    let back = SpoolFile::read(&write_file(dir.path(), &[a.clone(), span(4, "f")])).expect("read");
+    assert_eq!(back.header.version, VERSION);
+    assert!(back.spans[0].flags.is_async());
+    assert!(!back.spans[1].flags.is_async());
+    assert_eq!(back.spans[0], a);
 }
 
 #[test]
@@ -261,6 +305,7 @@ prop_compose! {
             trace_id: TraceId(trace), span_id: SpanId(id), parent_span_id: parent.map(SpanId),
             name,
             kind: [SpanKind::Function, SpanKind::Process, SpanKind::Syscall][kind as usize],
+            flags: Default::default(),
             start_ns: start, end_ns: end, pid, tid,
             thread_name: thread.map(|t| Arc::from(t.as_str())), site_id: site,
             decision_id: decision, module_path: module, file, line, fields,
@@ -299,7 +344,7 @@ proptest! {
 
 #[test]
 fn spool_sink_works_through_the_exporter_trait() {
-    use crate::export::Exporter;
+    use renacer::export::Exporter;
     let dir = TempDir::new("spool-sink");
     let spans: Vec<_> = (0..3).map(|i| span(i, "f")).collect();
     let mut sink: Box<dyn Exporter> =
@@ -316,8 +361,8 @@ fn spool_sink_works_through_the_exporter_trait() {
 
 #[test]
 fn spool_sink_rejects_bad_directories_with_a_message() {
-    assert!(super::sink("").unwrap_err().contains("spool:DIR"));
-    let err = super::sink("/nonexistent/renacer-spool").unwrap_err();
+    assert!(sink("").unwrap_err().contains("spool:DIR"));
+    let err = sink("/nonexistent/renacer-spool").unwrap_err();
     assert!(err.contains("does not exist"), "{err}");
     assert!(sink_from_env(None).is_none());
     assert!(sink_from_env(Some("".into())).is_none());
@@ -335,9 +380,9 @@ fn spool_sink_rejects_bad_directories_with_a_message() {
 #[test]
 fn spool_is_a_named_sink_of_renacer_output() {
     let dir = TempDir::new("spool-output");
-    let (sinks, errors) = crate::export::parse_output(&format!("spool:{}", dir.path().display()));
+    let (sinks, errors) = renacer::export::parse_output(&format!("spool:{}", dir.path().display()));
     assert_eq!((sinks.len(), errors.len()), (1, 0), "{errors:?}");
-    let (sinks, errors) = crate::export::parse_output("spool:");
+    let (sinks, errors) = renacer::export::parse_output("spool:");
     assert_eq!(sinks.len(), 0);
     assert!(errors[0].contains("spool:DIR"), "{errors:?}");
 }
