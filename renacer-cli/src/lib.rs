@@ -12,6 +12,7 @@ mod cli;
 mod decode;
 mod filter;
 mod output;
+mod procfs;
 mod tracer;
 mod unified;
 

@@ -69,7 +69,7 @@ impl UnifiedSink {
         }
         let session = SpoolSession::create()?;
         let argv = match (&opts.command[..], &opts.pids[..]) {
-            ([], &[pid]) => crate::tracer::sys::cmdline(pid),
+            ([], &[pid]) => crate::procfs::cmdline(pid),
             (cmd, _) => cmd
                 .iter()
                 .map(|a| a.to_string_lossy().into_owned())

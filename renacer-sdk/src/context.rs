@@ -5,21 +5,12 @@
 //! a value that is not valid is reported in one line on stderr and ignored
 //! (the program starts a new trace), never a panic.
 
-use std::sync::Mutex;
-
 pub use renacer_format::w3c::{
     parse_tracestate, ContextError, TraceParent, FLAG_SAMPLED, TRACEPARENT_ENV, TRACESTATE_ENV,
 };
 
 use crate::model::{SpanId, TraceId};
-
-/// The remote parent given to this process, as read from the environment.
-#[derive(Clone, PartialEq, Eq, Debug)]
-pub struct RemoteContext {
-    pub traceparent: TraceParent,
-    /// Validated `tracestate`, passed on unchanged to children.
-    pub tracestate: Option<String>,
-}
+pub use crate::remote::RemoteContext;
 
 /// Reads `TRACEPARENT` / `TRACESTATE` through `get`. A malformed value is
 /// reported with one line on stderr and ignored: the program then starts a
@@ -52,27 +43,16 @@ pub fn remote_context_from_env() -> Option<RemoteContext> {
     remote_context_from(|k| std::env::var(k).ok())
 }
 
-/// The remote context applied at the last `init`.
-static REMOTE: Mutex<Option<RemoteContext>> = Mutex::new(None);
-
 /// Called by `init`: reads `TRACEPARENT`/`TRACESTATE` and makes the remote
 /// parent the parent of this process's root spans (a malformed value: one
 /// warning line, and a new trace).
 pub(crate) fn apply_env() {
-    let remote = remote_context_from_env();
-    crate::collect::set_remote_parent(
-        remote
-            .as_ref()
-            .map(|r| (r.traceparent.trace_id, r.traceparent.parent_id)),
-    );
-    *REMOTE.lock().unwrap_or_else(|e| e.into_inner()) = remote;
-    #[cfg(feature = "tracing-opentelemetry")]
-    crate::interop::link_opentelemetry();
+    crate::remote::set(remote_context_from_env());
 }
 
 /// The remote context this process joined at init, if any.
 pub fn remote_context() -> Option<RemoteContext> {
-    REMOTE.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    crate::remote::get()
 }
 
 /// The context to hand to work started from here (a child process, a

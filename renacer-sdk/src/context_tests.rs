@@ -30,10 +30,10 @@ fn environment_lookup() {
 #[test]
 fn inject_env_hands_the_joined_context_to_a_child() {
     let tp = TraceParent::parse(SPEC_EXAMPLE).unwrap();
-    *REMOTE.lock().unwrap() = Some(RemoteContext {
+    crate::remote::set(Some(RemoteContext {
         traceparent: tp,
         tracestate: Some("rojo=1".into()),
-    });
+    }));
     assert_eq!(current_traceparent().as_deref(), Some(SPEC_EXAMPLE));
     let mut cmd = std::process::Command::new("true");
     assert!(inject_env(&mut cmd));
@@ -43,7 +43,7 @@ fn inject_env_hands_the_joined_context_to_a_child() {
         .collect();
     assert!(envs.contains(&(TRACEPARENT_ENV.into(), Some(SPEC_EXAMPLE.into()))));
     assert!(envs.contains(&(TRACESTATE_ENV.into(), Some("rojo=1".into()))));
-    *REMOTE.lock().unwrap() = None;
+    crate::remote::set(None);
     assert_eq!(current_traceparent(), None);
     assert!(!inject_env(&mut std::process::Command::new("true")));
 }

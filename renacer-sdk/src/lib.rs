@@ -36,6 +36,7 @@ pub mod export;
 #[cfg(feature = "tracing")]
 pub mod interop;
 mod record;
+mod remote;
 mod runtime;
 pub mod stats;
 pub(crate) mod sync;

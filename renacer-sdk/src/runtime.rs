@@ -8,24 +8,17 @@
 //! (`std::process::exit`, returning from `main` with the guard in a
 //! static) are covered by a `libc::atexit` handler doing the same.
 
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, Once};
 use std::time::Duration;
 
 use crate::collect::{Collector, Shared};
-use crate::config::Config;
+use crate::config::{Config, ConfigBuilder};
 use crate::record::{breaker, clock, sampler, thread, ACTIVE, GENERATION};
 
 static RUNTIME: Mutex<Option<Collector>> = Mutex::new(None);
 static ATEXIT: Once = Once::new();
-/// Process that started the collector (0: none yet).
-static OWNER_PID: AtomicU32 = AtomicU32::new(0);
-
-/// Whether we are a `fork()` child of the process that initialized renacer.
-pub(crate) fn forked_child() -> bool {
-    let owner = OWNER_PID.load(Ordering::Acquire);
-    owner != 0 && owner != std::process::id()
-}
+use crate::record::thread::forked_child;
 
 /// How long `flush` waits for a wedged exporter before giving up.
 const FLUSH_TIMEOUT: Duration = Duration::from_secs(10);
@@ -62,6 +55,13 @@ pub fn init() -> InitGuard {
     Config::builder().init()
 }
 
+impl ConfigBuilder {
+    /// Builds and starts the runtime (see [`crate::init`]).
+    pub fn init(self) -> InitGuard {
+        start(self.build())
+    }
+}
+
 pub(crate) fn start(cfg: Config) -> InitGuard {
     if forked_child() {
         eprintln!("renacer: init in a fork()ed child of a traced process is not supported; tracing disabled here");
@@ -84,6 +84,8 @@ pub(crate) fn start(cfg: Config) -> InitGuard {
     thread::set_ring_capacity(cfg.ring_capacity);
     let generation = GENERATION.fetch_add(1, Ordering::Relaxed) + 1;
     crate::context::apply_env();
+    #[cfg(feature = "tracing-opentelemetry")]
+    crate::interop::link_opentelemetry();
     match Collector::start(cfg.exporters, cfg.flush_interval) {
         Ok(c) => *rt = Some(c),
         Err(e) => {
@@ -91,7 +93,7 @@ pub(crate) fn start(cfg: Config) -> InitGuard {
             return InitGuard { active: false };
         }
     }
-    OWNER_PID.store(std::process::id(), Ordering::Release);
+    thread::set_owner_process();
     ACTIVE.store(generation, Ordering::Release);
     // Other threads adopt the new configuration within
     // `MAX_COUNTDOWN` calls; this one at once.

@@ -1,8 +1,6 @@
 //! Reading the tracee's memory (strings, buffers, structs) and printing it
 //! the way strace does: C-escaped, truncated at `-s` with `...`.
 
-use crate::tracer::sys;
-
 /// Access to one tracee's address space.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Mem {
@@ -22,7 +20,7 @@ impl Mem {
     /// Exactly `len` bytes at `addr`, or `None` if any is unreadable.
     pub(crate) fn read(&self, addr: u64, len: usize) -> Option<Vec<u8>> {
         let mut buf = vec![0u8; len];
-        (sys::read_mem(self.pid, addr, &mut buf) == len).then_some(buf)
+        (read_mem(self.pid, addr, &mut buf) == len).then_some(buf)
     }
 
     /// Read a little-endian u64 / u32.
@@ -45,7 +43,7 @@ impl Mem {
             let page_left = 4096 - (cur % 4096) as usize;
             let want = page_left.min(max - out.len()).min(256);
             let mut chunk = vec![0u8; want];
-            let n = sys::read_mem(self.pid, cur, &mut chunk);
+            let n = read_mem(self.pid, cur, &mut chunk);
             if n == 0 {
                 return if out.is_empty() {
                     None
@@ -144,6 +142,30 @@ pub(crate) fn path(mem: Mem, addr: u64) -> String {
         Some((b, true)) => escape(&b, false),
         Some((b, false)) => format!("{}...", escape(&b, false)),
         None => format!("{addr:#x}"),
+    }
+}
+
+/// Read tracee memory with `process_vm_readv`; returns the bytes read
+/// (fewer than asked at an unmapped page).
+pub(crate) fn read_mem(pid: i32, addr: u64, buf: &mut [u8]) -> usize {
+    if buf.is_empty() || addr == 0 {
+        return 0;
+    }
+    let local = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: buf.len(),
+    };
+    let remote = libc::iovec {
+        iov_base: addr as *mut libc::c_void,
+        iov_len: buf.len(),
+    };
+    // SAFETY: `local` describes `buf`, which we own mutably for the call; the
+    // remote iovec is only interpreted in the tracee's address space.
+    let n = unsafe { libc::process_vm_readv(pid, &local, 1, &remote, 1, 0) };
+    if n < 0 {
+        0
+    } else {
+        n as usize
     }
 }
 

@@ -108,7 +108,7 @@ impl<'a> Tracer<'a> {
         let follow = self.opts.follow;
         self.tasks
             .entry(tid)
-            .or_insert_with(|| Task::new(sys::tgid_of(tid).unwrap_or(tid), false, follow))
+            .or_insert_with(|| Task::new(crate::procfs::tgid_of(tid).unwrap_or(tid), false, follow))
     }
 
     /// Handle one `waitpid` result.
@@ -226,7 +226,7 @@ impl<'a> Tracer<'a> {
         task.hidden = false;
         let (pid, visible) = (task.tgid, task.visible);
         if self.want_process_events && visible {
-            let (exe, argv) = sys::exec_image(tid);
+            let (exe, argv) = crate::procfs::exec_image(tid);
             self.emit(Event::Exec {
                 pid,
                 ts_ns: now_monotonic_ns(),

@@ -138,30 +138,6 @@ pub(crate) fn wait_any(nohang: bool) -> io::Result<Option<(i32, i32)>> {
     }
 }
 
-/// Read tracee memory with `process_vm_readv`; returns the bytes read
-/// (fewer than asked at an unmapped page).
-pub(crate) fn read_mem(pid: i32, addr: u64, buf: &mut [u8]) -> usize {
-    if buf.is_empty() || addr == 0 {
-        return 0;
-    }
-    let local = libc::iovec {
-        iov_base: buf.as_mut_ptr().cast(),
-        iov_len: buf.len(),
-    };
-    let remote = libc::iovec {
-        iov_base: addr as *mut libc::c_void,
-        iov_len: buf.len(),
-    };
-    // SAFETY: `local` describes `buf`, which we own mutably for the call; the
-    // remote iovec is only interpreted in the tracee's address space.
-    let n = unsafe { libc::process_vm_readv(pid, &local, 1, &remote, 1, 0) };
-    if n < 0 {
-        0
-    } else {
-        n as usize
-    }
-}
-
 /// Send `sig` to `pid`.
 pub(crate) fn kill(pid: i32, sig: i32) -> io::Result<()> {
     // SAFETY: kill(2) takes plain integers.
@@ -209,40 +185,6 @@ pub(crate) fn wait_signal(sigs: &[i32], timeout_ms: u64) -> Option<i32> {
 pub(crate) fn ignore_signal(sig: i32) {
     // SAFETY: installing SIG_IGN has no memory-safety preconditions.
     unsafe { libc::signal(sig, libc::SIG_IGN) };
-}
-
-/// The thread-group id of `tid`, from `/proc/TID/status`.
-pub(crate) fn tgid_of(tid: i32) -> Option<i32> {
-    let s = std::fs::read_to_string(format!("/proc/{tid}/status")).ok()?;
-    s.lines()
-        .find_map(|l| l.strip_prefix("Tgid:"))
-        .and_then(|v| v.trim().parse().ok())
-}
-
-/// What `tid` runs right after an exec: the executable's path and the
-/// whole argv, from `/proc` (the new image is in place at the exec event
-/// stop). Either is empty when it cannot be read.
-pub(crate) fn exec_image(tid: i32) -> (String, Vec<String>) {
-    let exe = std::fs::read_link(format!("/proc/{tid}/exe"))
-        .map(|p| p.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    (exe, cmdline(tid))
-}
-
-/// `/proc/PID/cmdline` split at NULs; empty if it cannot be read.
-pub(crate) fn cmdline(pid: i32) -> Vec<String> {
-    std::fs::read(format!("/proc/{pid}/cmdline"))
-        .map(|b| {
-            // Every argument ends in a NUL; empty arguments are kept.
-            let b = b.strip_suffix(&[0]).unwrap_or(&b);
-            if b.is_empty() {
-                return Vec::new();
-            }
-            b.split(|&c| c == 0)
-                .map(|a| String::from_utf8_lossy(a).into_owned())
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// The launched command's pid, for [`forward_signal`].

@@ -11,47 +11,16 @@ pub(crate) mod pairing;
 
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicU64, Ordering};
+
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::export::Exporter;
-use crate::model::{SpanId, TraceId};
+
 use crate::record::clock::{self, Converter};
 use crate::record::thread::registry;
 use crate::stats;
 use pairing::{Batch, Pairing, ThreadCtx};
-
-/// The trace (and parent span) that root spans join, e.g. from
-/// `TRACEPARENT`. Set it before `init` (it is read at every pass, so later
-/// changes apply to roots that start afterwards).
-static REMOTE_PARENT: Mutex<Option<(TraceId, SpanId)>> = Mutex::new(None);
-
-/// Makes every future root span a child of `parent` in trace `trace`
-/// (`None`: roots start new traces). The hook `context` uses for
-/// `TRACEPARENT`.
-#[allow(dead_code)]
-pub(crate) fn set_remote_parent(parent: Option<(TraceId, SpanId)>) {
-    let trace = parent.map_or(0, |(t, _)| t.0);
-    REMOTE_TRACE[0].store((trace >> 64) as u64, Ordering::Relaxed);
-    REMOTE_TRACE[1].store(trace as u64, Ordering::Relaxed);
-    *REMOTE_PARENT.lock().unwrap_or_else(|p| p.into_inner()) = parent;
-}
-
-/// The remote parent's trace id, readable without the lock by recording
-/// threads (`record::ids`); 0 when none. Written only by `init`.
-static REMOTE_TRACE: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
-
-/// The trace id of the remote parent (0: none).
-pub(crate) fn remote_trace() -> u128 {
-    (REMOTE_TRACE[0].load(Ordering::Relaxed) as u128) << 64
-        | REMOTE_TRACE[1].load(Ordering::Relaxed) as u128
-}
-
-/// The current remote parent, if any.
-pub(crate) fn remote_parent() -> Option<(TraceId, SpanId)> {
-    *REMOTE_PARENT.lock().unwrap_or_else(|p| p.into_inner())
-}
 
 #[derive(Default)]
 struct Ctl {
@@ -211,7 +180,7 @@ impl State {
         clock::refine();
         crate::record::breaker::tick();
         let conv = Converter::current();
-        self.pairing.remote = remote_parent();
+        self.pairing.remote = crate::remote::parent();
         registry().snapshot(&mut self.rings);
         let mut batch = Batch::default();
         let mut closed = Vec::new();

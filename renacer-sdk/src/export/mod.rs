@@ -42,14 +42,32 @@ pub fn count_dropped_spans(n: u64) {
     crate::stats::add_export_dropped(n);
 }
 
+/// What building a sink may need besides its `scheme:argument` spec: the
+/// options given in code (`ConfigBuilder`), passed in rather than through a
+/// global.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct SinkOptions {
+    /// `ConfigBuilder`'s OTLP settings, under the environment's.
+    #[cfg(feature = "otlp")]
+    pub(crate) otlp: Option<otlp::OtlpOptions>,
+}
+
 /// Builds the sink named by `scheme` with `argument`. `None`: no such sink.
 pub fn make_sink(scheme: &str, argument: &str) -> Option<Result<Box<dyn Exporter>, String>> {
+    make_sink_with(scheme, argument, &SinkOptions::default())
+}
+
+fn make_sink_with(
+    scheme: &str,
+    argument: &str,
+    #[cfg_attr(not(feature = "otlp"), allow(unused_variables))] options: &SinkOptions,
+) -> Option<Result<Box<dyn Exporter>, String>> {
     match scheme {
         "jsonl" => Some(jsonl::JsonLinesExporter::create(argument).map(boxed)),
         "perfetto" => Some(perfetto::PerfettoExporter::create(argument).map(boxed)),
         "spool" => Some(spool::sink(argument).map(boxed)),
         #[cfg(feature = "otlp")]
-        "otlp" => Some(otlp::sink(argument).map(boxed)),
+        "otlp" => Some(otlp::sink(argument, options.otlp.as_ref()).map(boxed)),
         #[cfg(not(feature = "otlp"))]
         "otlp" => Some(Err("renacer was built without its `otlp` feature".into())),
         _ => None,
@@ -63,11 +81,19 @@ fn boxed<E: Exporter + 'static>(e: E) -> Box<dyn Exporter> {
 /// Parses a comma-separated sink list (`jsonl:/tmp/a.jsonl,perfetto:t.json`).
 /// Returns the sinks that could be built and one message per bad entry.
 pub fn parse_output(spec: &str) -> (Vec<Box<dyn Exporter>>, Vec<String>) {
+    parse_output_with(spec, &SinkOptions::default())
+}
+
+/// [`parse_output`] with the options given in code.
+pub(crate) fn parse_output_with(
+    spec: &str,
+    options: &SinkOptions,
+) -> (Vec<Box<dyn Exporter>>, Vec<String>) {
     let mut sinks = Vec::new();
     let mut errors = Vec::new();
     for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         let (scheme, arg) = item.split_once(':').unwrap_or((item, ""));
-        match make_sink(scheme, arg) {
+        match make_sink_with(scheme, arg, options) {
             Some(Ok(sink)) => sinks.push(sink),
             Some(Err(e)) => errors.push(format!("output `{item}`: {e}")),
             None => errors.push(format!(

@@ -82,7 +82,7 @@ pub(crate) fn root_trace(root: u64) -> u128 {
     if provided != 0 && super::root_hook() {
         return provided;
     }
-    match crate::collect::remote_trace() {
+    match crate::remote::trace() {
         0 => trace_of_root(root),
         remote => remote,
     }

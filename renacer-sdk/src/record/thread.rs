@@ -17,6 +17,20 @@ use rand_xorshift::XorShiftRng;
 use super::ring::Ring;
 use crate::sync::{lock, Arc, AtomicU64, Mutex, Ordering};
 
+/// Process that started the collector (0: none yet).
+static OWNER_PID: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+/// Records this process as the one that initialized renacer.
+pub(crate) fn set_owner_process() {
+    OWNER_PID.store(std::process::id(), StdOrdering::Release);
+}
+
+/// Whether we are a `fork()` child of the process that initialized renacer.
+pub(crate) fn forked_child() -> bool {
+    let owner = OWNER_PID.load(StdOrdering::Acquire);
+    owner != 0 && owner != std::process::id()
+}
+
 /// Default events per thread ring (32 bytes each: 512 KiB).
 pub(crate) const DEFAULT_RING_CAPACITY: usize = 16 * 1024;
 static RING_CAPACITY: AtomicUsize = AtomicUsize::new(DEFAULT_RING_CAPACITY);
@@ -132,7 +146,7 @@ impl Hot {
     fn register(&self) -> Option<&Ring> {
         // In a fork()ed child the registry lock may have been held by
         // another thread at the fork and nobody drains new rings.
-        if self.dead.get() || crate::runtime::forked_child() {
+        if self.dead.get() || forked_child() {
             return None;
         }
         let ring = OWNER

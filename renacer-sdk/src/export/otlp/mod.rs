@@ -30,7 +30,7 @@ pub use mapping::ClockOffset;
 pub use metrics::{StatsSource, COUNTERS};
 pub use worker::OtlpCounters;
 
-pub(crate) use sdk::{configure, sink};
+pub(crate) use sdk::sink;
 
 use crate::model::SpanRecord;
 use worker::{Msg, Shared};

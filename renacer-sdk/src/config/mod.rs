@@ -9,8 +9,10 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::export::{parse_output, Exporter};
-use crate::runtime::InitGuard;
+#[cfg(feature = "otlp")]
+mod otlp;
+
+use crate::export::{parse_output_with, Exporter, SinkOptions};
 
 /// Default sample rate: record every root.
 pub const DEFAULT_SAMPLE_RATE: f64 = 1.0;
@@ -79,7 +81,7 @@ pub struct ConfigBuilder {
     output: Option<Vec<String>>,
     exporters: Vec<Box<dyn Exporter>>,
     seed: Option<u64>,
-    /// OTLP settings (see `export::otlp`'s builder methods).
+    /// OTLP settings (see the builder methods in `config::otlp`).
     #[cfg(feature = "otlp")]
     pub(crate) otlp: Option<crate::export::otlp::OtlpOptions>,
 }
@@ -258,10 +260,14 @@ impl ConfigBuilder {
                 .collect(),
         };
         #[cfg(feature = "otlp")]
-        crate::export::otlp::configure(&self.otlp, &mut specs);
+        otlp::add_otlp_spec(self.otlp.is_some(), &mut specs);
+        let options = SinkOptions {
+            #[cfg(feature = "otlp")]
+            otlp: self.otlp.clone(),
+        };
         let mut exporters = Vec::new();
         for (spec, origin) in specs {
-            let (sinks, errors) = parse_output(&spec);
+            let (sinks, errors) = parse_output_with(&spec, &options);
             for e in errors {
                 eprintln!("renacer: {origin}: {e}; sink skipped");
             }
@@ -283,11 +289,6 @@ impl ConfigBuilder {
             exporters,
             seed: self.seed,
         }
-    }
-
-    /// Builds and starts the runtime (see [`crate::init`]).
-    pub fn init(self) -> InitGuard {
-        crate::runtime::start(self.build())
     }
 }
 
