@@ -4,6 +4,7 @@
 //! validation rule lives in one place and each error points at the token the
 //! user has to fix.
 
+use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::{Expr, Ident, LitFloat, LitStr, Token};
@@ -23,6 +24,19 @@ pub(crate) struct TraceArgs {
     pub(crate) decision: Option<Decision>,
     /// Captured fields, in declaration order (`fields(x, y = expr)`).
     pub(crate) fields: Vec<Field>,
+    /// Path of the renacer crate (`crate = my_runtime::renacer`), for crates
+    /// that rename or re-export it; `::renacer` otherwise.
+    pub(crate) krate: Option<syn::Path>,
+}
+
+impl TraceArgs {
+    /// The macro ↔ runtime contract module: `<crate>::__private`.
+    pub(crate) fn runtime(&self) -> proc_macro2::TokenStream {
+        match &self.krate {
+            Some(path) => quote::quote!(#path::__private),
+            None => quote::quote!(::renacer::__private),
+        }
+    }
 }
 
 /// A `decision = "category::name"` option, split and checked.
@@ -44,10 +58,11 @@ impl Parse for TraceArgs {
         let mut args = TraceArgs::default();
         let mut seen_fields: Option<Ident> = None;
         while !input.is_empty() {
-            let key: Ident = input.parse().map_err(|e| {
+            // `crate` is a keyword: parse any identifier, keywords included.
+            let key: Ident = input.call(Ident::parse_any).map_err(|e| {
                 syn::Error::new(
                     e.span(),
-                    "expected an option: `name`, `sample`, `decision` or `fields`",
+                    "expected an option: `name`, `sample`, `decision`, `fields` or `crate`",
                 )
             })?;
             match key.to_string().as_str() {
@@ -81,11 +96,19 @@ impl Parse for TraceArgs {
                     args.fields = parse_fields(input, &key)?;
                     seen_fields = Some(key);
                 }
+                "crate" => {
+                    reject_duplicate(args.krate.is_some(), &key)?;
+                    args.krate = Some(parse_value::<syn::Path>(
+                        input,
+                        &key,
+                        "the path of the renacer crate, e.g. `crate = my_runtime::renacer`",
+                    )?);
+                }
                 _ => {
                     return Err(syn::Error::new_spanned(
                         &key,
                         format!(
-                        "unknown option `{key}`; expected `name`, `sample`, `decision` or `fields`"
+                        "unknown option `{key}`; expected `name`, `sample`, `decision`, `fields` or `crate`"
                     ),
                     ))
                 }

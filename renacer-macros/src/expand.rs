@@ -1,7 +1,8 @@
 //! Code generation for `#[trace]`: turns a parsed function and its
 //! [`TraceArgs`] into the instrumented function.
 //!
-//! The expansion only names items of `::renacer::__private` (the
+//! The expansion only names items of `::renacer::__private`, or
+//! `<path>::__private` with `crate = path` (the
 //! macro ↔ runtime contract documented there). The synchronous expansion is
 //! deliberately flat — a `static`, one call, the original body — so the
 //! unsampled path inlines to a decrement and a branch.
@@ -31,6 +32,7 @@ pub(crate) fn expand(args: &TraceArgs, func: ItemFn) -> syn::Result<TokenStream>
     // site, so they can neither shadow nor be shadowed by user variables.
     let hyg = Span::mixed_site();
     let guard = quote_spanned!(hyg=> __renacer_guard);
+    let rt = args.runtime();
 
     let site = site_static(args, &sig);
     let (skip, enter) = enter_call(args, sig.asyncness.is_some());
@@ -43,10 +45,10 @@ pub(crate) fn expand(args: &TraceArgs, func: ItemFn) -> syn::Result<TokenStream>
         // original body becomes an inner `async move` block so `return` and
         // `?` keep their meaning.
         let finish = if returns_result {
-            async_result_finish(&guard, &block)
+            async_result_finish(&rt, &guard, &block)
         } else {
             quote! {
-                ::renacer::__private::AsyncSpan::instrument(#guard, async move #block).await
+                #rt::AsyncSpan::instrument(#guard, async move #block).await
             }
         };
         quote! {
@@ -68,7 +70,7 @@ pub(crate) fn expand(args: &TraceArgs, func: ItemFn) -> syn::Result<TokenStream>
             #[allow(clippy::redundant_closure_call)]
             let #result = (move || #block)();
             if ::core::result::Result::is_err(&#result) {
-                ::renacer::__private::SpanGuard::set_error(&#guard);
+                #rt::SpanGuard::set_error(&#guard);
             }
             #result
         }
@@ -101,7 +103,7 @@ pub(crate) fn expand(args: &TraceArgs, func: ItemFn) -> syn::Result<TokenStream>
 /// inside `AsyncSpan::enter`), but keeps the span so that an `Err` output
 /// can mark it before it ends: `instrument` consumes the span, so the
 /// outcome could not reach it afterwards.
-fn async_result_finish(guard: &TokenStream, block: &syn::Block) -> TokenStream {
+fn async_result_finish(rt: &TokenStream, guard: &TokenStream, block: &syn::Block) -> TokenStream {
     let hyg = Span::mixed_site();
     let span = quote_spanned!(hyg=> __renacer_span);
     let fut = quote_spanned!(hyg=> __renacer_fut);
@@ -114,7 +116,7 @@ fn async_result_finish(guard: &TokenStream, block: &syn::Block) -> TokenStream {
         ::core::future::poll_fn(move |#cx: &mut ::core::task::Context<'_>| {
             let #poll = match &#span {
                 ::core::option::Option::Some(s) => {
-                    let _scope = ::renacer::__private::AsyncSpan::enter(s);
+                    let _scope = #rt::AsyncSpan::enter(s);
                     ::core::future::Future::poll(#fut.as_mut(), #cx)
                 }
                 ::core::option::Option::None => ::core::future::Future::poll(#fut.as_mut(), #cx),
@@ -122,7 +124,7 @@ fn async_result_finish(guard: &TokenStream, block: &syn::Block) -> TokenStream {
             if let ::core::task::Poll::Ready(#out) = &#poll {
                 if let ::core::option::Option::Some(s) = #span.take() {
                     if ::core::result::Result::is_err(#out) {
-                        ::renacer::__private::AsyncSpan::set_error(&s);
+                        #rt::AsyncSpan::set_error(&s);
                     }
                     // Dropping the span ends it, at completion.
                     ::core::mem::drop(s);
@@ -136,6 +138,7 @@ fn async_result_finish(guard: &TokenStream, block: &syn::Block) -> TokenStream {
 
 /// The `static` [`Site`] (and decision-id `const`) of the function.
 fn site_static(args: &TraceArgs, sig: &syn::Signature) -> TokenStream {
+    let rt = args.runtime();
     let name = match &args.name {
         Some(lit) => lit.value(),
         None => sig.ident.unraw_string(),
@@ -149,7 +152,7 @@ fn site_static(args: &TraceArgs, sig: &syn::Signature) -> TokenStream {
             // decision, so both sides compute the same id.
             let at = d.lit.span();
             quote_spanned! {at=>
-                const __RENACER_DECISION: u64 = ::renacer::__private::decision_id(
+                const __RENACER_DECISION: u64 = #rt::decision_id(
                     #category, #dname, ::core::file!(), ::core::line!(),
                 );
             }
@@ -158,7 +161,7 @@ fn site_static(args: &TraceArgs, sig: &syn::Signature) -> TokenStream {
     };
     quote! {
         #decision
-        static __RENACER_SITE: ::renacer::__private::Site = ::renacer::__private::Site::new(
+        static __RENACER_SITE: #rt::Site = #rt::Site::new(
             #name,
             ::core::module_path!(),
             ::core::file!(),
@@ -171,15 +174,13 @@ fn site_static(args: &TraceArgs, sig: &syn::Signature) -> TokenStream {
 
 /// The per-site countdown (only with `sample = ..`) and the `enter*` call.
 fn enter_call(args: &TraceArgs, is_async: bool) -> (TokenStream, TokenStream) {
+    let rt = args.runtime();
     match &args.sample {
         None if is_async => (
             TokenStream::new(),
-            quote!(::renacer::__private::enter_async(&__RENACER_SITE)),
+            quote!(#rt::enter_async(&__RENACER_SITE)),
         ),
-        None => (
-            TokenStream::new(),
-            quote!(::renacer::__private::enter(&__RENACER_SITE)),
-        ),
+        None => (TokenStream::new(), quote!(#rt::enter(&__RENACER_SITE))),
         Some(rate) => {
             let f = if is_async {
                 quote!(enter_async_with_rate)
@@ -188,13 +189,13 @@ fn enter_call(args: &TraceArgs, is_async: bool) -> (TokenStream, TokenStream) {
             };
             let skip = quote! {
                 ::std::thread_local! {
-                    static __RENACER_SKIP: ::renacer::__private::Cell<u64> =
-                        const { ::renacer::__private::Cell::new(0) };
+                    static __RENACER_SKIP: #rt::Cell<u64> =
+                        const { #rt::Cell::new(0) };
                 }
             };
             (
                 skip,
-                quote!(::renacer::__private::#f(&__RENACER_SITE, #rate, &__RENACER_SKIP)),
+                quote!(#rt::#f(&__RENACER_SITE, #rate, &__RENACER_SKIP)),
             )
         }
     }

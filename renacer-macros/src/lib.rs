@@ -46,7 +46,10 @@ mod expand;
 /// - `sample = <f64 in (0, 1]>` — this site's sampling rate, overriding the
 ///   global one;
 /// - `decision = "category::name"` — a transpiler decision id;
-/// - `fields(x, y = expr)` — values captured when the span is recorded.
+/// - `fields(x, y = expr)` — values captured when the span is recorded;
+/// - `crate = path` — where renacer is (default `::renacer`), for code that
+///   reaches it through a runtime crate re-exporting it
+///   (`crate = my_runtime::renacer`).
 ///
 /// A function whose return type is spelled `...Result<..>` marks its span
 /// as an error when it returns `Err`. `const fn` and items other than

@@ -1,0 +1,6 @@
+#[renacer::trace(crate = "renacer")]
+fn f() {}
+
+fn main() {
+    f();
+}
