@@ -14,7 +14,26 @@ export RENACER_ROTEL
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
+python3 scripts/check-module-dag.py
+
+# What users of each crate get: the SDK with no feature and with each one
+# alone (workspace feature unification would hide a missing `cfg`), no
+# serde and no CLI code in an application's build, docs without warnings.
+for features in "" otlp tracing tracing-opentelemetry; do
+    echo "sdk features: '${features:-none}'"
+    cargo clippy -q -p renacer --no-default-features --features "$features" -- -D warnings
+done
+if cargo tree -p renacer -e normal --prefix none | grep -E '^(serde|renacer-trace|renacer-cli) '; then
+    echo "the SDK's normal dependencies must not include serde or CLI code" >&2
+    exit 1
+fi
+RUSTDOCFLAGS="-D warnings" cargo doc -q --no-deps --workspace
+
 cargo test --workspace
+
+# The README's main job, exactly as a user runs it, and what it must show.
+./scripts/demo.sh
+python3 scripts/check-demo-output.py out
 
 # Loom models of the lock-free ring and thread registration. A separate
 # target dir keeps --cfg loom from invalidating the normal build.

@@ -199,7 +199,7 @@ pub struct SpanRecord {
     pub tid: u32,
     /// That thread's name, when it has one.
     pub thread_name: Option<Arc<str>>,
-    /// FNV-1a 64 of the call site (see [`crate::fnv1a64`]); 0 when unknown.
+    /// FNV-1a 64 of the call site (see [`crate::fnv::site_id`]); 0 when unknown.
     pub site_id: u64,
     /// Transpiler decision id, when the site carries one.
     pub decision_id: Option<u64>,

@@ -2,13 +2,13 @@
 //! file envelope, process and thread name metadata (`"ph":"M"`), complete
 //! slices (`"ph":"X"`), async slices (`"ph":"b"`/`"e"`) and their `args`.
 //!
-//! Both the SDK's `perfetto:` sink ([`super::PerfettoExporter`]) and the
-//! unified trace's writer (`unified::write_perfetto`) emit their events
-//! through [`Events`], so the two files cannot drift apart. Documented in
+//! Both the SDK's `perfetto:` sink (`renacer::export::perfetto`) and the
+//! unified trace's writer (`renacer_trace::write_perfetto`) emit their
+//! events through [`Events`], so the two files cannot drift apart. Documented in
 //! `docs/formats.md`, section "Perfetto".
 //!
 //! Everything appends to a caller-owned `Vec<u8>` with the allocation-free
-//! helpers of `export/json.rs`: the SDK sink runs on the collector
+//! helpers of [`crate::json`]: the SDK sink runs on the collector
 //! thread, where `serde_json` or `format!` per span would cost more than its
 //! export budget. Times are `CLOCK_MONOTONIC` nanoseconds written as
 //! microseconds with three decimals, from integers, so no precision is lost.

@@ -21,7 +21,7 @@
 //!   the CLI's `TRACEPARENT`) becomes a child of its process span;
 //! * a child process's span is a child of the syscall that forked it when
 //!   the CLI names it, else of its parent's process span;
-//! * every item gets a [Lamport clock](lamport) from the causal graph, never
+//! * every item gets a Lamport clock (`lamport.rs`) from the causal graph, never
 //!   from wall clocks, so order across skewed clocks stays right; a thread's
 //!   first item follows the `clone` that created it, when known.
 //!
