@@ -310,3 +310,32 @@ fn unified_perfetto_follows_the_format_and_names_tracks() {
     assert_eq!(write["args"]["args"], "3, \"x\\n\", 1");
     assert_eq!(write["dur"].as_f64(), Some(1.0));
 }
+
+#[test]
+fn unified_async_spans_are_async_slices_and_tracks_stay_nested() {
+    // An async span (flag from the spool) that starts inside `handle` and
+    // ends after it: as a complete slice it would break the thread's
+    // nesting; as an async slice it lives on its own track.
+    let mut t = demo();
+    let mut task = span(5, Some(4), "request", SERVER, (25_000, 45_000));
+    task.flags = renacer::model::SpanFlags::ASYNC;
+    let mut spans = t.spans.clone();
+    spans.push(task);
+    t = merge(MergeInput {
+        processes: t.processes.clone(),
+        syscalls: t.syscalls.clone(),
+        spans,
+        ..MergeInput::default()
+    });
+    let mut out = Vec::new();
+    write_perfetto(&t, &mut out).expect("write");
+    let v: Value = serde_json::from_slice(&out).expect("valid JSON");
+    check_trace(&v);
+    let ev = v["traceEvents"].as_array().unwrap();
+    let phases: Vec<&str> = ev
+        .iter()
+        .filter(|e| e["name"] == "request")
+        .map(|e| e["ph"].as_str().unwrap())
+        .collect();
+    assert_eq!(phases, ["b", "e"]);
+}

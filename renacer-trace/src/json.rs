@@ -17,24 +17,24 @@ use std::io::{self, Write};
 
 use super::{ItemSource, UnifiedTrace};
 use crate::model::{FieldValue, SpanStatus};
+use renacer_format::json;
 
 /// Version of the unified JSON schema written by [`write_json`].
 pub const UNIFIED_JSON_VERSION: u32 = 1;
 
+/// A JSON string, escaped by the one escaper every renacer JSON writer
+/// uses (`renacer_format::json`).
 fn js(out: &mut dyn Write, s: &str) -> io::Result<()> {
-    serde_json::to_writer(&mut *out, s).map_err(io::Error::other)
+    let mut b = Vec::with_capacity(s.len() + 2);
+    json::string(&mut b, s);
+    out.write_all(&b)
 }
 
+/// A field value, by the shared rule (non-finite floats are `null`).
 fn field_value(out: &mut dyn Write, v: &FieldValue) -> io::Result<()> {
-    match v {
-        FieldValue::Bool(b) => write!(out, "{b}"),
-        FieldValue::I64(i) => write!(out, "{i}"),
-        FieldValue::U64(u) => write!(out, "{u}"),
-        // JSON has no NaN or infinity: write those as strings.
-        FieldValue::F64(f) if f.is_finite() => write!(out, "{f:?}"),
-        FieldValue::F64(f) => js(out, &f.to_string()),
-        FieldValue::Str(s) => js(out, s),
-    }
+    let mut b = Vec::with_capacity(24);
+    json::field_value(&mut b, v);
+    out.write_all(&b)
 }
 
 /// Writes `trace` as unified JSON.

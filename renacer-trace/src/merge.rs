@@ -247,7 +247,13 @@ pub fn merge(input: MergeInput) -> UnifiedTrace {
             let s = &by_thread[next_span];
             (s.0, s.1) == key && s.2 <= entry
         } {
-            open.push((by_thread[next_span].3 .0, by_thread[next_span].5));
+            // Async spans never parent a syscall: their interval includes
+            // the time they were suspended, when the thread ran anything
+            // else, and they do not nest like the thread's call stack.
+            let s = &by_thread[next_span];
+            if !spans[s.5 as usize].flags.is_async() {
+                open.push((s.3 .0, s.5));
+            }
             next_span += 1;
         }
         while open.last().is_some_and(|&(end, _)| end <= entry) {

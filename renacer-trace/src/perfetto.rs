@@ -18,9 +18,10 @@ use std::io::{self, Write};
 use super::{process_name, ItemSource, UnifiedTrace};
 use renacer_format::perfetto::{self as events, thread_label, Events, Slice};
 
+use crate::model::SpanKind;
+
 /// Bytes buffered before a write.
 const WRITE_CHUNK: usize = 1 << 20;
-use crate::model::SpanKind;
 
 /// Writes `trace` as Chrome Trace Event JSON.
 pub fn write_perfetto(trace: &UnifiedTrace, out: &mut dyn Write) -> io::Result<()> {
@@ -69,7 +70,18 @@ pub fn write_perfetto(trace: &UnifiedTrace, out: &mut dyn Write) -> io::Result<(
             start_ns: it.start_ns,
             end_ns,
         };
-        let mut args = ev.complete(&mut buf, &slice);
+        // Async SDK spans (flag from the spool, format v2) may overlap
+        // anything on their thread: async slices, on their own track, so
+        // the thread's complete slices stay nested.
+        let is_async = match it.source {
+            ItemSource::Function(k) => trace.spans[k].flags.is_async(),
+            _ => false,
+        };
+        let mut args = if is_async {
+            ev.async_slice(&mut buf, &slice, it.span_id.0)
+        } else {
+            ev.complete(&mut buf, &slice)
+        };
         match it.source {
             ItemSource::Function(k) => {
                 args.span(&trace.spans[k], trace.trace_id, it.parent_span_id);

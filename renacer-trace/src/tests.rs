@@ -704,3 +704,34 @@ fn a_thread_starts_after_the_clone_that_created_it() {
         "program order on the main thread"
     );
 }
+
+proptest! {
+    /// Unified JSON escapes like every renacer JSON writer (one escaper):
+    /// any name, field key or string value parses back unchanged, and a
+    /// non-finite float is `null` as in the JSON-lines sink.
+    #[test]
+    fn unified_json_strings_round_trip_and_non_finite_floats_are_null(
+        name in "\\PC{0,20}|[\\x00-\\x1f\"\\\\]{1,5}",
+        value in "\\PC{0,20}|[\\x00-\\x1f\"\\\\]{1,5}",
+        x in proptest::num::f64::ANY,
+    ) {
+        let mut s = sdk(1, None, "f", 1, 1, 10, 20);
+        s.name = Cow::Owned(name.clone());
+        s.fields = vec![
+            (Cow::Owned(value.clone()), crate::model::FieldValue::Str(value.clone().into())),
+            (Cow::Borrowed("x"), crate::model::FieldValue::F64(x)),
+        ];
+        let t = merge(MergeInput { spans: vec![s], ..MergeInput::default() });
+        let mut out = Vec::new();
+        write_json(&t, &mut out).expect("write");
+        let v: serde_json::Value = serde_json::from_slice(&out).expect("valid JSON");
+        let f = v["items"].as_array().unwrap().iter().find(|i| i["kind"] == "function").unwrap();
+        prop_assert_eq!(f["name"].as_str(), Some(name.as_str()));
+        prop_assert_eq!(f["fields"][value.as_str()].as_str(), Some(value.as_str()));
+        if x.is_finite() {
+            prop_assert_eq!(f["fields"]["x"].as_f64(), Some(x));
+        } else {
+            prop_assert!(f["fields"]["x"].is_null());
+        }
+    }
+}
