@@ -17,6 +17,8 @@ fn cli_sends_the_unified_trace_to_a_collector() {
         .arg("--")
         .arg(env!("CARGO_BIN_EXE_otlp_app"))
         .arg("plain")
+        // Read back from the tracee's memory, not from strace text: intact.
+        .arg("héllo wörld")
         .env("RENACER_SAMPLE_RATE", "1")
         .stdout(Stdio::null());
     for var in [
@@ -66,4 +68,6 @@ fn cli_sends_the_unified_trace_to_a_collector() {
     assert_eq!(process.name, "otlp_app");
     assert!(spans.iter().all(|s| s.trace_id == load.trace_id));
     assert!(process.attr("lamport").is_some());
+    let args = process.attr("process.command_args").expect("command args");
+    assert!(args.ends_with(" plain héllo wörld"), "{args}");
 }
