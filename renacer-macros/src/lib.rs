@@ -5,6 +5,8 @@
 //! attribute's options, `expand` generates code against
 //! `renacer::__private`, and this file only wires the two together.
 
+#![warn(missing_docs, unreachable_pub)]
+
 use proc_macro::TokenStream;
 use quote::ToTokens;
 

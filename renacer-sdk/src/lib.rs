@@ -29,6 +29,8 @@
 //! rate limiting, clock, per-thread ring) → `collect` (collector thread:
 //! pairing, ids, clock conversion) → `export` (sinks).
 
+#![warn(missing_docs, unreachable_pub)]
+
 mod collect;
 pub mod config;
 pub mod context;

@@ -56,7 +56,8 @@ impl AsyncSpan {
         (self.id != 0).then_some(crate::model::SpanId(self.id))
     }
 
-    /// Attaches field `index` of the site's field list.
+    /// Attaches field `index` of the site's field list (macro API).
+    #[doc(hidden)]
     pub fn record_field<V: IntoFieldValue>(&self, index: u8, value: V) {
         if self.id == 0 {
             return;

@@ -53,6 +53,7 @@ impl SpanGuard {
     /// innermost open span of this thread, which is this one as long as
     /// guards are dropped in reverse order (they are, for the macros).
     #[inline]
+    #[doc(hidden)]
     pub fn record_field<V: IntoFieldValue>(&self, index: u8, value: V) {
         if self.is_recording() {
             push_field(index, value.__into_raw());

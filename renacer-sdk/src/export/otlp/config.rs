@@ -49,7 +49,9 @@ pub struct OtlpOptions {
     pub endpoint: Option<String>,
     /// Full traces endpoint (`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`), used as is.
     pub traces_endpoint: Option<String>,
+    /// Wire protocol (`OTEL_EXPORTER_OTLP_PROTOCOL`).
     pub protocol: Option<Protocol>,
+    /// `service.name` (`OTEL_SERVICE_NAME`).
     pub service_name: Option<String>,
     /// Extra resource attributes (`OTEL_RESOURCE_ATTRIBUTES`).
     pub resource_attributes: Vec<(String, String)>,
@@ -70,21 +72,31 @@ pub struct OtlpOptions {
 /// Fully resolved configuration.
 #[derive(Clone, Debug, PartialEq)]
 pub struct OtlpConfig {
+    /// Wire protocol.
     pub protocol: Protocol,
     /// URL requests for spans go to (for HTTP including `/v1/traces`).
     pub traces_endpoint: String,
     /// URL requests for metrics go to (for HTTP including `/v1/metrics`).
     pub metrics_endpoint: String,
+    /// `service.name` of the resource.
     pub service_name: String,
+    /// Resource attributes besides `service.name`.
     pub resource_attributes: Vec<(String, String)>,
+    /// Request headers / gRPC metadata.
     pub headers: Vec<(String, String)>,
+    /// Per-request timeout.
     pub request_timeout: Duration,
+    /// Longest wait for queued spans at flush and shutdown.
     pub shutdown_timeout: Duration,
+    /// Batches the export queue holds before dropping.
     pub queue_batches: usize,
+    /// Spans per export request.
     pub batch_spans: usize,
+    /// Period of self-telemetry metric export (`None`: only at flush).
     pub metrics_interval: Option<Duration>,
 }
 
+#[doc(hidden)] // exposed for the e2e tests' collector harness only
 /// Parses `k=v,k2=v2` lists (percent-decoded values) of `OTEL_RESOURCE_ATTRIBUTES`
 /// and `OTEL_EXPORTER_OTLP_HEADERS`.
 pub fn parse_key_values(var: &str, s: &str) -> Result<Vec<(String, String)>, String> {

@@ -23,14 +23,14 @@ use super::config::OtlpConfig;
 use crate::model::{FieldValue, SpanKind, SpanRecord, SpanStatus};
 
 /// The instrumentation scope of every span renacer exports.
-pub fn scope() -> InstrumentationScope {
+pub(super) fn scope() -> InstrumentationScope {
     InstrumentationScope::builder("renacer")
         .with_version(env!("CARGO_PKG_VERSION"))
         .build()
 }
 
 /// The resource shared by spans and metrics: service, process, host, SDK.
-pub fn resource(cfg: &OtlpConfig) -> Resource {
+pub(super) fn resource(cfg: &OtlpConfig) -> Resource {
     let mut attrs = vec![
         KeyValue::new("service.name", cfg.service_name.clone()),
         KeyValue::new("process.pid", i64::from(std::process::id())),
@@ -133,7 +133,7 @@ fn function_name(rec: &SpanRecord) -> String {
 /// its attribute vector. Bounded: past [`SiteStrings::MAX`] sites, strings
 /// are built per span instead.
 #[derive(Default)]
-pub struct SiteStrings {
+pub(super) struct SiteStrings {
     sites: HashMap<u64, CachedSite>,
 }
 
@@ -173,7 +173,7 @@ impl SiteStrings {
 
 /// Converts one record. `remote_parent` is the span id this process was
 /// given through `TRACEPARENT`, so the parent link can be flagged remote.
-pub fn span_data(
+pub(super) fn span_data(
     strings: &mut SiteStrings,
     rec: &SpanRecord,
     clock: ClockOffset,
@@ -237,7 +237,7 @@ pub fn span_data(
 
 /// Gives `d` the W3C `tracestate` of the trace it belongs to (the one this
 /// process joined through `TRACEPARENT`/`TRACESTATE`).
-pub fn set_trace_state(d: &mut SpanData, state: &TraceState) {
+pub(super) fn set_trace_state(d: &mut SpanData, state: &TraceState) {
     let c = &d.span_context;
     d.span_context = SpanContext::new(
         c.trace_id(),

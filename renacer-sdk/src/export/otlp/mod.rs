@@ -26,6 +26,7 @@ use opentelemetry_sdk::trace::SpanData;
 use tokio::sync::mpsc;
 
 pub use config::{parse_key_values, OtlpConfig, OtlpOptions, Protocol};
+#[doc(hidden)]
 pub use mapping::ClockOffset;
 pub use metrics::{StatsSource, COUNTERS};
 pub use worker::OtlpCounters;
