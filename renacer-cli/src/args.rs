@@ -1,9 +1,10 @@
 //! Command-line parsing, strace-compatible: combined short flags (`-ftt`,
 //! `-s64`, `-ofile`), `--` before the command, `-e trace=...`.
 //!
-//! Hand-rolled rather than clap because strace's grammar (repeatable `-t`,
-//! glued values, `-e` expressions) does not map onto a derive parser, and
-//! users type these flags from muscle memory.
+//! `lexopt` rather than clap: it tokenizes exactly strace's grammar
+//! (clusters, glued values, repeatable `-t`) and leaves the meaning to us,
+//! where a derive parser would fight `-ttt` and `-e` expressions. Unknown
+//! long options and formats suggest the nearest valid one (`strsim`).
 
 use crate::filter::{StatusFilter, TraceSet};
 use std::ffi::OsString;
@@ -147,21 +148,6 @@ usage: renacer [-cCfqrTty] [-e EXPR] [-o FILE] [-p PID[,PID...]] [-s N]
                  apply), jsonl:PATH or perfetto:PATH; repeatable
 ";
 
-fn value_of(
-    flag: char,
-    rest: &str,
-    it: &mut std::vec::IntoIter<OsString>,
-) -> Result<String, String> {
-    if !rest.is_empty() {
-        return Ok(rest.to_string());
-    }
-    let v = it
-        .next()
-        .ok_or_else(|| format!("option requires an argument -- '{flag}'"))?;
-    v.into_string()
-        .map_err(|_| format!("invalid UTF-8 in argument of -{flag}"))
-}
-
 fn apply_expr(opts: &mut Options, expr: &str) -> Result<(), String> {
     let (qual, value) = match expr.split_once('=') {
         Some((q, v)) => (q, v),
@@ -189,100 +175,140 @@ fn parse_pids(v: &str, out: &mut Vec<i32>) -> Result<(), String> {
     Ok(())
 }
 
-/// Parse the arguments after the program name.
+/// Long options, for "did you mean".
+const LONG_OPTIONS: [&str; 4] = ["help", "version", "format", "export"];
+/// `--format` values, for "did you mean".
+const FORMATS: [&str; 6] = [
+    "text",
+    "json",
+    "jsonl",
+    "unified",
+    "unified-json",
+    "perfetto",
+];
+
+/// ` (did you mean 'X'?)` when one of `known` is close to `typed`.
+fn did_you_mean(prefix: &str, typed: &str, known: &[&str]) -> String {
+    known
+        .iter()
+        .map(|k| (strsim::damerau_levenshtein(typed, k), k))
+        .filter(|&(d, k)| d <= 2.max(k.len() / 3) && d < typed.len().max(1))
+        .min()
+        .map(|(_, k)| format!(" (did you mean '{prefix}{k}'?)"))
+        .unwrap_or_default()
+}
+
+/// The value of option `flag`, as UTF-8.
+fn utf8_value(p: &mut lexopt::Parser, flag: &str) -> Result<String, String> {
+    let v = p
+        .value()
+        .map_err(|_| format!("option '{flag}' requires an argument"))?;
+    v.into_string()
+        .map_err(|_| format!("invalid UTF-8 in the argument of {flag}"))
+}
+
+fn parse_format(v: &str) -> Result<Format, String> {
+    Ok(match v {
+        "text" => Format::Text,
+        "json" => Format::Json,
+        "jsonl" => Format::Jsonl,
+        "unified" => Format::Unified,
+        "unified-json" => Format::UnifiedJson,
+        "perfetto" => Format::Perfetto,
+        o => {
+            return Err(format!(
+                "invalid --format '{o}'{} (text, json, jsonl, unified, unified-json or perfetto)",
+                did_you_mean("", o, &FORMATS)
+            ))
+        }
+    })
+}
+
+/// Parse the arguments after the program name. strace's grammar through
+/// `lexopt`: clustered short flags (`-ftt`, `-ff`), glued values (`-s100`,
+/// `-etrace=open`, `-ofile`), `--long=value` or `--long value`, `--`, and
+/// the first operand starts the command (its own flags are its own).
 pub(crate) fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
+    use lexopt::Arg::{Long, Short, Value};
     let mut opts = Options {
         strsize: 32,
         ..Options::default()
     };
     let mut t_count = 0;
-    let mut it = args.into_iter();
-    while let Some(arg) = it.next() {
-        let Some(s) = arg.to_str() else {
-            opts.command.push(arg);
-            break;
-        };
-        if s == "--" {
-            break;
-        }
-        if let Some(long) = s.strip_prefix("--") {
-            let (name, inline) = match long.split_once('=') {
-                Some((n, v)) => (n, Some(v.to_string())),
-                None => (long, None),
-            };
-            match name {
-                "help" => return Ok(Parsed::Help),
-                "version" => return Ok(Parsed::Version),
-                "format" => {
-                    let v = match inline {
-                        Some(v) => v,
-                        None => value_of('-', "", &mut it)
-                            .map_err(|_| "option '--format' requires an argument".to_string())?,
-                    };
-                    opts.format = match v.as_str() {
-                        "text" => Format::Text,
-                        "json" => Format::Json,
-                        "jsonl" => Format::Jsonl,
-                        "unified" => Format::Unified,
-                        "unified-json" => Format::UnifiedJson,
-                        "perfetto" => Format::Perfetto,
-                        o => {
-                            return Err(format!(
-                                "invalid --format '{o}' (text, json, jsonl, unified, unified-json or perfetto)"
-                            ))
-                        }
-                    };
-                }
-                "export" => {
-                    let v = match inline {
-                        Some(v) => v,
-                        None => value_of('-', "", &mut it)
-                            .map_err(|_| "option '--export' requires an argument".to_string())?,
-                    };
-                    opts.export.push(v);
-                }
-                _ => return Err(format!("unrecognized option '--{name}'")),
+    let mut p = lexopt::Parser::from_args(args);
+    loop {
+        let arg = match p.next() {
+            Ok(Some(arg)) => arg,
+            Ok(None) => break,
+            Err(lexopt::Error::UnexpectedValue { option, .. }) => {
+                return Err(format!("option '{option}' doesn't allow an argument"))
             }
-            continue;
-        }
-        if !s.starts_with('-') || s == "-" {
-            opts.command.push(arg);
-            break;
-        }
-        let body = &s[1..];
-        for (i, c) in body.char_indices() {
-            let rest = &body[i + c.len_utf8()..];
-            match c {
-                'f' => opts.follow = true,
-                'c' => opts.summary = Summary::Only,
-                'C' => opts.summary = Summary::Also,
-                'T' => opts.syscall_times = true,
-                't' => t_count += 1,
-                'r' => opts.relative = true,
-                'y' => opts.decode_fds = true,
-                'q' => opts.quiet = true,
-                'h' => return Ok(Parsed::Help),
-                'V' => return Ok(Parsed::Version),
-                'o' | 'p' | 'e' | 's' => {
-                    let v = value_of(c, rest, &mut it)?;
-                    match c {
-                        'o' if v == "-" => opts.output = Output::Stdout,
-                        'o' => opts.output = Output::File(PathBuf::from(v)),
-                        'p' => parse_pids(&v, &mut opts.pids)?,
-                        'e' => apply_expr(&mut opts, &v)?,
-                        _ => {
-                            opts.strsize = v
-                                .parse()
-                                .map_err(|_| format!("invalid -s argument: '{v}'"))?
-                        }
+            Err(e) => return Err(e.to_string()),
+        };
+        match arg {
+            Short('f') => opts.follow = true,
+            Short('c') => opts.summary = Summary::Only,
+            Short('C') => opts.summary = Summary::Also,
+            Short('T') => opts.syscall_times = true,
+            Short('t') => t_count += 1,
+            Short('r') => opts.relative = true,
+            Short('y') => opts.decode_fds = true,
+            Short('q') => opts.quiet = true,
+            Short('h') => return Ok(Parsed::Help),
+            Short('V') => return Ok(Parsed::Version),
+            Short('o') => {
+                let v = p
+                    .value()
+                    .map_err(|_| "option requires an argument -- 'o'".to_string())?;
+                opts.output = if v == "-" {
+                    Output::Stdout
+                } else {
+                    Output::File(PathBuf::from(v))
+                };
+            }
+            Short(c @ ('p' | 'e' | 's')) => {
+                let v = p
+                    .value()
+                    .map_err(|_| format!("option requires an argument -- '{c}'"))?
+                    .into_string()
+                    .map_err(|_| format!("invalid UTF-8 in argument of -{c}"))?;
+                match c {
+                    'p' => parse_pids(&v, &mut opts.pids)?,
+                    'e' => apply_expr(&mut opts, &v)?,
+                    _ => {
+                        opts.strsize = v
+                            .parse()
+                            .map_err(|_| format!("invalid -s argument: '{v}'"))?
                     }
-                    break;
                 }
-                other => return Err(format!("invalid option -- '{other}'")),
+            }
+            Short(other) => return Err(format!("invalid option -- '{other}'")),
+            Long(name) => {
+                let name = name.to_string();
+                match name.as_str() {
+                    "help" | "version" if p.optional_value().is_some() => {
+                        return Err(format!("option '--{name}' doesn't allow an argument"))
+                    }
+                    "help" => return Ok(Parsed::Help),
+                    "version" => return Ok(Parsed::Version),
+                    "format" => opts.format = parse_format(&utf8_value(&mut p, "--format")?)?,
+                    "export" => opts.export.push(utf8_value(&mut p, "--export")?),
+                    _ => {
+                        return Err(format!(
+                            "unrecognized option '--{name}'{}",
+                            did_you_mean("--", &name, &LONG_OPTIONS)
+                        ))
+                    }
+                }
+            }
+            Value(program) => {
+                opts.command.push(program);
+                opts.command
+                    .extend(p.raw_args().map_err(|e| e.to_string())?);
+                break;
             }
         }
     }
-    opts.command.extend(it);
     opts.timestamps = match t_count {
         0 => Timestamps::None,
         1 => Timestamps::Seconds,
@@ -371,5 +397,64 @@ mod tests {
         assert!(p(&["-p", "x"]).unwrap_err().contains("process id"));
         assert!(p(&["--bogus", "ls"]).unwrap_err().contains("--bogus"));
         assert!(p(&["--format", "xml", "ls"]).unwrap_err().contains("xml"));
+        assert!(p(&["--help=x", "ls"])
+            .unwrap_err()
+            .contains("doesn't allow an argument"));
+    }
+
+    #[test]
+    fn strace_clusters_and_glued_values() {
+        let o = p(&[
+            "-ff",
+            "-s100",
+            "-etrace=open",
+            "-o",
+            "out.txt",
+            "-yT",
+            "true",
+        ])
+        .unwrap();
+        assert!(o.follow && o.decode_fds && o.syscall_times);
+        assert_eq!(o.strsize, 100);
+        assert!(!o.trace.is_all());
+        assert_eq!(o.output, Output::File("out.txt".into()));
+        assert_eq!(o.command, vec![OsString::from("true")]);
+        let o = p(&[
+            "--format",
+            "unified",
+            "--export=jsonl:/tmp/x",
+            "--",
+            "-weird-prog",
+        ])
+        .unwrap();
+        assert_eq!(o.format, Format::Unified);
+        assert_eq!(o.export, vec!["jsonl:/tmp/x".to_string()]);
+        assert_eq!(o.command, vec![OsString::from("-weird-prog")]);
+    }
+
+    #[test]
+    fn unknown_options_suggest_the_nearest_valid_one() {
+        let e = p(&["--fromat", "json", "ls"]).unwrap_err();
+        assert!(e.contains("did you mean '--format'?"), "{e}");
+        let e = p(&["--exprot", "otlp", "ls"]).unwrap_err();
+        assert!(e.contains("did you mean '--export'?"), "{e}");
+        let e = p(&["--format", "unifed", "ls"]).unwrap_err();
+        assert!(e.contains("did you mean 'unified'?"), "{e}");
+        let e = p(&["--format", "jsn", "ls"]).unwrap_err();
+        assert!(e.contains("did you mean 'json'?"), "{e}");
+        // Nothing close: no suggestion.
+        let e = p(&["--zzzzzzzz", "ls"]).unwrap_err();
+        assert!(!e.contains("did you mean"), "{e}");
+    }
+
+    #[test]
+    fn non_utf8_command_is_kept() {
+        use std::os::unix::ffi::OsStringExt;
+        let prog = OsString::from_vec(b"/tmp/\xff-prog".to_vec());
+        let o = match parse(vec!["-f".into(), prog.clone(), "-x".into()]).unwrap() {
+            Parsed::Run(o) => *o,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(o.command, vec![prog, OsString::from("-x")]);
     }
 }
