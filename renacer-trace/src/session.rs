@@ -10,10 +10,9 @@
 //! ```
 //! The directory is removed when the session is dropped.
 
-use std::fs::DirBuilder;
 use std::io;
-use std::os::unix::fs::DirBuilderExt;
-use std::path::{Path, PathBuf};
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
 
 use crate::model::{SpanId, TraceId};
 use crate::spool::{read_spool_dir, SpoolDir, SpoolError};
@@ -23,7 +22,8 @@ use renacer_format::w3c::{TraceParent, FLAG_SAMPLED, TRACEPARENT_ENV};
 /// One traced run's spool directory and trace context.
 #[derive(Debug)]
 pub struct SpoolSession {
-    dir: PathBuf,
+    /// Removed (best effort) when the session is dropped.
+    dir: tempfile::TempDir,
     trace_id: TraceId,
     root_span_id: SpanId,
     external_parent: Option<SpanId>,
@@ -62,38 +62,29 @@ impl SpoolSession {
         let r = random_u128();
         let trace_id = inherited.map_or(TraceId(r | 1), |t| t.trace_id);
         let root_span_id = SpanId(((r >> 64) as u64) | 1);
-        let mut last = None;
-        // create_dir fails on an existing name: nobody can pre-create ours.
-        for attempt in 0..16u32 {
-            let dir = parent.join(format!(
-                "renacer-spool-{}-{:08x}",
-                std::process::id(),
-                (random_u128() as u32) ^ attempt
-            ));
-            match DirBuilder::new().mode(0o700).create(&dir) {
-                Ok(()) => {
-                    return Ok(SpoolSession {
-                        dir,
-                        trace_id,
-                        root_span_id,
-                        external_parent: inherited.map(|t| t.parent_id),
-                    })
-                }
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = Some(e),
-                Err(e) => {
-                    return Err(io::Error::new(
-                        e.kind(),
-                        format!("cannot create spool directory in {}: {e}", parent.display()),
-                    ))
-                }
-            }
-        }
-        Err(last.unwrap_or_else(|| io::Error::other("no free spool directory name")))
+        // A fresh name, created with O_EXCL semantics and mode 0700:
+        // nobody can pre-create or read ours.
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("renacer-spool-{}-", std::process::id()))
+            .permissions(std::fs::Permissions::from_mode(0o700))
+            .tempdir_in(parent)
+            .map_err(|e| {
+                io::Error::new(
+                    e.kind(),
+                    format!("cannot create spool directory in {}: {e}", parent.display()),
+                )
+            })?;
+        Ok(SpoolSession {
+            dir,
+            trace_id,
+            root_span_id,
+            external_parent: inherited.map(|t| t.parent_id),
+        })
     }
 
     /// The spool directory.
     pub fn dir(&self) -> &Path {
-        &self.dir
+        self.dir.path()
     }
 
     /// The trace the run belongs to.
@@ -121,19 +112,12 @@ impl SpoolSession {
     pub fn env(&self) -> Vec<(String, String)> {
         vec![
             (TRACEPARENT_ENV.to_string(), self.traceparent()),
-            (SPOOL_ENV.to_string(), self.dir.display().to_string()),
+            (SPOOL_ENV.to_string(), self.dir().display().to_string()),
         ]
     }
 
     /// Reads every spool the run left (see [`read_spool_dir`]).
     pub fn read(&self) -> Result<SpoolDir, SpoolError> {
-        read_spool_dir(&self.dir)
-    }
-}
-
-impl Drop for SpoolSession {
-    fn drop(&mut self) {
-        // Best effort: a leftover private temp directory harms nobody.
-        let _ = std::fs::remove_dir_all(&self.dir);
+        read_spool_dir(self.dir())
     }
 }

@@ -3,7 +3,6 @@
 use std::borrow::Cow;
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 use proptest::prelude::*;
@@ -15,28 +14,19 @@ use renacer_format::model::SpanFlags;
 use renacer_format::spool::{CLOCK_MONOTONIC_ID, VERSION};
 
 /// A fresh private directory under the system temp dir, removed on drop.
-pub(crate) struct TempDir(PathBuf);
+pub(crate) struct TempDir(tempfile::TempDir);
 
 impl TempDir {
     pub(crate) fn new(tag: &str) -> TempDir {
-        static N: AtomicU32 = AtomicU32::new(0);
-        let p = std::env::temp_dir().join(format!(
-            "renacer-{tag}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).expect("create temp dir");
-        TempDir(p)
+        TempDir(
+            tempfile::Builder::new()
+                .prefix(&format!("renacer-{tag}-"))
+                .tempdir()
+                .expect("create temp dir"),
+        )
     }
     pub(crate) fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        self.0.path()
     }
 }
 

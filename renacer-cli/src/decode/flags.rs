@@ -62,7 +62,7 @@ pub(crate) fn open_flags(v: u64) -> String {
 
 /// Does this open flag word take a mode argument?
 pub(crate) fn open_needs_mode(v: u64) -> bool {
-    v & 0o100 != 0 || v & 0o20_000_000 == 0o20_000_000
+    v & u64::from(g::O_CREAT) != 0 || v & u64::from(g::O_TMPFILE) == u64::from(g::O_TMPFILE)
 }
 
 /// A file mode in octal, with the file type when present (`S_IFREG|0644`).
@@ -118,25 +118,32 @@ pub(crate) fn dirfd(v: u64) -> Option<&'static str> {
     (v as i32 == -100).then_some("AT_FDCWD")
 }
 
-/// `O_*` bits other than the access mode.
+/// The kernel's values for the architecture renacer is built for (x86_64
+/// and its i386 compat ABI share them; an aarch64 build traces aarch64
+/// tracees, whose `O_DIRECTORY` is x86_64's `O_DIRECT`).
+use linux_raw_sys::general as g;
+
+/// `O_*` bits other than the access mode. Multi-bit flags (`O_SYNC`
+/// contains `O_DSYNC`, `O_TMPFILE` contains `O_DIRECTORY`) come before the
+/// bits they contain.
 pub(crate) const OPEN: &[(u64, &str)] = &[
-    (0o100, "O_CREAT"),
-    (0o200, "O_EXCL"),
-    (0o400, "O_NOCTTY"),
-    (0o1000, "O_TRUNC"),
-    (0o2000, "O_APPEND"),
-    (0o4000, "O_NONBLOCK"),
-    (0o4010000, "O_SYNC"),
-    (0o10000, "O_DSYNC"),
-    (0o20000, "O_ASYNC"),
-    (0o40000, "O_DIRECT"),
-    (0o100000, "O_LARGEFILE"),
-    (0o400000, "O_NOFOLLOW"),
-    (0o1000000, "O_NOATIME"),
-    (0o2000000, "O_CLOEXEC"),
-    (0o10000000, "O_PATH"),
-    (0o20200000, "O_TMPFILE"),
-    (0o200000, "O_DIRECTORY"),
+    (g::O_CREAT as u64, "O_CREAT"),
+    (g::O_EXCL as u64, "O_EXCL"),
+    (g::O_NOCTTY as u64, "O_NOCTTY"),
+    (g::O_TRUNC as u64, "O_TRUNC"),
+    (g::O_APPEND as u64, "O_APPEND"),
+    (g::O_NONBLOCK as u64, "O_NONBLOCK"),
+    (g::O_SYNC as u64, "O_SYNC"),
+    (g::O_DSYNC as u64, "O_DSYNC"),
+    (g::FASYNC as u64, "O_ASYNC"),
+    (g::O_DIRECT as u64, "O_DIRECT"),
+    (g::O_LARGEFILE as u64, "O_LARGEFILE"),
+    (g::O_NOFOLLOW as u64, "O_NOFOLLOW"),
+    (g::O_NOATIME as u64, "O_NOATIME"),
+    (g::O_CLOEXEC as u64, "O_CLOEXEC"),
+    (g::O_PATH as u64, "O_PATH"),
+    (g::O_TMPFILE as u64, "O_TMPFILE"),
+    (g::O_DIRECTORY as u64, "O_DIRECTORY"),
 ];
 
 /// `PROT_*`.
@@ -314,13 +321,37 @@ pub(crate) const SIG_HOW: &[(u64, &str)] =
 mod tests {
     use super::*;
 
+    /// x86_64's (and i386's) open flag values, as the kernel defines them
+    /// (`arch/x86/include/uapi/asm/fcntl.h` falls back to the generic ones).
+    #[cfg(target_arch = "x86_64")]
     #[test]
-    fn strace_spellings() {
+    fn x86_64_open_flags_are_the_kernels() {
         assert_eq!(open_flags(0o2_000_000), "O_RDONLY|O_CLOEXEC");
         assert_eq!(
             open_flags(0o2_204_000),
             "O_RDONLY|O_NONBLOCK|O_CLOEXEC|O_DIRECTORY"
         );
+        assert_eq!(open_flags(0o40_000), "O_RDONLY|O_DIRECT");
+        assert_eq!(open_flags(0o100_000), "O_RDONLY|O_LARGEFILE");
+        assert_eq!(open_flags(0o20_200_002), "O_RDWR|O_TMPFILE");
+        assert!(open_needs_mode(0o20_200_002));
+    }
+
+    /// aarch64's differ (`arch/arm64/include/uapi/asm/fcntl.h`): an
+    /// aarch64 build must not print x86_64's names. Runs on aarch64 builds
+    /// (CI is x86_64 only; the values come from linux-raw-sys either way).
+    #[cfg(target_arch = "aarch64")]
+    #[test]
+    fn aarch64_open_flags_are_the_kernels() {
+        assert_eq!(open_flags(0o40_000), "O_RDONLY|O_DIRECTORY");
+        assert_eq!(open_flags(0o100_000), "O_RDONLY|O_NOFOLLOW");
+        assert_eq!(open_flags(0o200_000), "O_RDONLY|O_DIRECT");
+        assert_eq!(open_flags(0o400_000), "O_RDONLY|O_LARGEFILE");
+        assert_eq!(open_flags(0o20_040_002), "O_RDWR|O_TMPFILE");
+    }
+
+    #[test]
+    fn strace_spellings() {
         assert_eq!(open_flags(0o1101), "O_WRONLY|O_CREAT|O_TRUNC");
         assert_eq!(map_flags(0x22), "MAP_PRIVATE|MAP_ANONYMOUS");
         assert_eq!(map_flags(0x812), "MAP_PRIVATE|MAP_FIXED|MAP_DENYWRITE");

@@ -1,5 +1,6 @@
 //! The stop-handling state machine shared by launched and attached tracing.
 
+use super::status::Status;
 use super::{seccomp, spawn, sys, Error};
 use crate::arch::{self, Arch};
 use crate::args::Options;
@@ -17,7 +18,6 @@ const EVENT_VFORK: i32 = 2;
 const EVENT_CLONE: i32 = 3;
 const EVENT_EXEC: i32 = 4;
 const EVENT_SECCOMP: i32 = 7;
-const EVENT_STOP: i32 = 128;
 
 /// A syscall between its entry and exit stops.
 pub(super) struct Pending {
@@ -113,31 +113,29 @@ impl<'a> Tracer<'a> {
 
     /// Handle one `waitpid` result.
     pub(super) fn handle(&mut self, tid: i32, status: i32) -> io::Result<()> {
-        if libc::WIFEXITED(status) || libc::WIFSIGNALED(status) {
-            return self.on_death(tid, status);
+        let status = Status::decode(status);
+        match status {
+            Status::Exited(_) | Status::Killed { .. } => return self.on_death(tid, status),
+            Status::Other => return Ok(()),
+            _ => {}
         }
-        if !libc::WIFSTOPPED(status) {
-            return Ok(());
-        }
-        let sig = libc::WSTOPSIG(status);
-        let event = (status >> 16) & 0xff;
         self.task(tid);
-        if sig == libc::SIGTRAP | 0x80 {
-            match sys::syscall_info(tid) {
-                Ok(sys::SyscallInfo::Entry { arch, nr, args }) => {
-                    self.on_entry(tid, arch, nr, args);
+        match status {
+            Status::Syscall => {
+                match sys::syscall_info(tid) {
+                    Ok(sys::SyscallInfo::Entry { arch, nr, args }) => {
+                        self.on_entry(tid, arch, nr, args);
+                    }
+                    Ok(sys::SyscallInfo::Exit { rval, is_error }) => {
+                        self.on_exit(tid, rval, is_error)?
+                    }
+                    _ => {}
                 }
-                Ok(sys::SyscallInfo::Exit { rval, is_error }) => {
-                    self.on_exit(tid, rval, is_error)?
-                }
-                _ => {}
+                self.resume(tid, 0);
             }
-            self.resume(tid, 0);
-        } else if event == EVENT_STOP {
-            if matches!(
-                sig,
-                libc::SIGSTOP | libc::SIGTSTP | libc::SIGTTIN | libc::SIGTTOU
-            ) {
+            Status::EventStop(
+                sig @ (libc::SIGSTOP | libc::SIGTSTP | libc::SIGTTIN | libc::SIGTTOU),
+            ) => {
                 let t = &self.tasks[&tid];
                 if t.visible && !t.hidden {
                     let pid = t.tgid;
@@ -149,43 +147,46 @@ impl<'a> Tracer<'a> {
                     })?;
                 }
                 let _ = sys::listen(tid);
-            } else {
+            }
+            Status::EventStop(_) => self.resume(tid, 0),
+            Status::Event(event) => {
+                match event {
+                    EVENT_SECCOMP => {
+                        if let Ok(sys::SyscallInfo::Seccomp { arch, nr, args }) =
+                            sys::syscall_info(tid)
+                        {
+                            self.on_entry(tid, arch, nr, args);
+                        }
+                    }
+                    EVENT_FORK | EVENT_VFORK | EVENT_CLONE => {
+                        if let Ok(new) = sys::event_msg(tid) {
+                            self.on_spawn(tid, new as i32)?;
+                        }
+                    }
+                    EVENT_EXEC => self.on_exec(tid)?,
+                    _ => {}
+                }
                 self.resume(tid, 0);
             }
-        } else if sig == libc::SIGTRAP && event != 0 {
-            match event {
-                EVENT_SECCOMP => {
-                    if let Ok(sys::SyscallInfo::Seccomp { arch, nr, args }) = sys::syscall_info(tid)
-                    {
-                        self.on_entry(tid, arch, nr, args);
-                    }
+            Status::Signal(sig) => {
+                // Signal-delivery stop: show it, then deliver it unchanged.
+                let t = &self.tasks[&tid];
+                if t.visible && !t.hidden {
+                    let pid = t.tgid;
+                    let info = sys::siginfo(tid)
+                        .map(|r| signals::siginfo(&r))
+                        .unwrap_or_default();
+                    self.emit(Event::Signal {
+                        pid,
+                        tid,
+                        ts_ns: now_monotonic_ns(),
+                        signo: sig,
+                        info,
+                    })?;
                 }
-                EVENT_FORK | EVENT_VFORK | EVENT_CLONE => {
-                    if let Ok(new) = sys::event_msg(tid) {
-                        self.on_spawn(tid, new as i32)?;
-                    }
-                }
-                EVENT_EXEC => self.on_exec(tid)?,
-                _ => {}
+                self.resume(tid, sig);
             }
-            self.resume(tid, 0);
-        } else {
-            // Signal-delivery stop: show it, then deliver it unchanged.
-            let t = &self.tasks[&tid];
-            if t.visible && !t.hidden {
-                let pid = t.tgid;
-                let info = sys::siginfo(tid)
-                    .map(|r| signals::siginfo(&r))
-                    .unwrap_or_default();
-                self.emit(Event::Signal {
-                    pid,
-                    tid,
-                    ts_ns: now_monotonic_ns(),
-                    signo: sig,
-                    info,
-                })?;
-            }
-            self.resume(tid, sig);
+            Status::Exited(_) | Status::Killed { .. } | Status::Other => {}
         }
         Ok(())
     }
@@ -237,7 +238,7 @@ impl<'a> Tracer<'a> {
         Ok(())
     }
 
-    fn on_death(&mut self, tid: i32, status: i32) -> io::Result<()> {
+    fn on_death(&mut self, tid: i32, status: Status) -> io::Result<()> {
         let Some(mut task) = self.tasks.remove(&tid) else {
             return Ok(());
         };
@@ -250,31 +251,27 @@ impl<'a> Tracer<'a> {
             if let Some(p) = pending {
                 self.emit_unfinished(tid, pid, p, "?")?;
             }
-            let ev = if libc::WIFEXITED(status) {
-                Event::Exited {
+            let ev = match status {
+                Status::Killed { signo, core } => Event::Killed {
                     pid,
                     tid,
                     ts_ns: ts,
-                    code: libc::WEXITSTATUS(status),
-                }
-            } else {
-                Event::Killed {
+                    signo,
+                    core,
+                },
+                Status::Exited(code) => Event::Exited {
                     pid,
                     tid,
                     ts_ns: ts,
-                    signo: libc::WTERMSIG(status),
-                    core: libc::WCOREDUMP(status),
-                }
+                    code,
+                },
+                _ => return Ok(()),
             };
             self.emit(ev)?;
             self.tasks.remove(&tid);
         }
         if tid == self.main_pid {
-            self.main_status = Some(if libc::WIFEXITED(status) {
-                libc::WEXITSTATUS(status) as u8
-            } else {
-                128u8.wrapping_add(libc::WTERMSIG(status) as u8)
-            });
+            self.main_status = status.exit_code();
         }
         Ok(())
     }
