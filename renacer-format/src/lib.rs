@@ -9,13 +9,15 @@
 //!   `perfetto:` sink and by the unified trace's Perfetto output;
 //! - [`json`]: the one JSON string escaper and number rules (NaN/inf → null);
 //! - [`w3c`]: `traceparent`/`tracestate` parsing and formatting;
-//! - [`fnv`]: compile-time FNV-1a 64 site and decision ids.
+//! - [`fnv`]: compile-time FNV-1a 64 site and decision ids;
+//! - [`hash`]: the one SplitMix64 mixer and the one id-map hasher.
 //!
 //! Small on purpose: no I/O beyond `Write`, two tiny dependencies.
 
 #![warn(missing_docs, unreachable_pub)]
 
 pub mod fnv;
+pub mod hash;
 pub mod json;
 pub mod model;
 pub mod perfetto;

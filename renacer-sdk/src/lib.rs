@@ -42,6 +42,7 @@ mod remote;
 mod runtime;
 pub mod stats;
 pub(crate) mod sync;
+mod value;
 
 pub use config::{Config, ConfigBuilder};
 #[cfg(feature = "otlp")]

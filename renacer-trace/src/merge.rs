@@ -6,41 +6,13 @@
 //! [`crate`] for the parenting rules.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::BuildHasherDefault;
 
 use super::lamport::{self, NONE};
 use super::{ItemSource, MergeInput, MergeStats, ProcessInfo, UnifiedItem, UnifiedTrace};
 use crate::model::{SpanId, SpanKind, TraceId};
 
-/// SplitMix64's finalizer: a bijection on u64, so distinct inputs give
-/// distinct ids.
-const fn mix(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
-
-/// Hasher for span ids and pids: one SplitMix64 round instead of SipHash
-/// (the keys come from our own inputs, not from an attacker).
-#[derive(Default)]
-struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        mix(self.0)
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 << 8 | u64::from(b)) ^ (self.0 >> 56);
-        }
-    }
-    fn write_u64(&mut self, v: u64) {
-        self.0 ^= v;
-    }
-    fn write_u32(&mut self, v: u32) {
-        self.0 ^= u64::from(v);
-    }
-}
+use renacer_format::hash::{splitmix64 as mix, IdHasher};
 
 type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
 

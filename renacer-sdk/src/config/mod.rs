@@ -118,25 +118,19 @@ fn env_parse<T>(
     }
 }
 
+use crate::value::{parse_fraction, parse_in, parse_positive, parse_u64};
+
 pub(crate) fn parse_rate(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(r) if (0.0..=1.0).contains(&r) => Ok(r),
-        Ok(_) => Err("sample rate must be within [0, 1]".into()),
-        Err(_) => Err("not a number".into()),
-    }
+    parse_fraction(s)
 }
 
-pub(crate) fn parse_u64(s: &str) -> Result<u64, String> {
-    s.parse::<u64>()
-        .map_err(|_| "not a non-negative integer".into())
-}
-
+/// Rings index with a mask: the capacity must be a power of two.
 pub(crate) fn parse_capacity(s: &str) -> Result<usize, String> {
-    match s.parse::<usize>() {
-        Ok(c) if (4..=1 << 30).contains(&c) => Ok(c),
-        Ok(_) => Err("ring capacity must be within [4, 2^30]".into()),
-        Err(_) => Err("not a non-negative integer".into()),
+    let c = parse_in(s, 4..=1 << 30)?;
+    if !c.is_power_of_two() {
+        return Err("must be a power of two (e.g. 16384)".into());
     }
+    Ok(c as usize)
 }
 
 impl ConfigBuilder {
@@ -173,14 +167,7 @@ impl ConfigBuilder {
         ) {
             b.ring_capacity = c;
         }
-        if let Some(ms) = env_parse(
-            "RENACER_FLUSH_INTERVAL_MS",
-            |s| match parse_u64(s)? {
-                0 => Err("must be at least 1".into()),
-                ms => Ok(ms),
-            },
-            "10",
-        ) {
+        if let Some(ms) = env_parse("RENACER_FLUSH_INTERVAL_MS", parse_positive, "10") {
             b.flush_interval = Duration::from_millis(ms);
         }
         b.env_output = std::env::var("RENACER_OUTPUT").ok();
@@ -305,6 +292,7 @@ mod tests {
         assert!(parse_u64("-1").is_err());
         assert_eq!(parse_capacity("1024"), Ok(1024));
         assert!(parse_capacity("2").is_err());
+        assert!(parse_capacity("1000").unwrap_err().contains("power of two"));
     }
 
     #[test]

@@ -74,6 +74,22 @@ fn make_sink_with(
     }
 }
 
+/// This process's executable file name (`/proc/self/exe`), else its
+/// `comm`: how every sink names the process (Perfetto track, OTLP
+/// `service.name` default). The one lookup of it.
+pub(crate) fn own_process_name() -> Option<String> {
+    std::env::current_exe()
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .filter(|n| !n.is_empty())
+        .or_else(|| {
+            std::fs::read_to_string("/proc/self/comm")
+                .ok()
+                .map(|s| s.trim_end().to_owned())
+                .filter(|n| !n.is_empty())
+        })
+}
+
 fn boxed<E: Exporter + 'static>(e: E) -> Box<dyn Exporter> {
     Box::new(e)
 }

@@ -27,11 +27,46 @@ pub fn now_monotonic_ns() -> u64 {
 /// Converts a `CLOCK_MONOTONIC` time to nanoseconds since the Unix epoch,
 /// using the current offset between the two clocks.
 pub fn monotonic_to_unix_ns(mono_ns: u64) -> u64 {
-    let real = clock_ns(libc::CLOCK_REALTIME);
-    let mono = now_monotonic_ns();
-    (real as i128 - mono as i128 + mono_ns as i128).max(0) as u64
+    ClockOffset::now().to_unix_ns(mono_ns)
 }
 
+/// `CLOCK_REALTIME` now, in nanoseconds since the Unix epoch.
+pub fn now_unix_ns() -> u64 {
+    clock_ns(libc::CLOCK_REALTIME)
+}
+
+/// Monotonic-to-wall-clock conversion fixed at exporter start: spans keep
+/// their recorded monotonic spacing even if the wall clock is stepped later.
+#[derive(Clone, Copy, Debug)]
+pub struct ClockOffset {
+    /// `CLOCK_REALTIME - CLOCK_MONOTONIC`, in ns.
+    offset_ns: i128,
+}
+
+impl ClockOffset {
+    /// Measures the offset now (monotonic read between two realtime reads).
+    pub fn now() -> ClockOffset {
+        let r0 = i128::from(clock_ns(libc::CLOCK_REALTIME));
+        let m = i128::from(clock_ns(libc::CLOCK_MONOTONIC));
+        let r1 = i128::from(clock_ns(libc::CLOCK_REALTIME));
+        ClockOffset {
+            offset_ns: (r0 + r1) / 2 - m,
+        }
+    }
+
+    /// Nanoseconds since the Unix epoch of a `CLOCK_MONOTONIC` instant.
+    pub fn to_unix_ns(self, monotonic_ns: u64) -> u64 {
+        let unix = (i128::from(monotonic_ns) + self.offset_ns).max(0);
+        u64::try_from(unix).unwrap_or(u64::MAX)
+    }
+
+    /// Unix time of a `CLOCK_MONOTONIC` instant given in ns.
+    pub fn to_system_time(self, monotonic_ns: u64) -> std::time::SystemTime {
+        std::time::UNIX_EPOCH + std::time::Duration::from_nanos(self.to_unix_ns(monotonic_ns))
+    }
+}
+
+/// The one `clock_gettime` wrapper.
 fn clock_ns(id: libc::clockid_t) -> u64 {
     let mut ts = libc::timespec {
         tv_sec: 0,

@@ -5,7 +5,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::BuildHasherDefault;
 use std::thread::LocalKey;
 
 use super::ring::{Counters, Ring};
@@ -188,25 +188,6 @@ thread_local! {
     /// Per-site countdown state of this thread, keyed by the site's
     /// countdown cell: (calls of the piece now in the cell, calls left
     /// after it).
-    static SITE_PIECES: RefCell<HashMap<usize, (u64, u64), BuildHasherDefault<AddrHasher>>> =
+    static SITE_PIECES: RefCell<HashMap<usize, (u64, u64), BuildHasherDefault<renacer_format::hash::IdHasher>>> =
         RefCell::new(HashMap::default());
-}
-
-/// Hashes a cell address (a `usize`) with one multiply: keys are distinct
-/// static addresses, so no DoS-resistant hasher is needed.
-#[derive(Default)]
-struct AddrHasher(u64);
-
-impl Hasher for AddrHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 << 8 | b as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        }
-    }
-    fn write_usize(&mut self, n: usize) {
-        self.0 = sampler::mix64(n as u64);
-    }
 }

@@ -61,12 +61,7 @@ pub(crate) fn thread_rng(thread_no: u64) -> XorShiftRng {
     ))
 }
 
-/// SplitMix64 finalizer: a bijective scrambler of 64-bit values.
-pub(crate) const fn mix64(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
+pub(crate) use renacer_format::hash::splitmix64 as mix64;
 
 /// Number of calls to skip before the next sampled one, for rate `p`.
 ///

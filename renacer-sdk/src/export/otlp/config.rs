@@ -135,17 +135,13 @@ fn percent_decode(s: &str) -> String {
 }
 
 fn parse_ms(var: &str, s: &str) -> Result<Duration, String> {
-    s.trim()
-        .parse::<u64>()
-        .map(Duration::from_millis)
-        .map_err(|_| format!("{var}: {s:?} is not a number of milliseconds"))
+    crate::value::parse_ms(s).map_err(|why| format!("{var}: {s:?} is {why}"))
 }
 
 fn parse_count(var: &str, s: &str) -> Result<usize, String> {
-    match s.trim().parse::<usize>() {
-        Ok(n) if n > 0 => Ok(n),
-        _ => Err(format!("{var}: {s:?} is not a positive integer")),
-    }
+    crate::value::parse_positive(s)
+        .map(|n| n as usize)
+        .map_err(|why| format!("{var}: {s:?} is {why}"))
 }
 
 fn join_path(base: &str, path: &str) -> String {
@@ -278,14 +274,9 @@ impl OtlpOptions {
 
 /// `unknown_service:<executable name>`, as the OpenTelemetry spec asks.
 fn default_service_name() -> String {
-    let exe = std::env::current_exe()
-        .ok()
-        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .unwrap_or_default();
-    if exe.is_empty() {
-        "unknown_service".into()
-    } else {
-        format!("unknown_service:{exe}")
+    match crate::export::own_process_name() {
+        Some(exe) => format!("unknown_service:{exe}"),
+        None => "unknown_service".into(),
     }
 }
 

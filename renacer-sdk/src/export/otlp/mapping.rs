@@ -9,7 +9,6 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
 
 use opentelemetry::trace::{
     SpanContext, SpanId as OtelSpanId, SpanKind as OtelKind, Status, TraceFlags,
@@ -68,41 +67,7 @@ fn host_name() -> Option<String> {
     (!name.is_empty()).then_some(name)
 }
 
-/// Monotonic-to-wall-clock conversion fixed at exporter start: spans keep
-/// their recorded monotonic spacing even if the wall clock is stepped later.
-#[derive(Clone, Copy, Debug)]
-pub struct ClockOffset {
-    /// `CLOCK_REALTIME - CLOCK_MONOTONIC`, in ns.
-    offset_ns: i128,
-}
-
-fn clock_ns(clock: libc::clockid_t) -> i128 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: ts is a valid, writable timespec; clock ids used are always supported.
-    unsafe { libc::clock_gettime(clock, &mut ts) };
-    i128::from(ts.tv_sec) * 1_000_000_000 + i128::from(ts.tv_nsec)
-}
-
-impl ClockOffset {
-    /// Measures the offset now (monotonic read between two realtime reads).
-    pub fn now() -> ClockOffset {
-        let r0 = clock_ns(libc::CLOCK_REALTIME);
-        let m = clock_ns(libc::CLOCK_MONOTONIC);
-        let r1 = clock_ns(libc::CLOCK_REALTIME);
-        ClockOffset {
-            offset_ns: (r0 + r1) / 2 - m,
-        }
-    }
-
-    /// Unix time of a `CLOCK_MONOTONIC` instant given in ns.
-    pub fn to_system_time(self, monotonic_ns: u64) -> SystemTime {
-        let unix = (i128::from(monotonic_ns) + self.offset_ns).max(0);
-        SystemTime::UNIX_EPOCH + Duration::from_nanos(u64::try_from(unix).unwrap_or(u64::MAX))
-    }
-}
+pub use crate::record::clock::ClockOffset;
 
 fn field_value(v: &FieldValue) -> Value {
     match v {

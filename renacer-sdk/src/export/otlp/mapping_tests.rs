@@ -3,6 +3,7 @@
 use super::*;
 use crate::model::{SpanId, TraceId};
 use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 fn record() -> SpanRecord {
     SpanRecord {
@@ -117,7 +118,7 @@ fn root_spans_have_no_parent_and_local_parents_are_not_remote() {
 #[test]
 fn wall_clock_offset_is_close_to_now() {
     let clock = ClockOffset::now();
-    let mono = u64::try_from(clock_ns(libc::CLOCK_MONOTONIC)).unwrap();
+    let mono = crate::clock::now_monotonic_ns();
     let wall = clock.to_system_time(mono);
     let now = SystemTime::now();
     let diff = now.duration_since(wall).unwrap_or_else(|e| e.duration());

@@ -105,7 +105,11 @@ impl PerfettoExporter {
         if seen.is_none() || (real && seen == Some(false)) {
             self.pids.insert(s.pid, real);
             let name = if s.pid == self.own_pid {
-                self.own_name.get_or_insert_with(own_process_name).clone()
+                self.own_name
+                    .get_or_insert_with(|| {
+                        super::own_process_name().unwrap_or_else(|| format!("pid {}", self.own_pid))
+                    })
+                    .clone()
             } else {
                 format!("pid {}", s.pid)
             };
@@ -169,19 +173,6 @@ impl PerfettoExporter {
             super::count_export_errors(1);
         }
     }
-}
-
-/// This process's executable file name, else its `comm`, else `pid N`.
-fn own_process_name() -> String {
-    std::env::current_exe()
-        .ok()
-        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .or_else(|| {
-            std::fs::read_to_string("/proc/self/comm")
-                .ok()
-                .map(|s| s.trim_end().to_owned())
-        })
-        .unwrap_or_else(|| format!("pid {}", std::process::id()))
 }
 
 impl Exporter for PerfettoExporter {

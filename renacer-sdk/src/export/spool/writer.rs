@@ -82,8 +82,8 @@ impl SpoolWriter {
             version: VERSION,
             pid,
             clock_id: CLOCK_MONOTONIC_ID,
-            created_monotonic_ns: clock_ns(libc::CLOCK_MONOTONIC),
-            created_unix_ns: clock_ns(libc::CLOCK_REALTIME),
+            created_monotonic_ns: crate::clock::now_monotonic_ns(),
+            created_unix_ns: crate::clock::now_unix_ns(),
         };
         let mut out = BufWriter::with_capacity(64 * 1024, file);
         out.write_all(&header.encode())?;
@@ -192,19 +192,4 @@ impl Drop for SpoolWriter {
         // accounts for it in `dropped` where spans were lost.
         let _ = self.flush_file();
     }
-}
-
-fn clock_ns(clock: libc::clockid_t) -> u64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec; clock_gettime only writes it.
-    let rc = unsafe { libc::clock_gettime(clock, &mut ts) };
-    if rc != 0 {
-        return 0;
-    }
-    (ts.tv_sec as u64)
-        .saturating_mul(1_000_000_000)
-        .saturating_add(ts.tv_nsec as u64)
 }
