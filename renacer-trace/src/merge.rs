@@ -1,16 +1,26 @@
 //! [`merge`]: processes + syscalls + SDK spans → one [`UnifiedTrace`].
 //!
-//! O(n log n): spans and syscalls are each sorted once by (pid, tid, start)
-//! and swept together with a stack of open spans per thread; everything else
-//! is hash lookups and linear passes. See the module docs of
-//! [`crate`] for the parenting rules.
+//! Phases, each a function below: deduplicate SDK spans → pick the trace
+//! id → add synthetic processes → parent processes (fork edges) → parent
+//! SDK spans → parent syscalls (a sweep of each thread's syscalls through
+//! its open spans) → program order per thread → Lamport clocks → items in
+//! Lamport order.
+//!
+//! O(n log n): spans and syscalls are each sorted once by thread and start
+//! ([`SpanKey`], [`SyscallKey`]) and swept together; everything else is
+//! hash lookups and linear passes. See the module docs of [`crate`] for the
+//! parenting rules.
 
+use std::cmp::Reverse;
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 
 use super::lamport::{self, NONE};
-use super::{ItemSource, MergeInput, MergeStats, ProcessInfo, UnifiedItem, UnifiedTrace};
-use crate::model::{SpanId, SpanKind, TraceId};
+use super::{
+    ItemSource, MergeInput, MergeStats, ProcessInfo, SyscallRecord, ThreadSpawn, UnifiedItem,
+    UnifiedTrace,
+};
+use crate::model::{SpanId, SpanKind, SpanRecord, TraceId};
 
 use renacer_format::hash::{splitmix64 as mix, IdHasher};
 
@@ -36,6 +46,66 @@ impl IdGen<'_> {
     }
 }
 
+/// Item numbers during the merge: processes first, then SDK spans, then
+/// syscalls, each in input order. `u32` keeps the per-item vectors small.
+#[derive(Clone, Copy)]
+struct Layout {
+    processes: usize,
+    spans: usize,
+    syscalls: usize,
+}
+
+impl Layout {
+    fn len(self) -> usize {
+        self.processes + self.spans + self.syscalls
+    }
+    fn span(self, i: usize) -> u32 {
+        (self.processes + i) as u32
+    }
+    fn syscall(self, i: usize) -> u32 {
+        (self.processes + self.spans + i) as u32
+    }
+}
+
+/// A span's place in its thread's sweep. The derived order is the sweep
+/// order: by thread, then start; on equal starts the outer one (later end)
+/// first, then the shallower in the SDK's own tree. Keys are copied out of
+/// the records before sorting: sorting indices with a key closure would
+/// chase a pointer into a 200-byte record at every comparison.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct SpanKey {
+    pid: u32,
+    tid: u32,
+    start_ns: u64,
+    end_ns: Reverse<u64>,
+    sdk_depth: u32,
+    /// Index in the deduplicated spans.
+    span: u32,
+}
+
+/// A syscall's place in its thread's sweep: by thread, then entry time.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct SyscallKey {
+    pid: u32,
+    tid: u32,
+    entry_ns: u64,
+    /// Index in the syscalls.
+    syscall: u32,
+}
+
+/// The causal graph being built: each item's parent and span id.
+struct Graph {
+    parent: Vec<u32>,
+    span_id: Vec<SpanId>,
+}
+
+/// pid → index of its process.
+type ProcIndex = IdMap<u32, usize>;
+
+fn proc_item(procs: &ProcIndex, pid: u32) -> u32 {
+    procs.get(&pid).map_or(NONE, |&i| i as u32)
+}
+
 /// Merges the CLI's view and the SDK's spans into one trace.
 pub fn merge(input: MergeInput) -> UnifiedTrace {
     let MergeInput {
@@ -44,15 +114,86 @@ pub fn merge(input: MergeInput) -> UnifiedTrace {
         external_parent,
         mut processes,
         syscalls,
-        spans: raw_spans,
+        spans,
         thread_spawns,
     } = input;
     let mut stats = MergeStats::default();
+    let (spans, span_index) = dedupe_spans(spans, &mut stats);
+    let trace_id = trace_id.unwrap_or_else(|| derived_trace_id(&spans, &processes));
+    let procs = add_synthetic_processes(&mut processes, &spans, &syscalls, &mut stats);
+    let layout = Layout {
+        processes: processes.len(),
+        spans: spans.len(),
+        syscalls: syscalls.len(),
+    };
+    let mut ids = IdGen {
+        next: (trace_id.0 as u64) ^ ((trace_id.0 >> 64) as u64),
+        taken: &span_index,
+        reserved: [
+            root_span_id.map_or(0, |s| s.0),
+            external_parent.map_or(0, |s| s.0),
+        ],
+    };
+    let mut graph = Graph {
+        parent: vec![NONE; layout.len()],
+        span_id: vec![SpanId(0); layout.len()],
+    };
+    parent_processes(
+        &processes,
+        &syscalls,
+        layout,
+        &procs,
+        root_span_id,
+        &mut ids,
+        &mut graph,
+    );
+    parent_spans(&spans, &span_index, layout, &procs, &mut graph, &mut stats);
+    let span_keys = span_keys(&spans, &graph, layout);
+    let syscall_keys = syscall_keys(&syscalls);
+    parent_syscalls(
+        &spans,
+        &span_keys,
+        &syscall_keys,
+        layout,
+        &procs,
+        &mut ids,
+        &mut graph,
+        &mut stats,
+    );
+    let (prev, by_time) =
+        program_order(&span_keys, &syscall_keys, &syscalls, &thread_spawns, layout);
+    drop(span_keys);
+    drop(syscall_keys);
+    let clocks = lamport::assign(&graph.parent, &prev);
+    stats.cycles_broken = clocks.cycles_broken;
+    let items = items_in_lamport_order(
+        &processes,
+        &spans,
+        &syscalls,
+        layout,
+        &graph,
+        &clocks,
+        by_time,
+        external_parent,
+    );
+    UnifiedTrace {
+        trace_id,
+        items,
+        processes,
+        syscalls,
+        spans,
+        signals: Vec::new(),
+        stats,
+    }
+}
 
-    // SDK spans, deduplicated by id (a span exported twice is one span).
-    // In place: moving a million 200-byte records costs more than the rest
-    // of the merge's first half.
-    let mut spans = raw_spans;
+/// SDK spans, deduplicated by id (a span exported twice is one span), and
+/// the index of each id. In place: moving a million 200-byte records costs
+/// more than the rest of the merge's first half.
+fn dedupe_spans(
+    mut spans: Vec<SpanRecord>,
+    stats: &mut MergeStats,
+) -> (Vec<SpanRecord>, IdMap<u64, usize>) {
     let mut span_index: IdMap<u64, usize> =
         IdMap::with_capacity_and_hasher(spans.len(), Default::default());
     let mut keep: Option<Vec<bool>> = None;
@@ -75,20 +216,30 @@ pub fn merge(input: MergeInput) -> UnifiedTrace {
             span_index.insert(s.span_id.0, i);
         }
     }
+    (spans, span_index)
+}
 
-    let trace_id = trace_id
-        .or_else(|| spans.first().map(|s| s.trace_id))
-        .unwrap_or_else(|| {
-            let seed = processes
-                .first()
-                .map_or(0, |p| u64::from(p.pid) ^ p.start_ns);
-            TraceId((u128::from(mix(seed)) << 64) | u128::from(mix(!seed)) | 1)
-        });
+/// The SDK spans' trace id, else one derived from the first process.
+fn derived_trace_id(spans: &[SpanRecord], processes: &[ProcessInfo]) -> TraceId {
+    spans.first().map(|s| s.trace_id).unwrap_or_else(|| {
+        let seed = processes
+            .first()
+            .map_or(0, |p| u64::from(p.pid) ^ p.start_ns);
+        TraceId((u128::from(mix(seed)) << 64) | u128::from(mix(!seed)) | 1)
+    })
+}
 
-    // Processes: the CLI's, plus a synthetic one per pid seen only in data.
-    let mut proc_of_pid: IdMap<u32, usize> = IdMap::default();
+/// Adds a synthetic process per pid seen only in spans or syscalls, and
+/// returns the pid → process index.
+fn add_synthetic_processes(
+    processes: &mut Vec<ProcessInfo>,
+    spans: &[SpanRecord],
+    syscalls: &[SyscallRecord],
+    stats: &mut MergeStats,
+) -> ProcIndex {
+    let mut procs = ProcIndex::default();
     for (i, p) in processes.iter().enumerate() {
-        proc_of_pid.entry(p.pid).or_insert(i);
+        procs.entry(p.pid).or_insert(i);
     }
     let mut extents: IdMap<u32, (u64, u64)> = IdMap::default();
     let seen = spans
@@ -96,7 +247,7 @@ pub fn merge(input: MergeInput) -> UnifiedTrace {
         .map(|s| (s.pid, s.start_ns, s.end_ns))
         .chain(syscalls.iter().map(|s| (s.pid, s.start_ns, s.end_ns)));
     for (pid, start, end) in seen {
-        if !proc_of_pid.contains_key(&pid) {
+        if !procs.contains_key(&pid) {
             let e = extents.entry(pid).or_insert((start, end));
             e.0 = e.0.min(start);
             e.1 = e.1.max(end);
@@ -105,7 +256,7 @@ pub fn merge(input: MergeInput) -> UnifiedTrace {
     let mut synthetic: Vec<_> = extents.into_iter().collect();
     synthetic.sort_unstable();
     for (pid, (start_ns, end_ns)) in synthetic {
-        proc_of_pid.insert(pid, processes.len());
+        procs.insert(pid, processes.len());
         processes.push(ProcessInfo {
             pid,
             ppid: None,
@@ -118,162 +269,199 @@ pub fn merge(input: MergeInput) -> UnifiedTrace {
         });
         stats.synthetic_processes += 1;
     }
+    procs
+}
 
-    let np = processes.len();
-    let nf = spans.len();
-    let ns = syscalls.len();
-    let n = np + nf + ns;
-    let fn_item = |i: usize| (np + i) as u32;
-    let sc_item = |i: usize| (np + nf + i) as u32;
-    let proc_item = |pid: u32| proc_of_pid.get(&pid).map_or(NONE, |&i| i as u32);
-
-    let mut ids = IdGen {
-        next: (trace_id.0 as u64) ^ ((trace_id.0 >> 64) as u64),
-        taken: &span_index,
-        reserved: [
-            root_span_id.map_or(0, |s| s.0),
-            external_parent.map_or(0, |s| s.0),
-        ],
-    };
-    let mut parent = vec![NONE; n];
-    let mut span_id = vec![SpanId(0); n];
-
-    // Process parents: the forking syscall, else the parent's process.
+/// Process parents: the forking syscall, else the parent's process. The
+/// first root process takes the CLI's root span id.
+fn parent_processes(
+    processes: &[ProcessInfo],
+    syscalls: &[SyscallRecord],
+    layout: Layout,
+    procs: &ProcIndex,
+    root_span_id: Option<SpanId>,
+    ids: &mut IdGen<'_>,
+    graph: &mut Graph,
+) {
     let mut root_taken = false;
     for (i, p) in processes.iter().enumerate() {
         let fork_parent = p.fork.and_then(|f| {
             let by_syscall = f
                 .syscall
                 .filter(|&k| syscalls.get(k).is_some_and(|s| s.pid == f.parent_pid))
-                .map(sc_item);
-            by_syscall.or_else(|| Some(proc_item(f.parent_pid)).filter(|&x| x != NONE))
+                .map(|k| layout.syscall(k));
+            by_syscall.or_else(|| Some(proc_item(procs, f.parent_pid)).filter(|&x| x != NONE))
         });
-        let ppid_parent = p.ppid.map(proc_item).filter(|&x| x != NONE);
-        parent[i] = fork_parent
+        let ppid_parent = p.ppid.map(|pp| proc_item(procs, pp)).filter(|&x| x != NONE);
+        graph.parent[i] = fork_parent
             .or(ppid_parent)
             .filter(|&x| x != i as u32)
             .unwrap_or(NONE);
-        span_id[i] = match root_span_id {
-            Some(id) if parent[i] == NONE && !root_taken => {
+        graph.span_id[i] = match root_span_id {
+            Some(id) if graph.parent[i] == NONE && !root_taken => {
                 root_taken = true;
                 id
             }
             _ => ids.id(),
         };
     }
+}
 
-    // Function parents: their SDK parent if it is a known span, else their
-    // process (roots, and spans joined to the CLI's TRACEPARENT).
+/// SDK span parents: their SDK parent if it is a known span, else their
+/// process (roots, and spans joined to the CLI's `TRACEPARENT`).
+fn parent_spans(
+    spans: &[SpanRecord],
+    span_index: &IdMap<u64, usize>,
+    layout: Layout,
+    procs: &ProcIndex,
+    graph: &mut Graph,
+    stats: &mut MergeStats,
+) {
     for (i, s) in spans.iter().enumerate() {
-        parent[fn_item(i) as usize] = match s.parent_span_id.and_then(|p| span_index.get(&p.0)) {
-            Some(&j) if j != i => fn_item(j),
+        let item = layout.span(i) as usize;
+        graph.parent[item] = match s.parent_span_id.and_then(|p| span_index.get(&p.0)) {
+            Some(&j) if j != i => layout.span(j),
             _ => {
                 stats.spans_reparented += 1;
-                proc_item(s.pid)
+                proc_item(procs, s.pid)
             }
         };
-        span_id[fn_item(i) as usize] = s.span_id;
+        graph.span_id[item] = s.span_id;
     }
+}
 
-    // Depth of each span in the SDK's own forest: the tie-break between
-    // spans that start at the same nanosecond.
-    let sdk_depth = sdk_depths(&parent[np..np + nf], np as u32);
-
-    // Sweep syscalls through the open spans of their thread. Keys are
-    // copied out before sorting: sorting indices with a key closure would
-    // chase a pointer into a 200-byte record at every comparison.
-    let mut by_thread: Vec<(u32, u32, u64, std::cmp::Reverse<u64>, u32, u32)> = spans
+/// Every span's [`SpanKey`], sorted. The SDK depth (the tie-break between
+/// spans that start at the same nanosecond) comes from the span parents.
+fn span_keys(spans: &[SpanRecord], graph: &Graph, layout: Layout) -> Vec<SpanKey> {
+    let np = layout.processes;
+    let sdk_depth = sdk_depths(&graph.parent[np..np + layout.spans], np as u32);
+    let mut keys: Vec<SpanKey> = spans
         .iter()
         .enumerate()
-        .map(|(i, s)| {
-            (
-                s.pid,
-                s.tid,
-                s.start_ns,
-                std::cmp::Reverse(s.end_ns),
-                sdk_depth[i],
-                i as u32,
-            )
+        .map(|(i, s)| SpanKey {
+            pid: s.pid,
+            tid: s.tid,
+            start_ns: s.start_ns,
+            end_ns: Reverse(s.end_ns),
+            sdk_depth: sdk_depth[i],
+            span: i as u32,
         })
         .collect();
-    by_thread.sort_unstable();
-    let mut sc_order: Vec<(u32, u32, u64, u32)> = syscalls
+    keys.sort_unstable();
+    keys
+}
+
+/// Every syscall's [`SyscallKey`], sorted.
+fn syscall_keys(syscalls: &[SyscallRecord]) -> Vec<SyscallKey> {
+    let mut keys: Vec<SyscallKey> = syscalls
         .iter()
         .enumerate()
-        .map(|(i, s)| (s.pid, s.tid, s.start_ns, i as u32))
+        .map(|(i, s)| SyscallKey {
+            pid: s.pid,
+            tid: s.tid,
+            entry_ns: s.start_ns,
+            syscall: i as u32,
+        })
         .collect();
-    sc_order.sort_unstable();
+    keys.sort_unstable();
+    keys
+}
+
+/// Syscall parents: sweeps each thread's syscalls through its open spans;
+/// the innermost sync span containing the entry time wins, else the
+/// process.
+#[allow(clippy::too_many_arguments)]
+fn parent_syscalls(
+    spans: &[SpanRecord],
+    span_keys: &[SpanKey],
+    syscall_keys: &[SyscallKey],
+    layout: Layout,
+    procs: &ProcIndex,
+    ids: &mut IdGen<'_>,
+    graph: &mut Graph,
+    stats: &mut MergeStats,
+) {
     let mut open: Vec<(u64, u32)> = Vec::new(); // (end_ns, span index)
     let mut next_span = 0usize;
     let mut thread = None;
-    for &(pid, tid, entry, k) in &sc_order {
-        let key = (pid, tid);
+    for sc in syscall_keys {
+        let key = (sc.pid, sc.tid);
         if thread != Some(key) {
             thread = Some(key);
             open.clear();
-            while next_span < nf && (by_thread[next_span].0, by_thread[next_span].1) < key {
+            while next_span < span_keys.len()
+                && (span_keys[next_span].pid, span_keys[next_span].tid) < key
+            {
                 next_span += 1;
             }
         }
-        while next_span < nf && {
-            let s = &by_thread[next_span];
-            (s.0, s.1) == key && s.2 <= entry
-        } {
+        while let Some(s) = span_keys
+            .get(next_span)
+            .filter(|s| (s.pid, s.tid) == key && s.start_ns <= sc.entry_ns)
+        {
             // Async spans never parent a syscall: their interval includes
             // the time they were suspended, when the thread ran anything
             // else, and they do not nest like the thread's call stack.
-            let s = &by_thread[next_span];
-            if !spans[s.5 as usize].flags.is_async() {
-                open.push((s.3 .0, s.5));
+            if !spans[s.span as usize].flags.is_async() {
+                open.push((s.end_ns.0, s.span));
             }
             next_span += 1;
         }
-        while open.last().is_some_and(|&(end, _)| end <= entry) {
+        while open.last().is_some_and(|&(end, _)| end <= sc.entry_ns) {
             open.pop();
         }
-        let item = sc_item(k as usize) as usize;
-        parent[item] = match open.last() {
-            Some(&(_, t)) => {
+        let item = layout.syscall(sc.syscall as usize) as usize;
+        graph.parent[item] = match open.last() {
+            Some(&(_, span)) => {
                 stats.syscalls_in_spans += 1;
-                fn_item(t as usize)
+                layout.span(span as usize)
             }
             None => {
                 stats.syscalls_in_process += 1;
-                proc_item(pid)
+                proc_item(procs, sc.pid)
             }
         };
-        span_id[item] = ids.id();
+        graph.span_id[item] = ids.id();
     }
+}
 
-    // Program order per thread (processes are ordered by their parents
-    // only): merge the two sorted lists; at equal starts a span comes
-    // before a syscall, an outer span before an inner one.
-    let mut prev = vec![NONE; n];
-    // Every item in (pid, tid, start) order, processes first: the tie-break
-    // order of the final Lamport sort.
-    let mut by_time: Vec<u32> = Vec::with_capacity(n);
-    by_time.extend(0..np as u32);
-    let (mut a, mut b) = (0usize, 0usize);
+/// Program order per thread (processes are ordered by their parents only):
+/// each item's predecessor on its thread, merging the two sorted key lists
+/// (at equal starts a span before a syscall, an outer span before an inner
+/// one); a thread's first item follows the `clone` that created it. Also
+/// returns every item in (pid, tid, start) order, processes first: the
+/// tie-break order of the final Lamport sort.
+fn program_order(
+    span_keys: &[SpanKey],
+    syscall_keys: &[SyscallKey],
+    syscalls: &[SyscallRecord],
+    thread_spawns: &[ThreadSpawn],
+    layout: Layout,
+) -> (Vec<u32>, Vec<u32>) {
+    let mut prev = vec![NONE; layout.len()];
+    let mut by_time: Vec<u32> = Vec::with_capacity(layout.len());
+    by_time.extend(0..layout.processes as u32);
     let spawn_of: IdMap<u32, usize> = thread_spawns
-        .into_iter()
-        .filter(|t| t.syscall < ns)
+        .iter()
+        .filter(|t| t.syscall < layout.syscalls)
         .map(|t| (t.tid, t.syscall))
         .collect();
+    let (mut a, mut b) = (0usize, 0usize);
     let mut last: Option<((u32, u32), u32)> = None;
-    while a < nf || b < ns {
-        let take_span = match (by_thread.get(a), sc_order.get(b)) {
-            (Some(x), Some(y)) => (x.0, x.1, x.2) <= (y.0, y.1, y.2),
+    while a < span_keys.len() || b < syscall_keys.len() {
+        let take_span = match (span_keys.get(a), syscall_keys.get(b)) {
+            (Some(x), Some(y)) => (x.pid, x.tid, x.start_ns) <= (y.pid, y.tid, y.entry_ns),
             (Some(_), None) => true,
             _ => false,
         };
         let (thread_key, item) = if take_span {
-            let x = &by_thread[a];
+            let x = &span_keys[a];
             a += 1;
-            ((x.0, x.1), fn_item(x.5 as usize))
+            ((x.pid, x.tid), layout.span(x.span as usize))
         } else {
-            let y = &sc_order[b];
+            let y = &syscall_keys[b];
             b += 1;
-            ((y.0, y.1), sc_item(y.3 as usize))
+            ((y.pid, y.tid), layout.syscall(y.syscall as usize))
         };
         match last {
             Some((t, p)) if t == thread_key => prev[item as usize] = p,
@@ -281,8 +469,8 @@ pub fn merge(input: MergeInput) -> UnifiedTrace {
             _ => {
                 let (pid, tid) = thread_key;
                 if let Some(&k) = spawn_of.get(&tid) {
-                    if syscalls[k].pid == pid && sc_item(k) != item {
-                        prev[item as usize] = sc_item(k);
+                    if syscalls[k].pid == pid && layout.syscall(k) != item {
+                        prev[item as usize] = layout.syscall(k);
                     }
                 }
             }
@@ -290,24 +478,29 @@ pub fn merge(input: MergeInput) -> UnifiedTrace {
         last = Some((thread_key, item));
         by_time.push(item);
     }
-    drop(by_thread);
-    drop(sc_order);
+    (prev, by_time)
+}
 
-    let clocks = lamport::assign(&parent, &prev);
-    stats.cycles_broken = clocks.cycles_broken;
-
-    // Where each item's details live: (kind, source, start, end, pid, tid).
-    let info = |i: usize| {
+/// Builds the items at their final (Lamport-sorted) positions, parents'
+/// indices remapped to them.
+#[allow(clippy::too_many_arguments)]
+fn items_in_lamport_order(
+    processes: &[ProcessInfo],
+    spans: &[SpanRecord],
+    syscalls: &[SyscallRecord],
+    layout: Layout,
+    graph: &Graph,
+    clocks: &lamport::Clocks,
+    by_time: Vec<u32>,
+    external_parent: Option<SpanId>,
+) -> Vec<UnifiedItem> {
+    let (np, nf) = (layout.processes, layout.spans);
+    // Where an item's details live.
+    let details = |i: usize| -> (SpanKind, ItemSource, u64, u64, u32, u32) {
         if i < np {
             let p = &processes[i];
-            (
-                SpanKind::Process,
-                ItemSource::Process(i),
-                p.start_ns,
-                p.end_ns,
-                p.pid,
-                p.pid,
-            )
+            let src = ItemSource::Process(i);
+            (SpanKind::Process, src, p.start_ns, p.end_ns, p.pid, p.pid)
         } else if i < np + nf {
             let s = &spans[i - np];
             let src = ItemSource::Function(i - np);
@@ -318,7 +511,6 @@ pub fn merge(input: MergeInput) -> UnifiedTrace {
             (SpanKind::Syscall, src, s.start_ns, s.end_ns, s.pid, s.tid)
         }
     };
-
     // Lamport order by a stable counting sort of the time-ordered items
     // (clocks are at most n): O(n), where a comparison sort of 2 M keys
     // costs a quarter of the merge.
@@ -330,7 +522,7 @@ pub fn merge(input: MergeInput) -> UnifiedTrace {
     for c in 1..slot.len() {
         slot[c] += slot[c - 1];
     }
-    let mut perm = vec![0u32; n];
+    let mut perm = vec![0u32; layout.len()];
     for &i in &by_time {
         let l = clocks.lamport[i as usize] as usize;
         perm[slot[l] as usize] = i;
@@ -338,24 +530,21 @@ pub fn merge(input: MergeInput) -> UnifiedTrace {
     }
     drop(slot);
     drop(by_time);
-    // Items are built directly at their final position, parents' indices
-    // remapped to it.
-    let mut new_pos = vec![0u32; n];
+    let mut new_pos = vec![0u32; layout.len()];
     for (pos, &old) in perm.iter().enumerate() {
         new_pos[old as usize] = pos as u32;
     }
-    let sorted: Vec<UnifiedItem> = perm
-        .iter()
+    perm.iter()
         .map(|&i| {
             let i = i as usize;
-            let (kind, source, start_ns, end_ns, pid, tid) = info(i);
-            let p = parent[i];
+            let (kind, source, start_ns, end_ns, pid, tid) = details(i);
+            let p = graph.parent[i];
             let has_parent = p != NONE && !clocks.parent_broken[i];
             UnifiedItem {
                 kind,
-                span_id: span_id[i],
+                span_id: graph.span_id[i],
                 parent_span_id: if has_parent {
-                    Some(span_id[p as usize])
+                    Some(graph.span_id[p as usize])
                 } else {
                     external_parent
                 },
@@ -369,19 +558,7 @@ pub fn merge(input: MergeInput) -> UnifiedTrace {
                 source,
             }
         })
-        .collect();
-    drop(perm);
-    drop(parent);
-
-    UnifiedTrace {
-        trace_id,
-        items: sorted,
-        processes,
-        syscalls,
-        spans,
-        signals: Vec::new(),
-        stats,
-    }
+        .collect()
 }
 
 /// Depth of each SDK span along SDK parent edges (`parents[i]` is an item
