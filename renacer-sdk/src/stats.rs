@@ -1,16 +1,32 @@
 //! Self-telemetry: how many spans were recorded, skipped, dropped (and
 //! why) and exported. Every drop anywhere in renacer lands in one of these
-//! counters.
+//! counters, and they add up exactly (once [`crate::flush`] returned):
+//!
+//! ```text
+//! instrumented calls = recorded + sampled_out + rate_limited + ring_dropped
+//! recorded           = exported + export_dropped + collector_dropped + open
+//! ```
+//!
+//! where `open` counts spans recorded but not finished yet (still open, or
+//! an async span waiting for the collector's next drain); it is 0 after
+//! shutdown, when every open span was exported as unfinished.
+//!
+//! `events_dropped` counts ring events that are not spans (fields, poll
+//! markers) lost to a full ring: the span they belong to is still counted
+//! above.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
 pub use crate::record::breaker::BreakerState;
 
 static RECORDED: AtomicU64 = AtomicU64::new(0);
-static EXPORTED: AtomicU64 = AtomicU64::new(0);
+/// Spans handed to the sinks (exported + export_dropped).
+static HANDED: AtomicU64 = AtomicU64::new(0);
 static EXPORT_ERRORS: AtomicU64 = AtomicU64::new(0);
 static EXPORT_DROPPED: AtomicU64 = AtomicU64::new(0);
 static COLLECTOR_DROPPED: AtomicU64 = AtomicU64::new(0);
+/// Gauge: recorded spans not yet exported or dropped, as of the last pass.
+static OPEN: AtomicU64 = AtomicU64::new(0);
 
 /// A snapshot of renacer's counters (totals since process start).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,15 +39,26 @@ pub struct Stats {
     pub sampled_out: u64,
     /// Spans dropped because the rate limiter's breaker was open.
     pub rate_limited: u64,
-    /// Events dropped because a ring was full (or, rarely, by the
-    /// collector: events naming an async span that never started).
+    /// Spans not recorded because their thread's ring was full.
     pub ring_dropped: u64,
-    /// Spans handed to the exporters.
+    /// Non-span events (fields, poll markers) lost to a full ring.
+    pub events_dropped: u64,
+    /// Recorded spans the collector dropped (too many async spans open at
+    /// once, spans of an exited thread left open).
+    pub collector_dropped: u64,
+    /// Spans the sinks took.
     pub exported: u64,
-    /// Export failures reported by exporters (failed writes, requests).
+    /// Export failures reported by exporters (failed writes, requests, a
+    /// panicking sink).
     pub export_errors: u64,
-    /// Spans exporters reported as dropped (full queues, failed batches).
+    /// Spans handed to the sinks but lost there (full queue, failed write,
+    /// unreachable collector, a sink that panicked), or with no sink to go
+    /// to. With several sinks, a span any sink lost counts here.
     pub export_dropped: u64,
+    /// Recorded spans not yet exported or dropped as of the collector's
+    /// last pass: still open (entered, not exited), or async spans
+    /// completed and waiting for the next drain.
+    pub open: u64,
     /// State of the rate limiter's circuit breaker.
     pub breaker: BreakerState,
 }
@@ -40,14 +67,22 @@ pub struct Stats {
 /// call [`crate::flush`] first for exact totals.
 pub fn stats() -> Stats {
     let t = crate::record::thread::registry().totals();
+    let handed = HANDED.load(Ordering::Relaxed);
+    // A sink reports its losses after the hand-over (an OTLP batch that
+    // fails later); capped so two sinks losing the same span count it once
+    // at most per hand-over.
+    let export_dropped = EXPORT_DROPPED.load(Ordering::Relaxed).min(handed);
     Stats {
         recorded: RECORDED.load(Ordering::Relaxed),
         sampled_out: t.sampled_out,
         rate_limited: t.rate_limited,
-        ring_dropped: t.ring_dropped + COLLECTOR_DROPPED.load(Ordering::Relaxed),
-        exported: EXPORTED.load(Ordering::Relaxed),
+        ring_dropped: t.ring_dropped,
+        events_dropped: t.events_dropped,
+        collector_dropped: COLLECTOR_DROPPED.load(Ordering::Relaxed),
+        exported: handed - export_dropped,
         export_errors: EXPORT_ERRORS.load(Ordering::Relaxed),
-        export_dropped: EXPORT_DROPPED.load(Ordering::Relaxed),
+        export_dropped,
+        open: OPEN.load(Ordering::Relaxed),
         breaker: crate::record::breaker::state(),
     }
 }
@@ -55,14 +90,17 @@ pub fn stats() -> Stats {
 pub(crate) fn add_recorded(n: u64) {
     RECORDED.fetch_add(n, Ordering::Relaxed);
 }
-pub(crate) fn add_exported(n: u64) {
-    EXPORTED.fetch_add(n, Ordering::Relaxed);
+pub(crate) fn add_handed(n: u64) {
+    HANDED.fetch_add(n, Ordering::Relaxed);
 }
 pub(crate) fn add_export_errors(n: u64) {
     EXPORT_ERRORS.fetch_add(n, Ordering::Relaxed);
 }
 pub(crate) fn add_export_dropped(n: u64) {
     EXPORT_DROPPED.fetch_add(n, Ordering::Relaxed);
+}
+pub(crate) fn set_open(n: u64) {
+    OPEN.store(n, Ordering::Relaxed);
 }
 pub(crate) fn add_collector_dropped(n: u64) {
     COLLECTOR_DROPPED.fetch_add(n, Ordering::Relaxed);

@@ -101,7 +101,7 @@ fn async_span_crosses_threads_and_parents_sync_spans() {
     assert_eq!(task["parent_span_id"], outer["span_id"]);
     assert_eq!(task["trace_id"], outer["trace_id"]);
     assert_eq!(task["thread_name"], "poller-a");
-    assert_eq!(task["fields"]["job"], "import");
+    assert_eq!(task["fields"]["job"], "import", "{task:#}");
     assert_eq!(task["status"], "unset");
     // One step per poll, on each thread, both children of the task.
     assert_eq!(steps.len(), 2);

@@ -139,6 +139,9 @@ fn run(shared: Arc<Shared>, mut exporters: Vec<Box<dyn Exporter>>, interval: Dur
             }
         }
         if stop {
+            if catch_unwind(AssertUnwindSafe(|| state.finish_open(&mut exporters))).is_err() {
+                stats::add_export_errors(1);
+            }
             for e in exporters.iter_mut() {
                 if catch_unwind(AssertUnwindSafe(|| e.shutdown())).is_err() {
                     stats::add_export_errors(1);
@@ -184,7 +187,6 @@ impl State {
         registry().snapshot(&mut self.rings);
         let mut batch = Batch::default();
         let mut closed = Vec::new();
-        self.budget.clear();
         for ring in &self.rings {
             // Read `closed` before measuring: everything the owner pushed
             // before closing the ring is then within this pass's budget.
@@ -194,8 +196,49 @@ impl State {
             self.threads
                 .entry(ring.thread_no)
                 .or_insert_with(|| ThreadCtx::new(ring.clone()));
-            self.budget.push(ring.len());
         }
+        self.drain_and_replay(exporters, &conv, &mut batch);
+        // Async spans completed so far are emitted after one more drain,
+        // measured now: anything recorded for them before their end (a
+        // field on a third thread) was pushed before that end was, so
+        // before this measurement, and is replayed first.
+        let completed = self.pairing.take_completed();
+        self.drain_and_replay(exporters, &conv, &mut batch);
+        self.pairing.emit_completed(completed, &conv, &mut batch);
+        for ring in closed {
+            let done = ring.is_empty()
+                && self
+                    .threads
+                    .get(&ring.thread_no)
+                    .is_none_or(|c| c.pending.is_empty());
+            if done {
+                if let Some(mut ctx) = self.threads.remove(&ring.thread_no) {
+                    // Spans a thread never exited (a leaked guard): ended
+                    // when the thread was found gone, flagged unfinished.
+                    self.pairing
+                        .finish_open(&mut ctx, clock::raw_now(), &conv, &mut batch);
+                }
+                registry().retire(&ring);
+            }
+        }
+        export(exporters, &mut batch);
+        stats::add_recorded(batch.started);
+        stats::add_collector_dropped(batch.dropped);
+        let open_sync: usize = self.threads.values().map(|c| c.open_spans()).sum();
+        stats::set_open((open_sync + self.pairing.open_async()) as u64);
+    }
+
+    /// Drains what every ring holds now (measured first, so a busy thread
+    /// cannot keep a pass going) in chunks of at most [`CHUNK`] events per
+    /// thread, replaying as it goes and exporting whenever a batch is full.
+    fn drain_and_replay(
+        &mut self,
+        exporters: &mut [Box<dyn Exporter>],
+        conv: &Converter,
+        batch: &mut Batch,
+    ) {
+        self.budget.clear();
+        self.budget.extend(self.rings.iter().map(|r| r.len()));
         loop {
             let mut moved = 0;
             for (ring, budget) in self.rings.iter().zip(self.budget.iter_mut()) {
@@ -210,57 +253,60 @@ impl State {
                     moved += n;
                 }
             }
-            // Replay until no thread makes progress (a thread blocked on an
-            // async span started on another thread resumes after that
-            // thread's replay) or the batch is full.
+            // Replay every thread's drained events (none waits for another
+            // ring), exporting whenever a batch is full.
             let mut any_progress = false;
-            loop {
-                let mut progressed = false;
-                for ctx in self.threads.values_mut() {
-                    progressed |= self.pairing.replay(ctx, &conv, &mut batch, CHUNK);
-                }
-                any_progress |= progressed;
-                if !progressed || batch.spans.len() >= CHUNK {
-                    break;
+            for ctx in self.threads.values_mut() {
+                while self.pairing.replay(ctx, conv, batch, CHUNK) {
+                    any_progress = true;
+                    if batch.spans.len() >= CHUNK {
+                        export(exporters, batch);
+                    }
                 }
             }
-            export(exporters, &mut batch);
+            export(exporters, batch);
             if moved == 0 && !any_progress {
                 break;
             }
         }
+    }
+
+    /// At shutdown, after the last pass: every span still open — sync spans
+    /// of threads that never exited them (`process::exit` inside a traced
+    /// function, a leaked guard), async spans never completed — is exported
+    /// as `UNFINISHED`, ending now, so its exported children's parent
+    /// exists and the counters add up.
+    fn finish_open(&mut self, exporters: &mut [Box<dyn Exporter>]) {
+        let conv = Converter::current();
+        let now = clock::raw_now();
+        let mut batch = Batch::default();
         for ctx in self.threads.values_mut() {
-            self.pairing.note_stall(ctx, &mut batch);
+            self.pairing.finish_open(ctx, now, &conv, &mut batch);
         }
-        for ring in closed {
-            let done = ring.is_empty()
-                && self
-                    .threads
-                    .get(&ring.thread_no)
-                    .is_none_or(|c| c.pending.is_empty());
-            if done {
-                if let Some(ctx) = self.threads.remove(&ring.thread_no) {
-                    // Spans a thread never exited (leaked guards) are lost.
-                    batch.dropped += ctx.open_spans() as u64;
-                }
-                registry().retire(&ring);
-            }
-        }
-        stats::add_recorded(batch.started);
-        stats::add_collector_dropped(batch.dropped);
+        self.pairing.finish_open_async(now, &conv, &mut batch);
+        export(exporters, &mut batch);
+        stats::set_open(0);
     }
 }
 
 /// Hands the batch's spans to every exporter and empties it (counters stay).
+/// A batch no sink could take — there is none, or one panicked on it — is
+/// counted as dropped, never as exported.
 fn export(exporters: &mut [Box<dyn Exporter>], batch: &mut Batch) {
     if batch.spans.is_empty() {
         return;
     }
+    let n = batch.spans.len() as u64;
+    stats::add_handed(n);
+    let mut lost = exporters.is_empty();
     for e in exporters.iter_mut() {
         if catch_unwind(AssertUnwindSafe(|| e.export(&batch.spans))).is_err() {
             stats::add_export_errors(1);
+            lost = true;
         }
     }
-    stats::add_exported(batch.spans.len() as u64);
+    if lost {
+        stats::add_export_dropped(n);
+    }
     batch.spans.clear();
 }

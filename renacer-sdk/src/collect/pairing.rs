@@ -5,13 +5,18 @@
 //! `EXIT` pops and emits it, `RESUME`/`SUSPEND` bracket the polls of an
 //! async span so sync spans inside become its children. Async spans live in
 //! a map keyed by their producer-chosen id, because their start, polls and
-//! end may be on different threads. Rings are drained in some order, so an
-//! event can name an async span whose `ASYNC_START` sits in a ring not yet
-//! drained; such a thread's replay pauses at that event and resumes on the
-//! next drain of the other ring (the start happened before, so it is there).
+//! end may be on different threads.
+//!
+//! Replay order between rings never decides whether a span survives: no
+//! event waits for another ring. A `RESUME` carries the span's trace id, so
+//! a poll's children are complete without the span's start; an end or a
+//! targeted field that arrives before its span's `ASYNC_START` (which sits
+//! in a ring drained later) is kept in the span's entry, and the span is
+//! emitted when both its start and its end have been seen, in either order.
+//! Spans still open at shutdown are emitted as `UNFINISHED`.
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use crate::model::{FieldValue, SpanFlags, SpanId, SpanKind, SpanRecord, SpanStatus, TraceId};
@@ -21,9 +26,6 @@ use crate::record::ids::{span_id, trace_of_root};
 use crate::record::ring::Ring;
 use crate::record::Site;
 
-/// Passes an event may stay blocked before it is dropped (and counted):
-/// only reachable if the `ASYNC_START` it waits for was never pushed.
-const MAX_STALL_PASSES: u32 = 500;
 /// Cap on concurrently open async spans tracked by the collector.
 const MAX_OPEN_ASYNC: usize = 1 << 16;
 
@@ -44,10 +46,24 @@ enum Frame {
     Resume(SpanId, TraceId),
 }
 
-struct OpenAsync {
-    span: Open,
-    tid: u32,
-    thread_name: Option<Arc<str>>,
+/// Which ends of an evicted async span have gone by.
+struct Forgotten {
+    started: bool,
+    ended: bool,
+}
+
+/// What has been seen of one async span, in whatever order its events
+/// arrived.
+#[derive(Default)]
+struct AsyncEntry {
+    /// From `ASYNC_START`: the span and its starting thread.
+    start: Option<(Open, u32, Option<Arc<str>>)>,
+    /// From `ASYNC_END`: raw end time and flags.
+    end: Option<(u64, u8)>,
+    /// Targeted fields seen before the start: (index, value).
+    early_fields: Vec<(u8, FieldValue)>,
+    /// Order of first sight, for eviction.
+    seen: u64,
 }
 
 /// Collector-side state of one thread.
@@ -60,7 +76,6 @@ pub(crate) struct ThreadCtx {
     /// producer derived (`record::ids`).
     pos: u64,
     target: Option<u64>,
-    stalled: u32,
     /// Outside parent announced (`ROOT_PARENT`) for the next root span.
     root_parent: Option<(TraceId, SpanId)>,
 }
@@ -73,12 +88,13 @@ impl ThreadCtx {
             stack: Vec::new(),
             pos: 0,
             target: None,
-            stalled: 0,
             root_parent: None,
         }
     }
+}
 
-    /// Spans still open (never exited) on this thread.
+impl ThreadCtx {
+    /// Sync spans entered and not yet exited on this thread.
     pub(crate) fn open_spans(&self) -> usize {
         self.stack
             .iter()
@@ -107,12 +123,16 @@ pub(crate) struct Batch {
 
 /// Pairing state shared by all threads.
 pub(crate) struct Pairing {
-    asyncs: HashMap<u64, OpenAsync>,
+    asyncs: HashMap<u64, AsyncEntry>,
+    /// Counter behind `AsyncEntry::seen`.
+    sightings: u64,
+    /// Async spans whose start and end were both seen, not yet emitted.
+    completed: Vec<u64>,
     /// Most open async spans tracked at once (`MAX_OPEN_ASYNC`).
     max_open_async: usize,
-    /// Async spans evicted from a full `asyncs` (counted as dropped): their
-    /// later events are skipped instead of waiting for a start that is gone.
-    forgotten: HashSet<u64>,
+    /// Async spans evicted from a full `asyncs`: their later events are
+    /// skipped, and forgotten once both start and end went by.
+    forgotten: HashMap<u64, Forgotten>,
     pid: u32,
     pub(crate) remote: Option<(TraceId, SpanId)>,
 }
@@ -121,8 +141,10 @@ impl Pairing {
     pub(crate) fn new() -> Pairing {
         Pairing {
             asyncs: HashMap::new(),
+            sightings: 0,
+            completed: Vec::new(),
             max_open_async: MAX_OPEN_ASYNC,
-            forgotten: HashSet::new(),
+            forgotten: HashMap::new(),
             pid: std::process::id(),
             remote: None,
         }
@@ -144,10 +166,9 @@ impl Pairing {
         }
     }
 
-    /// Replays `ctx.pending` until it is empty or blocked. Returns whether
-    /// any event was consumed.
-    /// Stops early once `out` holds `limit` spans (the caller exports them
-    /// and calls again), so a batch never grows beyond `limit`.
+    /// Replays `ctx.pending` until it is empty, or until `out` holds
+    /// `limit` spans (the caller exports them and calls again), so a batch
+    /// never grows beyond `limit`. Returns whether any event was consumed.
     pub(crate) fn replay(
         &mut self,
         ctx: &mut ThreadCtx,
@@ -156,41 +177,19 @@ impl Pairing {
         limit: usize,
     ) -> bool {
         let mut progressed = false;
-        while let Some(&ev) = ctx.pending.front() {
-            if out.spans.len() >= limit {
-                return progressed;
-            }
-            if !self.apply(ctx, ev, conv, out) {
-                return progressed;
-            }
-            ctx.pending.pop_front();
+        while out.spans.len() < limit {
+            let Some(ev) = ctx.pending.pop_front() else {
+                break;
+            };
+            self.apply(ctx, ev, conv, out);
             ctx.pos += 1;
-            ctx.stalled = 0;
             progressed = true;
         }
         progressed
     }
 
-    /// Called once per pass for a thread still blocked after all replays:
-    /// after too many passes, drops the blocking event.
-    pub(crate) fn note_stall(&mut self, ctx: &mut ThreadCtx, out: &mut Batch) {
-        if ctx.pending.is_empty() {
-            return;
-        }
-        ctx.stalled += 1;
-        if ctx.stalled > MAX_STALL_PASSES {
-            if let Some(ev) = ctx.pending.pop_front() {
-                // SAFETY: removed from the queue, discarded once.
-                unsafe { ev.discard() };
-                ctx.pos += 1;
-                out.dropped += 1;
-            }
-            ctx.stalled = 0;
-        }
-    }
-
-    /// Applies one event; `false` if it names an async span not seen yet.
-    fn apply(&mut self, ctx: &mut ThreadCtx, ev: Event, conv: &Converter, out: &mut Batch) -> bool {
+    /// Applies one event.
+    fn apply(&mut self, ctx: &mut ThreadCtx, ev: Event, conv: &Converter, out: &mut Batch) {
         match ev.kind {
             event::ROOT_PARENT => {
                 let trace = TraceId((ev.w[0] as u128) << 64 | ev.w[1] as u128);
@@ -231,75 +230,68 @@ impl Pairing {
                 // SAFETY: this event was moved out of the ring and is
                 // consumed here exactly once.
                 let value = unsafe { ev.into_field_value() };
-                let target = if ev.c & event::FIELD_TARGETED != 0 {
-                    ctx.target
-                        .and_then(|id| self.asyncs.get_mut(&id))
-                        .map(|a| &mut a.span)
-                } else {
-                    ctx.stack.iter_mut().rev().find_map(|f| match f {
-                        Frame::Sync(o) => Some(o),
-                        Frame::Resume(..) => None,
-                    })
-                };
-                if let Some(open) = target {
-                    let name = match open.site.fields.get(ev.a as usize) {
-                        Some(n) => Cow::Borrowed(*n),
-                        None => Cow::Owned(format!("field{}", ev.a)),
+                if ev.c & event::FIELD_TARGETED != 0 {
+                    let Some(id) = ctx.target.filter(|id| !self.forgotten.contains_key(id)) else {
+                        return;
                     };
-                    open.fields.push((name, value));
+                    let entry = self.entry(id, out);
+                    match &mut entry.start {
+                        Some((open, ..)) => push_field(open, ev.a, value),
+                        // Named once the start (and its site) is known.
+                        None => entry.early_fields.push((ev.a, value)),
+                    }
+                } else if let Some(open) = ctx.stack.iter_mut().rev().find_map(|f| match f {
+                    Frame::Sync(o) => Some(o),
+                    Frame::Resume(..) => None,
+                }) {
+                    push_field(open, ev.a, value);
                 }
             }
-            event::TARGET => {
-                if self.forgotten.contains(&ev.w[0]) {
-                    ctx.target = None;
-                    return true;
-                }
-                if !self.asyncs.contains_key(&ev.w[0]) {
-                    return false;
-                }
-                ctx.target = Some(ev.w[0]);
-            }
+            event::TARGET => ctx.target = Some(ev.w[0]),
             event::ASYNC_START => {
-                let (parent, trace) = self.parent_of(ctx, ev.w[1]);
-                if self.asyncs.len() >= self.max_open_async {
-                    self.evict_oldest_async(out);
+                let id = ev.w[1];
+                if let Some(f) = self.forgotten.get_mut(&id) {
+                    // Recorded, then dropped here: counted on both sides.
+                    out.started += 1;
+                    out.dropped += 1;
+                    f.started = true;
+                    if f.ended {
+                        self.forgotten.remove(&id);
+                    }
+                    return;
                 }
-                self.asyncs.insert(
-                    ev.w[1],
-                    OpenAsync {
-                        span: Open {
-                            site: ev.site(),
-                            start: ev.w[2],
-                            id: SpanId(ev.w[1]),
-                            parent,
-                            trace,
-                            fields: Vec::new(),
-                        },
-                        tid: ctx.ring.tid,
-                        thread_name: ctx.ring.thread_name.clone(),
-                    },
-                );
+                let (parent, trace) = self.parent_of(ctx, id);
+                let mut open = Open {
+                    site: ev.site(),
+                    start: ev.w[2],
+                    id: SpanId(id),
+                    parent,
+                    trace,
+                    fields: Vec::new(),
+                };
+                let entry = self.entry(id, out);
+                for (index, value) in std::mem::take(&mut entry.early_fields) {
+                    push_field(&mut open, index, value);
+                }
+                entry.start = Some((open, ctx.ring.tid, ctx.ring.thread_name.clone()));
                 out.started += 1;
+                self.complete_async(id);
             }
             event::ASYNC_END => {
-                if self.forgotten.remove(&ev.w[0]) {
-                    return true;
+                let id = ev.w[0];
+                if let Some(f) = self.forgotten.get_mut(&id) {
+                    f.ended = true;
+                    if f.started {
+                        self.forgotten.remove(&id);
+                    }
+                    return;
                 }
-                let Some(a) = self.asyncs.remove(&ev.w[0]) else {
-                    return false;
-                };
-                let mut rec = self.record(a.span, ev.w[1], ev.a, conv, a.tid, a.thread_name);
-                rec.flags = SpanFlags::ASYNC;
-                out.spans.push(rec);
+                self.entry(id, out).end = Some((ev.w[1], ev.a));
+                self.complete_async(id);
             }
             event::RESUME => {
-                if self.forgotten.contains(&ev.w[0]) {
-                    return true;
-                }
-                let Some(a) = self.asyncs.get(&ev.w[0]) else {
-                    return false;
-                };
-                ctx.stack.push(Frame::Resume(a.span.id, a.span.trace));
+                let trace = TraceId((ev.w[1] as u128) << 64 | ev.w[2] as u128);
+                ctx.stack.push(Frame::Resume(SpanId(ev.w[0]), trace));
             }
             event::SUSPEND => {
                 if let Some(pos) = ctx
@@ -312,29 +304,147 @@ impl Pairing {
             }
             _ => {}
         }
-        true
     }
 
-    /// Makes room in a full map of open async spans by dropping (and
-    /// counting) the one that started first: most likely one whose end was
-    /// lost to a full ring, never to complete.
+    /// The entry of async span `id`, created (and, when the map is full,
+    /// room made for it) on first sight.
+    fn entry(&mut self, id: u64, out: &mut Batch) -> &mut AsyncEntry {
+        if !self.asyncs.contains_key(&id) && self.asyncs.len() >= self.max_open_async {
+            self.evict_oldest_async(out);
+        }
+        let seen = self.sightings;
+        self.sightings += 1;
+        self.asyncs.entry(id).or_insert_with(|| AsyncEntry {
+            seen,
+            ..AsyncEntry::default()
+        })
+    }
+
+    /// Notes that async span `id` has both its start and its end: it is
+    /// emitted by [`Pairing::emit_completed`] after the collector has
+    /// drained every ring once more, so fields recorded on other threads
+    /// before the end (in rings drained later) still reach it.
+    fn complete_async(&mut self, id: u64) {
+        let done = self
+            .asyncs
+            .get(&id)
+            .is_some_and(|e| e.start.is_some() && e.end.is_some());
+        if done {
+            self.completed.push(id);
+        }
+    }
+
+    /// Async spans started and not yet emitted (open, or completed and
+    /// waiting for the next drain).
+    pub(crate) fn open_async(&self) -> usize {
+        self.asyncs.values().filter(|e| e.start.is_some()).count()
+    }
+
+    /// The async spans completed so far, to emit after the next drain.
+    pub(crate) fn take_completed(&mut self) -> Vec<u64> {
+        std::mem::take(&mut self.completed)
+    }
+
+    /// Emits the async spans `ids` (from [`Pairing::take_completed`]).
+    pub(crate) fn emit_completed(&mut self, ids: Vec<u64>, conv: &Converter, out: &mut Batch) {
+        for id in ids {
+            if let Some(AsyncEntry {
+                start: Some((open, tid, thread_name)),
+                end: Some((end_raw, flags)),
+                ..
+            }) = self.asyncs.remove(&id)
+            {
+                let mut rec = self.record(open, end_raw, flags, conv, tid, thread_name);
+                rec.flags = SpanFlags::ASYNC;
+                out.spans.push(rec);
+            }
+        }
+    }
+
+    /// Emits every span still open — sync frames of `ctx`'s stack, and,
+    /// with `asyncs`, every started async span — as `UNFINISHED`, ending at
+    /// `end_raw` (shutdown: the process is exiting with them open, and their
+    /// children name them as parents).
+    pub(crate) fn finish_open(
+        &mut self,
+        ctx: &mut ThreadCtx,
+        end_raw: u64,
+        conv: &Converter,
+        out: &mut Batch,
+    ) {
+        while let Some(frame) = ctx.stack.pop() {
+            if let Frame::Sync(open) = frame {
+                let mut rec = self.record(
+                    open,
+                    end_raw,
+                    0,
+                    conv,
+                    ctx.ring.tid,
+                    ctx.ring.thread_name.clone(),
+                );
+                rec.flags = SpanFlags::UNFINISHED;
+                out.spans.push(rec);
+            }
+        }
+    }
+
+    /// Emits every started async span: completed ones as they are, the
+    /// others as `UNFINISHED` at `end_raw`. Entries without a start
+    /// (impossible once every ring is drained) are dropped uncounted: their
+    /// span was never recorded.
+    pub(crate) fn finish_open_async(&mut self, end_raw: u64, conv: &Converter, out: &mut Batch) {
+        self.completed.clear();
+        let mut open: Vec<_> = self.asyncs.drain().collect();
+        open.sort_unstable_by_key(|(_, e)| e.seen);
+        for (_, entry) in open {
+            if let Some((span, tid, thread_name)) = entry.start {
+                let (end, flags, unfinished) = match entry.end {
+                    Some((end, flags)) => (end, flags, false),
+                    None => (end_raw, 0, true),
+                };
+                let mut rec = self.record(span, end, flags, conv, tid, thread_name);
+                rec.flags = if unfinished {
+                    SpanFlags::ASYNC.with(SpanFlags::UNFINISHED)
+                } else {
+                    SpanFlags::ASYNC
+                };
+                out.spans.push(rec);
+            }
+        }
+    }
+
+    /// Makes room in a full map of open async spans by dropping the one
+    /// seen first (most likely one whose end was lost to a full ring, never
+    /// to complete). A started one is counted as dropped now; one not yet
+    /// started is counted when its start arrives. Its later events are
+    /// skipped.
     fn evict_oldest_async(&mut self, out: &mut Batch) {
         let Some(oldest) = self
             .asyncs
             .iter()
-            .min_by_key(|(_, a)| a.span.start)
+            .min_by_key(|(_, a)| a.seen)
             .map(|(id, _)| *id)
         else {
             return;
         };
-        self.asyncs.remove(&oldest);
+        let Some(entry) = self.asyncs.remove(&oldest) else {
+            return;
+        };
+        if entry.start.is_some() {
+            out.dropped += 1;
+        }
         if self.forgotten.len() >= self.max_open_async {
-            // Bounded: past this, late events of long-gone spans fall back
-            // to the stall limit.
+            // Bounded: past this, late events of long-gone spans open new
+            // entries, emitted as unfinished at shutdown at worst.
             self.forgotten.clear();
         }
-        self.forgotten.insert(oldest);
-        out.dropped += 1;
+        self.forgotten.insert(
+            oldest,
+            Forgotten {
+                started: entry.start.is_some(),
+                ended: entry.end.is_some(),
+            },
+        );
     }
 
     fn record(
@@ -379,6 +489,15 @@ impl Pairing {
     }
 }
 
+/// Appends field `index` of `open`'s site (named after the site's list).
+fn push_field(open: &mut Open, index: u8, value: FieldValue) {
+    let name = match open.site.fields.get(index as usize) {
+        Some(n) => Cow::Borrowed(*n),
+        None => Cow::Owned(format!("field{index}")),
+    };
+    open.fields.push((name, value));
+}
+
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
@@ -388,6 +507,12 @@ mod tests {
 
     fn ctx() -> ThreadCtx {
         ThreadCtx::new(crate::sync::Arc::new(Ring::new(16, 1, 7, None)))
+    }
+
+    /// What the collector does after its second drain of a pass.
+    fn settle(p: &mut Pairing, conv: &Converter, out: &mut Batch) {
+        let done = p.take_completed();
+        p.emit_completed(done, conv, out);
     }
 
     #[test]
@@ -410,6 +535,7 @@ mod tests {
         c.pending
             .push_back(Event::simple(event::ASYNC_END, 13, 600, 0));
         assert!(p.replay(&mut c, &conv, &mut out, usize::MAX));
+        settle(&mut p, &conv, &mut out);
         assert!(c.pending.is_empty());
         assert_eq!(out.dropped, 1);
         let ids: Vec<u64> = out.spans.iter().map(|s| s.span_id.0).collect();
@@ -418,19 +544,132 @@ mod tests {
     }
 
     #[test]
-    fn unknown_async_ids_block_only_until_their_start_arrives() {
+    fn an_end_replayed_before_its_start_waits_for_nothing() {
+        let mut p = Pairing::new();
+        let conv = Converter::current();
+        let (mut a, mut b) = (ctx(), ctx());
+        let mut out = Batch::default();
+        // Thread b completed the future; its ring is replayed first.
+        b.pending
+            .push_back(Event::simple(event::ASYNC_END, 21, 500, 0));
+        assert!(p.replay(&mut b, &conv, &mut out, usize::MAX));
+        assert!(b.pending.is_empty() && out.spans.is_empty());
+        a.pending.push_back(Event::async_start(&SITE, 21, 100));
+        assert!(p.replay(&mut a, &conv, &mut out, usize::MAX));
+        settle(&mut p, &conv, &mut out);
+        assert_eq!(out.spans.len(), 1);
+        assert!(out.spans[0].flags.is_async());
+        assert_eq!(out.started, 1);
+        assert!(p.asyncs.is_empty());
+    }
+
+    /// The deadlock the old "wait for the start" rule had on work-stealing
+    /// runtimes: ring A holds span X's start after a poll of Y, ring B
+    /// holds Y's start after a poll of X. Either replay order completes both,
+    /// with the polls' children under the right span and trace.
+    #[test]
+    fn crossed_polls_on_two_threads_complete_in_either_replay_order() {
+        static CHILD: Site = Site::new("child", "m", "f.rs", 2, 0, &[]);
+        for a_first in [true, false] {
+            let mut p = Pairing::new();
+            let conv = Converter::current();
+            let (mut a, mut b) = (ctx(), ctx());
+            let mut out = Batch::default();
+            let (tx, ty) = (0xaaa_u128, 0xbbb_u128);
+            // Ring A: poll of Y (child inside), then X starts, then Y ends.
+            a.pending.push_back(Event::resume(32, ty));
+            a.pending.push_back(Event::enter(&CHILD, 110));
+            a.pending.push_back(Event::exit(120, 0));
+            a.pending.push_back(Event::simple(event::SUSPEND, 32, 0, 0));
+            a.pending.push_back(Event::async_start(&SITE, 31, 130));
+            a.pending
+                .push_back(Event::simple(event::ASYNC_END, 32, 300, 0));
+            // Ring B: poll of X, then Y starts, then X ends.
+            b.pending.push_back(Event::resume(31, tx));
+            b.pending.push_back(Event::simple(event::SUSPEND, 31, 0, 0));
+            b.pending.push_back(Event::async_start(&SITE, 32, 100));
+            b.pending
+                .push_back(Event::simple(event::ASYNC_END, 31, 400, 0));
+            let (first, second) = if a_first {
+                (&mut a, &mut b)
+            } else {
+                (&mut b, &mut a)
+            };
+            assert!(p.replay(first, &conv, &mut out, usize::MAX));
+            assert!(p.replay(second, &conv, &mut out, usize::MAX));
+            settle(&mut p, &conv, &mut out);
+            assert!(a.pending.is_empty() && b.pending.is_empty());
+            let mut names: Vec<(&str, u64)> =
+                out.spans.iter().map(|s| (&*s.name, s.span_id.0)).collect();
+            names.sort();
+            assert_eq!(names.len(), 3, "{names:?}");
+            let child = out.spans.iter().find(|s| s.name == "child").unwrap();
+            assert_eq!(child.parent_span_id, Some(SpanId(32)));
+            assert_eq!(child.trace_id, TraceId(ty));
+            assert_eq!(out.started, 3);
+            assert!(p.asyncs.is_empty());
+        }
+    }
+
+    /// The end seen first (its thread's ring replayed first), then the
+    /// start and a field recorded after it on the starting thread: the
+    /// span waits for the next drain, so the field is not lost.
+    #[test]
+    fn fields_after_the_start_are_kept_when_the_end_was_replayed_first() {
+        static FIELDED: Site = Site::new("fielded", "m", "f.rs", 3, 0, &["job"]);
         let mut p = Pairing::new();
         let conv = Converter::current();
         let (mut a, mut b) = (ctx(), ctx());
         let mut out = Batch::default();
         b.pending
-            .push_back(Event::simple(event::ASYNC_END, 21, 500, 0));
-        assert!(!p.replay(&mut b, &conv, &mut out, usize::MAX));
-        assert_eq!(b.pending.len(), 1);
-        a.pending.push_back(Event::async_start(&SITE, 21, 100));
-        assert!(p.replay(&mut a, &conv, &mut out, usize::MAX));
+            .push_back(Event::simple(event::ASYNC_END, 51, 900, 0));
         assert!(p.replay(&mut b, &conv, &mut out, usize::MAX));
+        // First drain of a pass: a's start only.
+        a.pending.push_back(Event::async_start(&FIELDED, 51, 100));
+        assert!(p.replay(&mut a, &conv, &mut out, usize::MAX));
+        let completed = p.take_completed();
+        // Second drain: the rest of a's ring.
+        a.pending.push_back(Event::simple(event::TARGET, 51, 0, 0));
+        a.pending.push_back(Event::field(
+            0,
+            crate::record::event::RawField::U64(7),
+            true,
+        ));
+        assert!(p.replay(&mut a, &conv, &mut out, usize::MAX));
+        p.emit_completed(completed, &conv, &mut out);
         assert_eq!(out.spans.len(), 1);
-        assert!(out.spans[0].flags.is_async());
+        assert_eq!(
+            out.spans[0].fields,
+            vec![(Cow::Borrowed("job"), FieldValue::U64(7))]
+        );
+    }
+
+    #[test]
+    fn open_spans_at_shutdown_are_exported_unfinished() {
+        let mut p = Pairing::new();
+        let conv = Converter::current();
+        let mut c = ctx();
+        let mut out = Batch::default();
+        c.pending.push_back(Event::enter(&SITE, 100));
+        c.pending.push_back(Event::async_start(&SITE, 41, 150));
+        assert!(p.replay(&mut c, &conv, &mut out, usize::MAX));
+        assert!(out.spans.is_empty());
+        p.finish_open(&mut c, 1_000, &conv, &mut out);
+        p.finish_open_async(1_000, &conv, &mut out);
+        assert_eq!(out.spans.len(), 2);
+        assert!(out
+            .spans
+            .iter()
+            .all(|s| s.flags.contains(SpanFlags::UNFINISHED)));
+        assert!(out.spans.iter().any(|s| s.flags.is_async()));
+        // The async span started inside the sync one: its parent is exported.
+        let sync_id = out
+            .spans
+            .iter()
+            .find(|s| !s.flags.is_async())
+            .unwrap()
+            .span_id;
+        let a = out.spans.iter().find(|s| s.flags.is_async()).unwrap();
+        assert_eq!(a.parent_span_id, Some(sync_id));
     }
 }

@@ -95,9 +95,8 @@ impl AsyncSpan {
                 let depth = h.depth.get();
                 // SAFETY: own ring, single producer; reserve the SUSPEND slot
                 // and the exits of open spans.
-                if !unsafe { ring.push(&[Event::simple(event::RESUME, self.id, 0, 0)], depth + 1) }
-                {
-                    Counters::bump(&ring.counters.ring_dropped, 1);
+                if !unsafe { ring.push(&[Event::resume(self.id, self.trace)], depth + 1) } {
+                    Counters::bump(&ring.counters.events_dropped, 1);
                     return None;
                 }
                 if depth == 0 {
@@ -179,7 +178,7 @@ impl Drop for PollGuard {
                 let ring = unsafe { &*p };
                 // SAFETY: single producer (own ring).
                 if !unsafe { ring.push(&[Event::simple(event::SUSPEND, self.id, 0, 0)], 0) } {
-                    Counters::bump(&ring.counters.ring_dropped, 1);
+                    Counters::bump(&ring.counters.events_dropped, 1);
                 }
             }
             h.cur.set(self.prev_cur);
@@ -204,7 +203,7 @@ fn push_here(events: &[Event]) -> bool {
         if unsafe { ring.push(events, h.depth.get()) } {
             true
         } else {
-            Counters::bump(&ring.counters.ring_dropped, 1);
+            Counters::bump(&ring.counters.events_dropped, 1);
             false
         }
     })

@@ -24,7 +24,9 @@ pub(crate) const FIELD: u8 = 3;
 pub(crate) const ASYNC_START: u8 = 4;
 /// Async span ended: `w[0]` = span id, `w[1]` = raw timestamp, `a` = flags.
 pub(crate) const ASYNC_END: u8 = 5;
-/// An async span is being polled on this thread: `w[0]` = span id.
+/// An async span is being polled on this thread: `w[0]` = span id,
+/// `w[1]`/`w[2]` = its trace id high/low (so the poll's children know their
+/// trace whatever ring holds the span's start).
 pub(crate) const RESUME: u8 = 6;
 /// The poll started by the matching `RESUME` returned: `w[0]` = span id.
 pub(crate) const SUSPEND: u8 = 7;
@@ -130,6 +132,14 @@ impl Event {
             kind,
             a: flags,
             w: [id, ts, 0],
+            ..Event::default()
+        }
+    }
+
+    pub(crate) fn resume(id: u64, trace: u128) -> Event {
+        Event {
+            kind: RESUME,
+            w: [id, (trace >> 64) as u64, trace as u64],
             ..Event::default()
         }
     }

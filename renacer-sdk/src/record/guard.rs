@@ -99,7 +99,7 @@ fn exit_recorded(state: u64) {
             let ring = unsafe { &*p };
             // SAFETY: as above, single producer.
             if !unsafe { ring.push(&[Event::exit(ts, flags)], 0) } {
-                Counters::bump(&ring.counters.ring_dropped, 1);
+                Counters::bump(&ring.counters.events_dropped, 1);
             }
         }
         h.cur.set(state >> FLAG_BITS);
@@ -124,7 +124,7 @@ fn push_field(index: u8, value: RawField) {
             if unsafe { ring.push(&[ev], h.depth.get()) } {
                 Some(true)
             } else {
-                Counters::bump(&ring.counters.ring_dropped, 1);
+                Counters::bump(&ring.counters.events_dropped, 1);
                 Some(false)
             }
         })

@@ -35,6 +35,7 @@ pub(crate) struct Counters {
     pub(crate) sampled_out: AtomicU64,
     pub(crate) rate_limited: AtomicU64,
     pub(crate) ring_dropped: AtomicU64,
+    pub(crate) events_dropped: AtomicU64,
 }
 
 impl Counters {

@@ -217,6 +217,7 @@ pub(crate) struct Totals {
     pub(crate) sampled_out: u64,
     pub(crate) rate_limited: u64,
     pub(crate) ring_dropped: u64,
+    pub(crate) events_dropped: u64,
 }
 
 impl Totals {
@@ -225,6 +226,7 @@ impl Totals {
         self.sampled_out += c.sampled_out.load(Ordering::Relaxed);
         self.rate_limited += c.rate_limited.load(Ordering::Relaxed);
         self.ring_dropped += c.ring_dropped.load(Ordering::Relaxed);
+        self.events_dropped += c.events_dropped.load(Ordering::Relaxed);
     }
 }
 

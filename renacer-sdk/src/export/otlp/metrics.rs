@@ -32,6 +32,8 @@ pub const COUNTERS: &[&str] = &[
     "sampled_out",
     "rate_limited",
     "ring_dropped",
+    "events_dropped",
+    "collector_dropped",
     "exported",
     "export_errors",
     "export_dropped",

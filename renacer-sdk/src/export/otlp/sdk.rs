@@ -18,6 +18,8 @@ fn sdk_stats() -> StatsSource {
             ("sampled_out", s.sampled_out),
             ("rate_limited", s.rate_limited),
             ("ring_dropped", s.ring_dropped),
+            ("events_dropped", s.events_dropped),
+            ("collector_dropped", s.collector_dropped),
             ("exported", s.exported),
             ("export_errors", s.export_errors),
             ("export_dropped", s.export_dropped),
