@@ -33,6 +33,7 @@ pub(crate) fn expand(args: &TraceArgs, func: ItemFn) -> syn::Result<TokenStream>
     let hyg = Span::mixed_site();
     let guard = quote_spanned!(hyg=> __renacer_guard);
     let rt = args.runtime();
+    let brace_span = block.brace_token.span.join();
 
     let site = site_static(args, &sig);
     let (skip, enter) = enter_call(args, sig.asyncness.is_some());
@@ -58,7 +59,7 @@ pub(crate) fn expand(args: &TraceArgs, func: ItemFn) -> syn::Result<TokenStream>
             #fields
             #finish
         }
-    } else if returns_result {
+    } else if returns_result && !has_track_caller(&attrs) {
         let result = quote_spanned!(hyg=> __renacer_result);
         quote! {
             #site
@@ -66,21 +67,29 @@ pub(crate) fn expand(args: &TraceArgs, func: ItemFn) -> syn::Result<TokenStream>
             let #guard = #enter;
             #fields
             // A closure so that `return` and `?` in the body land here,
-            // where the outcome is inspected; it inlines in optimized builds.
-            #[allow(clippy::redundant_closure_call)]
-            let #result = (move || #block)();
+            // where the outcome is inspected; it inlines in optimized
+            // builds. Called through `call_once` so it is an `FnOnce`: it
+            // may then return references borrowed from the parameters it
+            // captured (`Result<&mut T, E>`), exactly as the fn could.
+            let #result = #rt::call_once(move || #block);
             if ::core::result::Result::is_err(&#result) {
                 #rt::SpanGuard::set_error(&#guard);
             }
             #result
         }
     } else {
+        // The body's statements follow the guard directly (no extra
+        // braces: `unused_braces` would fire on a one-line body). A
+        // `#[track_caller]` fn keeps its body out of any closure, so
+        // `Location::caller()` is still its caller's; its `Err` results
+        // are then not marked (documented in docs/macros.md).
+        let stmts = &block.stmts;
         quote! {
             #site
             #skip
             let #guard = #enter;
             #fields
-            #block
+            #(#stmts)*
         }
     };
 
@@ -90,13 +99,26 @@ pub(crate) fn expand(args: &TraceArgs, func: ItemFn) -> syn::Result<TokenStream>
     let (inner, outer): (Vec<_>, Vec<_>) = attrs
         .into_iter()
         .partition(|a| matches!(a.style, syn::AttrStyle::Inner(_)));
-    Ok(quote! {
-        #(#outer)*
-        #vis #sig {
+    // The new body keeps the original braces' span, so the fn item keeps
+    // the user's span and lints on it (`dead_code` on an unused fn) report
+    // as they would without the attribute.
+    let mut braced = proc_macro2::Group::new(
+        proc_macro2::Delimiter::Brace,
+        quote! {
             #(#inner)*
             #body
-        }
+        },
+    );
+    braced.set_span(brace_span);
+    Ok(quote! {
+        #(#outer)*
+        #vis #sig #braced
     })
+}
+
+/// Whether the fn carries `#[track_caller]`.
+fn has_track_caller(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().any(|a| a.path().is_ident("track_caller"))
 }
 
 /// Drives `async move #block` like `AsyncSpan::instrument` does (each poll

@@ -25,3 +25,11 @@ pub use crate::record::{
 pub use renacer_format::fnv::{decision_id, site_id};
 pub use std::cell::Cell;
 pub use std::thread::LocalKey;
+
+/// Calls `f` once. The macro wraps a `Result`-returning body in a closure to
+/// inspect its outcome; through this helper the closure is an `FnOnce`, so
+/// it may return references borrowed from the parameters it captured.
+#[inline(always)]
+pub fn call_once<R>(f: impl FnOnce() -> R) -> R {
+    f()
+}
