@@ -84,6 +84,14 @@ pub(crate) fn start(cfg: Config) -> InitGuard {
     thread::set_ring_capacity(cfg.ring_capacity);
     let generation = GENERATION.fetch_add(1, Ordering::Relaxed) + 1;
     crate::context::apply_env();
+    // Parent-based sampling: a joined parent that was not sampled (W3C
+    // flags `00`) means this process's roots, which all join it, are not
+    // recorded either (counted as sampled out), whatever the local rate.
+    let parent_unsampled = crate::remote::get().is_some_and(|r| !r.traceparent.sampled());
+    sampler::set_parent_unsampled(parent_unsampled);
+    if parent_unsampled {
+        sampler::set_rate(0.0);
+    }
     #[cfg(feature = "tracing-opentelemetry")]
     crate::interop::link_opentelemetry();
     match Collector::start(cfg.exporters, cfg.flush_interval) {

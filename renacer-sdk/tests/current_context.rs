@@ -220,6 +220,52 @@ fn child_process_joins_under_the_current_span() {
     assert_eq!(child[0]["parent_span_id"], parent_tp.parent_id.to_string());
 }
 
+/// A parent that was not sampled (`...-00`): the child records no root
+/// (parent-based sampling, counted as sampled out) and hands the context
+/// on with the flag it got, not as sampled.
+#[test]
+fn unsampled_parent_is_honoured_and_propagated_as_unsampled() {
+    const UNSAMPLED: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00";
+    if let Ok(out) = std::env::var(CHILD_OUT_ENV) {
+        if std::env::var("TRACEPARENT").as_deref() != Ok(UNSAMPLED) {
+            return; // another test's child
+        }
+        let guard = start(std::path::Path::new(&out));
+        {
+            let _root = renacer::span!("must_not_be_recorded");
+            assert!(!_root.is_recording());
+            assert_eq!(current_traceparent().as_deref(), Some(UNSAMPLED));
+        }
+        let mut cmd = std::process::Command::new("true");
+        assert!(inject_env(&mut cmd));
+        let tp: Vec<_> = cmd
+            .get_envs()
+            .filter(|(k, _)| *k == "TRACEPARENT")
+            .map(|(_, v)| v.unwrap().to_owned())
+            .collect();
+        assert_eq!(tp, [std::ffi::OsString::from(UNSAMPLED)]);
+        assert!(renacer::flush());
+        let s = renacer::stats();
+        assert_eq!((s.recorded, s.sampled_out), (0, 1), "{s:?}");
+        return drop(guard);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let child_path = dir.path().join("child.jsonl");
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "unsampled_parent_is_honoured_and_propagated_as_unsampled",
+            "--test-threads=1",
+        ])
+        .env(CHILD_OUT_ENV, &child_path)
+        .env("TRACEPARENT", UNSAMPLED)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let child = std::fs::read_to_string(&child_path).unwrap_or_default();
+    assert!(child.is_empty(), "{child}");
+}
+
 /// `tracing` spans fed through the layer are renacer dynamic spans: each
 /// is current while entered.
 #[cfg(feature = "tracing-opentelemetry")]

@@ -142,6 +142,7 @@ pub(crate) fn site_decide(
     let Some(ring) = h.ring() else {
         return false;
     };
+    let rate = sampler::site_rate(rate);
     let v = skip.with(Cell::get);
     if v > 1 {
         // Not due (callers only come here when it is; kept for safety).

@@ -31,6 +31,22 @@ pub(crate) fn set_rate(rate: f64) {
     SAMPLE_ALL.store(rate >= 1.0 && !super::root_hook(), Ordering::Relaxed);
 }
 
+/// Whether the joined remote parent was not sampled (see `runtime::start`).
+static PARENT_UNSAMPLED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+pub(crate) fn set_parent_unsampled(unsampled: bool) {
+    PARENT_UNSAMPLED.store(unsampled, Ordering::Relaxed);
+}
+
+/// A per-site rate as it applies now: 0 under an unsampled remote parent.
+pub(crate) fn site_rate(rate: f64) -> f64 {
+    if PARENT_UNSAMPLED.load(Ordering::Relaxed) {
+        0.0
+    } else {
+        rate
+    }
+}
+
 pub(crate) fn rate() -> f64 {
     f64::from_bits(RATE.load(Ordering::Relaxed))
 }
