@@ -68,6 +68,12 @@ pub struct Events {
 }
 
 impl Events {
+    /// A writer continuing an array that already holds events (a file
+    /// reopened by the process that wrote it).
+    pub fn continuing(&mut self) {
+        self.wrote_any = true;
+    }
+
     fn begin(&mut self, out: &mut Vec<u8>) {
         if self.wrote_any {
             out.extend_from_slice(b",\n");

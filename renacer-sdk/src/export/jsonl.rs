@@ -86,24 +86,31 @@ const WRITE_CHUNK: usize = 1 << 20;
 #[derive(Debug)]
 pub struct JsonLinesExporter {
     out: File,
+    path: std::path::PathBuf,
+    /// A write failed (reported once on stderr; later losses only counted).
+    failed: bool,
     buf: Vec<u8>,
     /// Spans whose lines sit in `buf`.
     pending_spans: u64,
 }
 
 impl JsonLinesExporter {
-    /// Creates (truncates) the file at `path`.
+    /// Opens the file at `path` (`{pid}` expanded): truncated when nobody
+    /// else writes it, appended to when this process wrote it before or
+    /// another process's sink holds it (see `export::file`).
     pub fn create(path: impl AsRef<Path>) -> Result<JsonLinesExporter, String> {
         let path = path.as_ref();
         if path.as_os_str().is_empty() {
             return Err("jsonl sink needs a path (jsonl:PATH)".into());
         }
-        let file =
-            File::create(path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+        let path = super::file::expand(&path.to_string_lossy());
+        let (file, _) = super::file::open(&path, true)?;
         Ok(JsonLinesExporter {
             out: file,
+            path,
             buf: Vec::with_capacity(WRITE_CHUNK + 64 * 1024),
             pending_spans: 0,
+            failed: false,
         })
     }
 
@@ -112,7 +119,14 @@ impl JsonLinesExporter {
         if self.buf.is_empty() {
             return;
         }
-        if self.out.write_all(&self.buf).is_err() {
+        if let Err(e) = self.out.write_all(&self.buf) {
+            if !self.failed {
+                self.failed = true;
+                eprintln!(
+                    "renacer: jsonl:{}: {e}; its spans are dropped and counted (renacer::stats)",
+                    self.path.display()
+                );
+            }
             super::count_export_errors(1);
             super::count_dropped_spans(spans_in_buf);
         }

@@ -9,6 +9,7 @@
 //! comma-separated) are built by [`make_sink`]: to add a sink, add one match
 //! arm there that calls your module's constructor.
 
+mod file;
 pub mod jsonl;
 #[cfg(feature = "otlp")]
 pub mod otlp;

@@ -25,7 +25,7 @@ use renacer_format::perfetto::{self as events, thread_label, Events, Slice};
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{Seek, SeekFrom, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::Exporter;
 use crate::model::SpanRecord;
@@ -64,18 +64,46 @@ impl PerfettoExporter {
         if path.as_os_str().is_empty() {
             return Err("perfetto sink needs a path (perfetto:PATH)".into());
         }
-        let mut out =
-            File::create(path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
-        let mut header = Vec::new();
-        events::header(&mut header, None);
-        out.write_all(&header)
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        let mut path = super::file::expand(&path.to_string_lossy());
+        let (mut out, mut opened) = super::file::open(&path, false)?;
+        if opened == super::file::Opened::Shared {
+            // One JSON document has one writer: another process holds this
+            // one, so this process writes its own next to it.
+            let own = PathBuf::from(format!("{}.{}", path.display(), std::process::id()));
+            eprintln!(
+                "renacer: perfetto:{} is being written by another process; writing {}",
+                path.display(),
+                own.display()
+            );
+            path = own;
+            (out, opened) = super::file::open(&path, false)?;
+        }
+        let mut events = Events::default();
+        let pos = match continue_at(&mut out, opened) {
+            Some(pos) => {
+                // This process wrote it before (re-init): keep its events.
+                events.continuing();
+                pos
+            }
+            None => {
+                let mut header = Vec::new();
+                events::header(&mut header, None);
+                // Fresh files are empty already; a continued one that does
+                // not end like ours is started over.
+                let regular = out.metadata().is_ok_and(|m| m.is_file());
+                (if regular { out.set_len(0) } else { Ok(()) })
+                    .and_then(|()| out.seek(SeekFrom::Start(0)))
+                    .and_then(|_| out.write_all(&header))
+                    .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+                header.len() as u64
+            }
+        };
         let mut me = PerfettoExporter {
             out,
             buf: Vec::with_capacity(WRITE_CHUNK + 64 * 1024),
             pending_spans: 0,
-            pos: header.len() as u64,
-            events: Events::default(),
+            pos,
+            events,
             pids: HashMap::new(),
             tids: HashMap::new(),
             own_pid: std::process::id(),
@@ -173,6 +201,24 @@ impl PerfettoExporter {
             super::count_export_errors(1);
         }
     }
+}
+
+/// Where a file this process wrote before continues: just before its
+/// closing `]}` (which the next events overwrite), if it ends with one.
+fn continue_at(out: &mut File, opened: super::file::Opened) -> Option<u64> {
+    use std::io::Read;
+    if opened != super::file::Opened::Continued {
+        return None;
+    }
+    let len = out.metadata().ok()?.len();
+    let tail_len = events::TAIL.len() as u64;
+    if len < tail_len {
+        return None;
+    }
+    let mut tail = vec![0u8; events::TAIL.len()];
+    out.seek(SeekFrom::Start(len - tail_len)).ok()?;
+    out.read_exact(&mut tail).ok()?;
+    (tail == events::TAIL).then_some(len - tail_len)
 }
 
 impl Exporter for PerfettoExporter {
