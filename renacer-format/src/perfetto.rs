@@ -237,10 +237,35 @@ impl<'o> Args<'o> {
             self.str("status", "error").str("status_message", msg);
         }
         for (k, v) in &s.fields {
-            self.field(k, v);
+            if RESERVED_ARGS.contains(&&**k) {
+                // Never a second `span_id` that would override the real
+                // one in the viewers: the user's field keeps its value under
+                // `field.<key>`.
+                self.field(&format!("field.{k}"), v);
+            } else {
+                self.field(k, v);
+            }
         }
     }
 }
+
+/// Keys renacer writes into a slice's `args` itself (both writers).
+pub const RESERVED_ARGS: &[&str] = &[
+    "span_id",
+    "trace_id",
+    "parent_span_id",
+    "name",
+    "code.file.path",
+    "code.line.number",
+    "decision_id",
+    "status",
+    "status_message",
+    "lamport",
+    "args",
+    "ret",
+    "ret_value",
+    "end_ns",
+];
 
 impl Drop for Args<'_> {
     fn drop(&mut self) {
@@ -257,6 +282,50 @@ impl Drop for Args<'_> {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
+
+    #[test]
+    fn user_fields_never_override_renacer_keys() {
+        use crate::model::{FieldValue, SpanFlags, SpanKind};
+        use std::borrow::Cow;
+        let rec = SpanRecord {
+            trace_id: TraceId(1),
+            span_id: SpanId(0x42),
+            parent_span_id: None,
+            name: Cow::Borrowed("f"),
+            kind: SpanKind::Function,
+            flags: SpanFlags::NONE,
+            start_ns: 1,
+            end_ns: 2,
+            pid: 1,
+            tid: 1,
+            thread_name: None,
+            site_id: 0,
+            decision_id: None,
+            module_path: Cow::Borrowed("m"),
+            file: Cow::Borrowed("f.rs"),
+            line: 1,
+            fields: vec![
+                (Cow::Borrowed("span_id"), FieldValue::U64(7)),
+                (
+                    Cow::Borrowed("name"),
+                    FieldValue::Str(Cow::Borrowed("mine")),
+                ),
+                (Cow::Borrowed("user"), FieldValue::U64(1)),
+            ],
+            status: SpanStatus::Unset,
+        };
+        let mut out = Vec::new();
+        let mut ev = Events::default();
+        ev.complete(&mut out, &slice("f"))
+            .span(&rec, rec.trace_id, None);
+        let text = String::from_utf8(out.clone()).unwrap();
+        assert_eq!(text.matches("\"span_id\"").count(), 1, "{text}");
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["args"]["span_id"], "0000000000000042");
+        assert_eq!(v["args"]["field.span_id"], 7);
+        assert_eq!(v["args"]["field.name"], "mine");
+        assert_eq!(v["args"]["user"], 1);
+    }
 
     fn slice(name: &str) -> Slice<'_> {
         Slice {

@@ -16,6 +16,13 @@ const MODE: &str = "RENACER_EXIT_TEST_MODE";
 fn child(mode: &str) {
     let guard = renacer::init();
     assert!(guard.is_active());
+    if mode == "flood" {
+        // Spans until killed: the Perfetto sink writes 1 MiB chunks all the
+        // while, so the kill lands between (or during) writes.
+        loop {
+            let _s = renacer::span!("flood", n = 1u64);
+        }
+    }
     for _ in 0..100 {
         let _outer = enter(&WORK);
         let _inner = renacer::span!("inner");
@@ -120,6 +127,7 @@ fn main() {
             ("RENACER_SAMPLE_RATE", "lots"),
             ("RENACER_RING_CAPACITY", "2"),
             ("RENACER_FLUSH_INTERVAL_MS", "0"),
+            ("RENACER_CLOCK", "bogus"),
         ],
     );
     assert!(out.status.success(), "{out:?}");
@@ -133,13 +141,17 @@ fn main() {
         stderr.contains("RENACER_FLUSH_INTERVAL_MS=\"0\""),
         "{stderr}"
     );
+    assert!(
+        stderr.contains("ignoring RENACER_CLOCK=\"bogus\": expected `monotonic` or `auto`"),
+        "{stderr}"
+    );
     // Each warning is one line.
     assert_eq!(
         stderr
             .lines()
             .filter(|l| l.starts_with("renacer: "))
             .count(),
-        3
+        4
     );
     // Defaults applied: rate 1 → everything recorded.
     assert_eq!(count_lines(&dir.path().join("return.jsonl")), 200);
@@ -178,6 +190,41 @@ fn main() {
         before <= first && last <= after,
         "{before} {first} {last} {after}"
     );
+
+    // SIGKILL mid-run (SIGTERM's default action is the same: no exit
+    // handler runs): the Perfetto file is a complete document after every
+    // write, so what was written is loadable.
+    let perfetto = dir.path().join("flood.json");
+    let mut flood = Command::new(std::env::current_exe().unwrap())
+        .env(MODE, "flood")
+        .env(
+            "RENACER_OUTPUT",
+            format!(
+                "jsonl:{},perfetto:{}",
+                dir.path().join("flood.jsonl").display(),
+                perfetto.display()
+            ),
+        )
+        .env("RENACER_RATE_LIMIT", "0")
+        .env("RENACER_FLUSH_INTERVAL_MS", "1")
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while std::fs::metadata(&perfetto).map_or(0, |m| m.len()) < 3 << 20
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    flood.kill().unwrap();
+    flood.wait().unwrap();
+    let bytes = std::fs::read(&perfetto).unwrap();
+    assert!(
+        bytes.len() >= 3 << 20,
+        "the child wrote {} bytes",
+        bytes.len()
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&bytes).expect("loadable after SIGKILL");
+    assert!(doc["traceEvents"].as_array().unwrap().len() > 1000);
 
     // RENACER_SAMPLE_RATE=0 records nothing.
     let out = run_child("return", dir.path(), &[("RENACER_SAMPLE_RATE", "0")]);

@@ -170,6 +170,16 @@ impl ConfigBuilder {
         if let Some(ms) = env_parse("RENACER_FLUSH_INTERVAL_MS", parse_positive, "10") {
             b.flush_interval = Duration::from_millis(ms);
         }
+        // Read by the clock at init; only checked here, so a typo is not
+        // silently taken for the default.
+        let _ = env_parse(
+            "RENACER_CLOCK",
+            |s| match s {
+                "monotonic" | "auto" => Ok(()),
+                _ => Err("expected `monotonic` or `auto`".to_string()),
+            },
+            "auto",
+        );
         b.env_output = std::env::var("RENACER_OUTPUT").ok();
         b.env_spool = std::env::var_os(crate::export::spool::SPOOL_ENV);
         b

@@ -175,29 +175,47 @@ impl PerfettoExporter {
         if self.buf.is_empty() {
             return;
         }
-        if self.out.write_all(&self.buf).is_ok() {
-            self.pos += self.buf.len() as u64;
+        // The events and the closing `]}` go out in one write, then the
+        // offset steps back before the closing: the file is a complete
+        // document after every write, so a SIGKILL or SIGTERM between two
+        // writes (no exit handler runs then) leaves it loadable.
+        let events_len = self.buf.len() as u64;
+        self.buf.extend_from_slice(events::TAIL);
+        let written = self.out.write_all(&self.buf).is_ok();
+        if written {
+            self.pos += events_len;
         } else {
             super::count_export_errors(1);
             super::count_dropped_spans(self.pending_spans);
-            // Re-sync the offset with where we believe the events end.
-            let _ = self.out.seek(SeekFrom::Start(self.pos));
+        }
+        // Re-sync with where the events end (the closing follows there).
+        if self.out.seek(SeekFrom::Start(self.pos)).is_err() && written {
+            super::count_export_errors(1);
         }
         self.buf.clear();
         self.pending_spans = 0;
     }
 
-    /// Writes pending events and the closing `]}`, then steps back before
-    /// the closing so the next events overwrite it.
+    /// Writes pending events (with the closing `]}`, see `write_buf`) and
+    /// trims anything after the closing.
     fn finish_file(&mut self) {
-        self.write_buf();
-        let ok = self.out.write_all(events::TAIL).is_ok()
+        if self.buf.is_empty() {
+            // Nothing new: make sure the closing is there (a fresh file).
+            self.buf.clear();
+            let ok = self.out.write_all(events::TAIL).is_ok()
+                && self.out.seek(SeekFrom::Start(self.pos)).is_ok();
+            if !ok {
+                super::count_export_errors(1);
+            }
+        } else {
+            self.write_buf();
+        }
+        if self.out.metadata().is_ok_and(|m| m.is_file())
             && self
                 .out
                 .set_len(self.pos + events::TAIL.len() as u64)
-                .is_ok()
-            && self.out.seek(SeekFrom::Start(self.pos)).is_ok();
-        if !ok {
+                .is_err()
+        {
             super::count_export_errors(1);
         }
     }
