@@ -20,6 +20,14 @@ static RUNTIME: Mutex<Option<Collector>> = Mutex::new(None);
 static ATEXIT: Once = Once::new();
 use crate::record::thread::forked_child;
 
+/// Longest wait for the collector and exporters at shutdown (guard drop,
+/// process exit), set at init.
+static SHUTDOWN_TIMEOUT_MS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(5_000);
+
+fn shutdown_timeout() -> Duration {
+    Duration::from_millis(SHUTDOWN_TIMEOUT_MS.load(Ordering::Relaxed))
+}
+
 /// How long `flush` waits for a wedged exporter before giving up.
 const FLUSH_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -81,6 +89,10 @@ pub(crate) fn start(cfg: Config) -> InitGuard {
     sampler::set_seed(seed);
     sampler::set_rate(cfg.sample_rate);
     breaker::configure(cfg.rate_limit);
+    SHUTDOWN_TIMEOUT_MS.store(
+        u64::try_from(cfg.shutdown_timeout.as_millis()).unwrap_or(u64::MAX),
+        Ordering::Relaxed,
+    );
     thread::set_ring_capacity(cfg.ring_capacity);
     let generation = GENERATION.fetch_add(1, Ordering::Relaxed) + 1;
     crate::context::apply_env();
@@ -146,7 +158,7 @@ pub(crate) fn shutdown() {
     let collector = runtime().take();
     if let Some(c) = collector {
         ACTIVE.store(0, Ordering::Release);
-        c.stop();
+        c.stop(shutdown_timeout());
     }
 }
 

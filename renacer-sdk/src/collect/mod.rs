@@ -27,6 +27,9 @@ struct Ctl {
     flush_requested: u64,
     flush_done: u64,
     stop: bool,
+    /// Set by the collector thread when its last pass and the exporters'
+    /// shutdown are done.
+    stopped: bool,
 }
 
 /// What the application side shares with the collector thread.
@@ -86,16 +89,35 @@ impl Collector {
         })
     }
 
-    /// Final drain, exporter shutdown, join.
-    pub(crate) fn stop(mut self) {
-        {
-            let mut ctl = self.shared.ctl();
-            ctl.stop = true;
-            self.shared.cv.notify_all();
+    /// Final drain, exporter shutdown, join — waiting at most `timeout`:
+    /// an exporter that hangs must not keep the program from exiting. Then
+    /// the collector thread is left behind (the process is ending or
+    /// re-initializing) with one line on stderr, and `false` is returned.
+    pub(crate) fn stop(mut self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut ctl = self.shared.ctl();
+        ctl.stop = true;
+        self.shared.cv.notify_all();
+        while !ctl.stopped {
+            let now = Instant::now();
+            if now >= deadline {
+                drop(ctl);
+                eprintln!(
+                    "renacer: exporters did not finish within {} ms; exiting without waiting for them (spans still in them are lost)",
+                    timeout.as_millis()
+                );
+                return false;
+            }
+            ctl = match self.shared.cv.wait_timeout(ctl, deadline - now) {
+                Ok((g, _)) => g,
+                Err(p) => p.into_inner().0,
+            };
         }
+        drop(ctl);
         if let Some(h) = self.handle.take() {
             let _ = h.join();
         }
+        true
     }
 }
 
@@ -130,7 +152,9 @@ fn run(shared: Arc<Shared>, mut exporters: Vec<Box<dyn Exporter>>, interval: Dur
         };
         // Exporters buffer (1 MiB writes); flush them at least every
         // EXPORTER_FLUSH_EVERY so a quiet program's spans still show up.
-        if flushing || last_exporter_flush.elapsed() >= EXPORTER_FLUSH_EVERY {
+        // At stop, shutdown below flushes: a separate flush first would let
+        // an exporter with a wait bound (OTLP) wait twice.
+        if !stop && (flushing || last_exporter_flush.elapsed() >= EXPORTER_FLUSH_EVERY) {
             last_exporter_flush = Instant::now();
             for e in exporters.iter_mut() {
                 if catch_unwind(AssertUnwindSafe(|| e.flush())).is_err() {
@@ -151,6 +175,7 @@ fn run(shared: Arc<Shared>, mut exporters: Vec<Box<dyn Exporter>>, interval: Dur
         {
             let mut ctl = shared.ctl();
             ctl.flush_done = ctl.flush_done.max(ticket);
+            ctl.stopped = stop;
             shared.cv.notify_all();
         }
         if stop {

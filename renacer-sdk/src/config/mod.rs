@@ -22,6 +22,8 @@ pub const DEFAULT_RATE_LIMIT: u64 = 10_000;
 pub const DEFAULT_RING_CAPACITY: usize = crate::record::thread::DEFAULT_RING_CAPACITY;
 /// Default collector wake-up interval.
 pub const DEFAULT_FLUSH_INTERVAL: Duration = Duration::from_millis(10);
+/// Default longest wait for the exporters at shutdown.
+pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Runtime configuration; build with [`Config::builder`].
 pub struct Config {
@@ -29,6 +31,7 @@ pub struct Config {
     pub(crate) rate_limit: u64,
     pub(crate) ring_capacity: usize,
     pub(crate) flush_interval: Duration,
+    pub(crate) shutdown_timeout: Duration,
     pub(crate) exporters: Vec<Box<dyn Exporter>>,
     pub(crate) seed: Option<u64>,
 }
@@ -75,6 +78,7 @@ pub struct ConfigBuilder {
     rate_limit: u64,
     ring_capacity: usize,
     flush_interval: Duration,
+    shutdown_timeout: Duration,
     env_output: Option<String>,
     /// `RENACER_SPOOL`: set by the renacer CLI; always adds a spool sink.
     env_spool: Option<std::ffi::OsString>,
@@ -141,6 +145,7 @@ impl ConfigBuilder {
             rate_limit: DEFAULT_RATE_LIMIT,
             ring_capacity: DEFAULT_RING_CAPACITY,
             flush_interval: DEFAULT_FLUSH_INTERVAL,
+            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             env_output: None,
             env_spool: None,
             output: None,
@@ -169,6 +174,9 @@ impl ConfigBuilder {
         }
         if let Some(ms) = env_parse("RENACER_FLUSH_INTERVAL_MS", parse_positive, "10") {
             b.flush_interval = Duration::from_millis(ms);
+        }
+        if let Some(ms) = env_parse("RENACER_SHUTDOWN_TIMEOUT_MS", parse_u64, "5000") {
+            b.shutdown_timeout = Duration::from_millis(ms);
         }
         // Read by the clock at init; only checked here, so a typo is not
         // silently taken for the default.
@@ -213,6 +221,14 @@ impl ConfigBuilder {
     /// Events per thread ring (rounded up to a power of two, min 4).
     pub fn ring_capacity(mut self, events: usize) -> Self {
         self.ring_capacity = events.clamp(4, 1 << 30);
+        self
+    }
+
+    /// Longest wait for the collector and exporters when the guard drops or
+    /// the process exits (`RENACER_SHUTDOWN_TIMEOUT_MS`, default 5 s): a
+    /// hung exporter never keeps the program from exiting.
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.shutdown_timeout = timeout;
         self
     }
 
@@ -283,6 +299,7 @@ impl ConfigBuilder {
             rate_limit: self.rate_limit,
             ring_capacity: self.ring_capacity,
             flush_interval: self.flush_interval,
+            shutdown_timeout: self.shutdown_timeout,
             exporters,
             seed: self.seed,
         }

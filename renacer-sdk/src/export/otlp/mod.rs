@@ -160,7 +160,10 @@ impl OtlpExporter {
             self.shared.drop_spans(n, 0);
             return;
         };
+        // Counted as in flight before the export thread can settle it.
+        self.shared.in_flight.fetch_add(n, Ordering::AcqRel);
         if send_until(tx, Msg::Spans(batch), deadline).is_err() {
+            self.shared.in_flight.fetch_sub(n, Ordering::AcqRel);
             self.shared
                 .counters
                 .queue_full_batches
@@ -203,8 +206,10 @@ impl OtlpExporter {
                 let _ = t.join();
             }
         }
-        // Otherwise the thread is left to finish on its own; it cannot outlive
-        // its deadline by more than one in-flight request.
+        // Whatever the thread has not settled by now (it is left to finish
+        // on its own, the process may exit first) is counted as dropped
+        // here, exactly once.
+        self.shared.abandon_in_flight();
     }
 }
 

@@ -52,6 +52,10 @@ pub(crate) struct Shared {
     failing: AtomicBool,
     /// Called with (spans dropped, failed requests) so the SDK's global stats see them.
     pub on_drop: Box<dyn Fn(u64, u64) + Send + Sync>,
+    /// Spans queued for the export thread and not yet settled (exported or
+    /// dropped). Shutdown counts what is left as dropped when it stops
+    /// waiting, so an abandoned export thread cannot leave spans uncounted.
+    pub in_flight: AtomicU64,
 }
 
 impl Shared {
@@ -62,8 +66,34 @@ impl Shared {
         Shared {
             counters,
             deadline: OnceLock::new(),
+            in_flight: AtomicU64::new(0),
             failing: AtomicBool::new(false),
             on_drop,
+        }
+    }
+
+    /// Settles `n` queued spans: `true` if they are still this thread's to
+    /// count, `false` if shutdown already counted them as dropped.
+    fn settle(&self, n: u64) -> bool {
+        self.in_flight
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| v.checked_sub(n))
+            .is_ok()
+    }
+
+    /// Drops `n` queued spans, unless shutdown already counted them.
+    fn drop_queued(&self, n: u64, failed_requests: u64) {
+        if self.settle(n) {
+            self.drop_spans(n, failed_requests);
+        } else if failed_requests > 0 {
+            self.drop_spans(0, failed_requests);
+        }
+    }
+
+    /// Counts everything still queued as dropped (shutdown gave up waiting).
+    pub(crate) fn abandon_in_flight(&self) {
+        let lost = self.in_flight.swap(0, Ordering::AcqRel);
+        if lost > 0 {
+            self.drop_spans(lost, 0);
         }
     }
 
@@ -163,7 +193,7 @@ pub(crate) fn run(
 fn drain_dropping(mut rx: mpsc::Receiver<Msg>, shared: &Shared) {
     while let Some(msg) = rx.blocking_recv() {
         match msg {
-            Msg::Spans(batch) => shared.drop_spans(batch.len() as u64, 0),
+            Msg::Spans(batch) => shared.drop_queued(batch.len() as u64, 0),
             Msg::Flush(ack) => {
                 let _ = ack.send(());
             }
@@ -184,7 +214,7 @@ async fn serve(
             eprintln!("renacer: OTLP export disabled: {e}");
             while let Some(msg) = rx.recv().await {
                 match msg {
-                    Msg::Spans(batch) => shared.drop_spans(batch.len() as u64, 0),
+                    Msg::Spans(batch) => shared.drop_queued(batch.len() as u64, 0),
                     Msg::Flush(ack) => {
                         let _ = ack.send(());
                     }
@@ -242,7 +272,7 @@ async fn export_spans(
     let n = batch.len() as u64;
     let budget = shared.budget(cfg.request_timeout);
     if budget.is_zero() {
-        shared.drop_spans(n, 0);
+        shared.drop_queued(n, 0);
         return;
     }
     let err = match tokio::time::timeout(budget, exporter.export(batch)).await {
@@ -252,12 +282,14 @@ async fn export_spans(
     };
     match &err {
         None => {
-            shared
-                .counters
-                .exported_spans
-                .fetch_add(n, Ordering::Relaxed);
+            if shared.settle(n) {
+                shared
+                    .counters
+                    .exported_spans
+                    .fetch_add(n, Ordering::Relaxed);
+            }
         }
-        Some(_) => shared.drop_spans(n, 1),
+        Some(_) => shared.drop_queued(n, 1),
     }
     shared.note_result("span", err);
 }
