@@ -20,6 +20,9 @@ static RUNTIME: Mutex<Option<Collector>> = Mutex::new(None);
 static ATEXIT: Once = Once::new();
 use crate::record::thread::forked_child;
 
+/// Whether shutdown prints the one-line summary of lost spans.
+static EXIT_SUMMARY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
 /// Longest wait for the collector and exporters at shutdown (guard drop,
 /// process exit), set at init.
 static SHUTDOWN_TIMEOUT_MS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(5_000);
@@ -89,6 +92,7 @@ pub(crate) fn start(cfg: Config) -> InitGuard {
     sampler::set_seed(seed);
     sampler::set_rate(cfg.sample_rate);
     breaker::configure(cfg.rate_limit);
+    EXIT_SUMMARY.store(cfg.exit_summary, Ordering::Relaxed);
     SHUTDOWN_TIMEOUT_MS.store(
         u64::try_from(cfg.shutdown_timeout.as_millis()).unwrap_or(u64::MAX),
         Ordering::Relaxed,
@@ -159,6 +163,11 @@ pub(crate) fn shutdown() {
     if let Some(c) = collector {
         ACTIVE.store(0, Ordering::Release);
         c.stop(shutdown_timeout());
+        if EXIT_SUMMARY.load(Ordering::Relaxed) {
+            if let Some(line) = crate::stats::exit_summary(&crate::stats()) {
+                eprintln!("{line}");
+            }
+        }
     }
 }
 

@@ -25,6 +25,7 @@ static HANDED: AtomicU64 = AtomicU64::new(0);
 static EXPORT_ERRORS: AtomicU64 = AtomicU64::new(0);
 static EXPORT_DROPPED: AtomicU64 = AtomicU64::new(0);
 static COLLECTOR_DROPPED: AtomicU64 = AtomicU64::new(0);
+static MISNESTED: AtomicU64 = AtomicU64::new(0);
 /// Gauge: recorded spans not yet exported or dropped, as of the last pass.
 static OPEN: AtomicU64 = AtomicU64::new(0);
 
@@ -55,6 +56,12 @@ pub struct Stats {
     /// unreachable collector, a sink that panicked), or with no sink to go
     /// to. With several sinks, a span any sink lost counts here.
     pub export_dropped: u64,
+    /// Sync spans that ended while a span entered after them on the same
+    /// thread was still open: guards dropped out of order, or a `span!`
+    /// guard held across an `.await` on a single-threaded runtime (other
+    /// tasks' spans then nest under it). Each still ends itself; spans
+    /// started meanwhile may be misattributed.
+    pub misnested: u64,
     /// Recorded spans not yet exported or dropped as of the collector's
     /// last pass: still open (entered, not exited), or async spans
     /// completed and waiting for the next drain.
@@ -82,6 +89,7 @@ pub fn stats() -> Stats {
         exported: handed - export_dropped,
         export_errors: EXPORT_ERRORS.load(Ordering::Relaxed),
         export_dropped,
+        misnested: MISNESTED.load(Ordering::Relaxed),
         open: OPEN.load(Ordering::Relaxed),
         breaker: crate::record::breaker::state(),
     }
@@ -99,6 +107,55 @@ pub(crate) fn add_export_errors(n: u64) {
 pub(crate) fn add_export_dropped(n: u64) {
     EXPORT_DROPPED.fetch_add(n, Ordering::Relaxed);
 }
+pub(crate) fn add_misnested(n: u64) {
+    MISNESTED.fetch_add(n, Ordering::Relaxed);
+}
+
+/// The one line printed at shutdown when spans were lost or misnested
+/// (`None` when nothing was): what was lost, where, and the knob to turn.
+pub(crate) fn exit_summary(s: &Stats) -> Option<String> {
+    let lost = s.rate_limited + s.ring_dropped + s.collector_dropped + s.export_dropped;
+    if lost == 0 && s.events_dropped == 0 && s.misnested == 0 {
+        return None;
+    }
+    let mut parts = Vec::new();
+    if s.rate_limited > 0 {
+        parts.push(format!(
+            "{} rate-limited (RENACER_RATE_LIMIT, default 10000 spans/s)",
+            s.rate_limited
+        ));
+    }
+    if s.ring_dropped > 0 {
+        parts.push(format!(
+            "{} dropped by full rings (RENACER_RING_CAPACITY)",
+            s.ring_dropped
+        ));
+    }
+    if s.collector_dropped > 0 {
+        parts.push(format!("{} dropped by the collector", s.collector_dropped));
+    }
+    if s.export_dropped > 0 {
+        parts.push(format!("{} lost by the sinks", s.export_dropped));
+    }
+    if s.events_dropped > 0 {
+        parts.push(format!(
+            "{} fields or poll markers dropped",
+            s.events_dropped
+        ));
+    }
+    if s.misnested > 0 {
+        parts.push(format!(
+            "{} spans ended out of order (a span! guard held across .await?)",
+            s.misnested
+        ));
+    }
+    Some(format!(
+        "renacer: {lost} of {} spans not exported: {} (RENACER_EXIT_SUMMARY=off silences this)",
+        s.recorded + s.rate_limited + s.ring_dropped,
+        parts.join(", ")
+    ))
+}
+
 pub(crate) fn set_open(n: u64) {
     OPEN.store(n, Ordering::Relaxed);
 }

@@ -226,6 +226,31 @@ fn main() {
     let doc: serde_json::Value = serde_json::from_slice(&bytes).expect("loadable after SIGKILL");
     assert!(doc["traceEvents"].as_array().unwrap().len() > 1000);
 
+    // The exit summary: one line when spans were lost (here to the rate
+    // limiter), naming the knob; none with RENACER_EXIT_SUMMARY=off.
+    let summary = |env: &[(&str, &str)]| {
+        let out = run_child("return", dir.path(), env);
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .filter(|l| l.contains("spans not exported"))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    let lines = summary(&[("RENACER_RATE_LIMIT", "10")]);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].starts_with("renacer: "), "{lines:?}");
+    assert!(
+        lines[0].contains("rate-limited (RENACER_RATE_LIMIT"),
+        "{lines:?}"
+    );
+    assert!(summary(&[
+        ("RENACER_RATE_LIMIT", "10"),
+        ("RENACER_EXIT_SUMMARY", "off")
+    ])
+    .is_empty());
+    assert!(summary(&[]).is_empty(), "nothing lost, nothing said");
+
     // RENACER_SAMPLE_RATE=0 records nothing.
     let out = run_child("return", dir.path(), &[("RENACER_SAMPLE_RATE", "0")]);
     assert!(out.status.success());

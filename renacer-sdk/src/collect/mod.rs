@@ -249,6 +249,7 @@ impl State {
         export(exporters, &mut batch);
         stats::add_recorded(batch.started);
         stats::add_collector_dropped(batch.dropped);
+        stats::add_misnested(batch.misnested);
         let open_sync: usize = self.threads.values().map(|c| c.open_spans()).sum();
         stats::set_open((open_sync + self.pairing.open_async()) as u64);
     }

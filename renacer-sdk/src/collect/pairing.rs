@@ -119,6 +119,9 @@ pub(crate) struct Batch {
     pub(crate) spans: Vec<SpanRecord>,
     pub(crate) started: u64,
     pub(crate) dropped: u64,
+    /// Sync spans that ended while a span entered after them was still open
+    /// (guards dropped out of order, or a guard held across an `.await`).
+    pub(crate) misnested: u64,
 }
 
 /// Pairing state shared by all threads.
@@ -212,7 +215,20 @@ impl Pairing {
                 out.started += 1;
             }
             event::EXIT => {
-                if let Some(pos) = ctx.stack.iter().rposition(|f| matches!(f, Frame::Sync(_))) {
+                // The span the exit names (a guard dropped out of order ends
+                // its own span, not the innermost one), else the innermost.
+                let named =
+                    (ev.w[1] != 0).then(|| SpanId(span_id(ctx.ring.thread_no, ev.w[1] - 1, false)));
+                let innermost = ctx.stack.iter().rposition(|f| matches!(f, Frame::Sync(_)));
+                let found = named.and_then(|id| {
+                    ctx.stack
+                        .iter()
+                        .rposition(|f| matches!(f, Frame::Sync(o) if o.id == id))
+                });
+                if found.is_some() && found != innermost {
+                    out.misnested += 1;
+                }
+                if let Some(pos) = found.or(innermost) {
                     if let Frame::Sync(open) = ctx.stack.remove(pos) {
                         let rec = self.record(
                             open,
@@ -579,7 +595,7 @@ mod tests {
             // Ring A: poll of Y (child inside), then X starts, then Y ends.
             a.pending.push_back(Event::resume(32, ty));
             a.pending.push_back(Event::enter(&CHILD, 110));
-            a.pending.push_back(Event::exit(120, 0));
+            a.pending.push_back(Event::exit(120, 0, 0));
             a.pending.push_back(Event::simple(event::SUSPEND, 32, 0, 0));
             a.pending.push_back(Event::async_start(&SITE, 31, 130));
             a.pending

@@ -32,6 +32,7 @@ pub struct Config {
     pub(crate) ring_capacity: usize,
     pub(crate) flush_interval: Duration,
     pub(crate) shutdown_timeout: Duration,
+    pub(crate) exit_summary: bool,
     pub(crate) exporters: Vec<Box<dyn Exporter>>,
     pub(crate) seed: Option<u64>,
 }
@@ -79,6 +80,7 @@ pub struct ConfigBuilder {
     ring_capacity: usize,
     flush_interval: Duration,
     shutdown_timeout: Duration,
+    exit_summary: bool,
     env_output: Option<String>,
     /// `RENACER_SPOOL`: set by the renacer CLI; always adds a spool sink.
     env_spool: Option<std::ffi::OsString>,
@@ -146,6 +148,7 @@ impl ConfigBuilder {
             ring_capacity: DEFAULT_RING_CAPACITY,
             flush_interval: DEFAULT_FLUSH_INTERVAL,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+            exit_summary: true,
             env_output: None,
             env_spool: None,
             output: None,
@@ -174,6 +177,17 @@ impl ConfigBuilder {
         }
         if let Some(ms) = env_parse("RENACER_FLUSH_INTERVAL_MS", parse_positive, "10") {
             b.flush_interval = Duration::from_millis(ms);
+        }
+        if let Some(on) = env_parse(
+            "RENACER_EXIT_SUMMARY",
+            |s| match s {
+                "on" | "1" | "true" => Ok(true),
+                "off" | "0" | "false" => Ok(false),
+                _ => Err("expected `on` or `off`".to_string()),
+            },
+            "on",
+        ) {
+            b.exit_summary = on;
         }
         if let Some(ms) = env_parse("RENACER_SHUTDOWN_TIMEOUT_MS", parse_u64, "5000") {
             b.shutdown_timeout = Duration::from_millis(ms);
@@ -229,6 +243,15 @@ impl ConfigBuilder {
     /// hung exporter never keeps the program from exiting.
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.shutdown_timeout = timeout;
+        self
+    }
+
+    /// Whether shutdown prints one line on stderr when spans were lost
+    /// (rate limit, full rings, sinks) or ended out of order
+    /// (`RENACER_EXIT_SUMMARY=off` turns it off; default on), so a thin
+    /// trace never goes unexplained.
+    pub fn exit_summary(mut self, on: bool) -> Self {
+        self.exit_summary = on;
         self
     }
 
@@ -300,6 +323,7 @@ impl ConfigBuilder {
             ring_capacity: self.ring_capacity,
             flush_interval: self.flush_interval,
             shutdown_timeout: self.shutdown_timeout,
+            exit_summary: self.exit_summary,
             exporters,
             seed: self.seed,
         }

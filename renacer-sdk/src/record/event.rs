@@ -14,7 +14,8 @@ use crate::model::FieldValue;
 
 /// Span entered: `w[0]` = `&'static Site`, `w[1]` = raw timestamp.
 pub(crate) const ENTER: u8 = 1;
-/// Innermost sync span exited: `w[0]` = raw timestamp, `a` = flags.
+/// A sync span exited: `w[0]` = raw timestamp, `w[1]` = ring position + 1
+/// of its `ENTER` (0: the innermost open one), `a` = flags.
 pub(crate) const EXIT: u8 = 2;
 /// Field of the innermost open sync span (or of the span named by the
 /// preceding `TARGET` when `c & FIELD_TARGETED` is set): `a` = index,
@@ -118,11 +119,11 @@ impl Event {
     }
 
     #[inline(always)]
-    pub(crate) fn exit(ts: u64, flags: u8) -> Event {
+    pub(crate) fn exit(ts: u64, flags: u8, enter_pos: u64) -> Event {
         Event {
             kind: EXIT,
             a: flags,
-            w: [ts, 0, 0],
+            w: [ts, enter_pos, 0],
             ..Event::default()
         }
     }

@@ -23,6 +23,9 @@ const FLAG_BITS: u32 = 2;
 #[derive(Debug)]
 pub struct SpanGuard {
     state: Cell<u64>,
+    /// Ring position + 1 of this span's `ENTER` (0 when inert): the exit
+    /// names its span, so guards dropped out of order end their own spans.
+    own: u64,
     _not_send: PhantomData<*const ()>,
 }
 
@@ -30,14 +33,17 @@ impl SpanGuard {
     pub(crate) const fn inert() -> SpanGuard {
         SpanGuard {
             state: Cell::new(0),
+            own: 0,
             _not_send: PhantomData,
         }
     }
 
-    /// A recording guard; `prev` is the `Hot::cur` its span replaced.
-    pub(crate) const fn recording(prev: u64) -> SpanGuard {
+    /// A recording guard of the span entered at ring position `own - 1`;
+    /// `prev` is the `Hot::cur` its span replaced.
+    pub(crate) const fn recording(prev: u64, own: u64) -> SpanGuard {
         SpanGuard {
             state: Cell::new(prev << FLAG_BITS | RECORDING),
+            own,
             _not_send: PhantomData,
         }
     }
@@ -74,14 +80,14 @@ impl Drop for SpanGuard {
     fn drop(&mut self) {
         let state = self.state.get();
         if state != 0 {
-            exit_recorded(state);
+            exit_recorded(state, self.own);
         }
     }
 }
 
 /// Out of line for the same reason as `record::enter_sampled`.
 #[inline(never)]
-fn exit_recorded(state: u64) {
+fn exit_recorded(state: u64, own: u64) {
     HOT.with(|h| {
         let ts = clock::raw_now();
         let mut flags = 0;
@@ -98,7 +104,7 @@ fn exit_recorded(state: u64) {
             // when the span entered, so this push cannot fail.
             let ring = unsafe { &*p };
             // SAFETY: as above, single producer.
-            if !unsafe { ring.push(&[Event::exit(ts, flags)], 0) } {
+            if !unsafe { ring.push(&[Event::exit(ts, flags, own)], 0) } {
                 Counters::bump(&ring.counters.events_dropped, 1);
             }
         }

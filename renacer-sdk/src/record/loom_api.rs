@@ -23,7 +23,7 @@ impl TestRing {
     /// Single producer, as [`Ring::push`].
     pub unsafe fn push(&self, payload: u64, reserve: u64) -> bool {
         // SAFETY: forwarded contract.
-        unsafe { self.0.push(&[Event::exit(payload, 0)], reserve) }
+        unsafe { self.0.push(&[Event::exit(payload, 0, 0)], reserve) }
     }
 
     /// Pushes two events atomically (both or neither).
@@ -32,7 +32,10 @@ impl TestRing {
     /// Single producer, as [`Ring::push`].
     pub unsafe fn push_pair(&self, a: u64, b: u64) -> bool {
         // SAFETY: forwarded contract.
-        unsafe { self.0.push(&[Event::exit(a, 0), Event::exit(b, 0)], 0) }
+        unsafe {
+            self.0
+                .push(&[Event::exit(a, 0, 0), Event::exit(b, 0, 0)], 0)
+        }
     }
 
     /// Drains the payloads of all published events.

@@ -199,7 +199,7 @@ fn enter_sampled(h: &Hot, site: &'static Site, active: u64, per_site: bool) -> S
         if depth == 0 {
             h.root.set(pos + 1);
         }
-        SpanGuard::recording(prev)
+        SpanGuard::recording(prev, pos + 1)
     } else {
         ring_full(h, ring, depth);
         SpanGuard::inert()
