@@ -215,6 +215,22 @@ fn main() {
     {
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
+    // Stop it first: a stop takes effect between syscalls, so the kill
+    // lands between two writes, never inside one (a SIGKILL inside a
+    // write() can cut that write short: the one case this does not cover,
+    // see docs/formats.md).
+    let pid = flood.id() as i32;
+    // SAFETY: signalling the child we spawned.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGSTOP) }, 0);
+    let stopped = || {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .ok()
+            .and_then(|s| s.rsplit(") ").next().map(|r| r.starts_with('T')))
+            .unwrap_or(false)
+    };
+    while !stopped() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
     flood.kill().unwrap();
     flood.wait().unwrap();
     let bytes = std::fs::read(&perfetto).unwrap();
