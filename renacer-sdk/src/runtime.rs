@@ -17,6 +17,8 @@ use crate::config::{Config, ConfigBuilder};
 use crate::record::{breaker, clock, sampler, thread, ACTIVE, GENERATION};
 
 static RUNTIME: Mutex<Option<Collector>> = Mutex::new(None);
+/// How the running configuration was built, for a `fork()`ed child.
+static RECIPE: Mutex<Option<crate::config::Recipe>> = Mutex::new(None);
 static ATEXIT: Once = Once::new();
 use crate::record::thread::forked_child;
 
@@ -118,6 +120,9 @@ pub(crate) fn start(cfg: Config) -> InitGuard {
         }
     }
     thread::set_owner_process();
+    *RECIPE.lock().unwrap_or_else(|p| p.into_inner()) = Some(cfg.recipe.clone());
+    #[cfg(not(loom))]
+    crate::record::fork::install(restart_in_child);
     ACTIVE.store(generation, Ordering::Release);
     // Other threads adopt the new configuration within
     // `MAX_COUNTDOWN` calls; this one at once.
@@ -133,6 +138,43 @@ pub(crate) fn start(cfg: Config) -> InitGuard {
         }
     });
     InitGuard { active: true }
+}
+
+/// The fork hook: runs in a `fork()`ed child, on its only thread, at its
+/// first sampled call. Every lock another thread may have held at the fork
+/// is tried, never waited for; if one is taken, the child stays disabled
+/// (one line on stderr).
+#[cfg(not(loom))]
+fn restart_in_child() {
+    let recipe = match RECIPE.try_lock() {
+        Ok(r) => r.clone(),
+        Err(_) => None,
+    };
+    let parent = match RUNTIME.try_lock() {
+        Ok(mut rt) => rt.take(),
+        Err(_) => {
+            eprintln!("renacer: fork()ed while renacer was busy; this child records nothing");
+            return;
+        }
+    };
+    // The parent's collector thread does not exist here: forget it.
+    std::mem::forget(parent);
+    let Some(recipe) = recipe else { return };
+    if !thread::reset_after_fork() {
+        eprintln!("renacer: fork()ed while renacer was busy; this child records nothing");
+        return;
+    }
+    crate::stats::reset_after_fork();
+    crate::export::reset_after_fork();
+    if recipe.custom_exporters > 0 {
+        eprintln!(
+            "renacer: a fork()ed child records to the configured outputs only ({} custom exporter(s) stay with the parent)",
+            recipe.custom_exporters
+        );
+    }
+    // The child runs until it exits: its runtime stops in the exit handler
+    // (inherited from the parent), like a guard that is never dropped.
+    std::mem::forget(start(recipe.config()));
 }
 
 /// Exports everything recorded before the call (spans that have ended) and

@@ -156,6 +156,22 @@ pub(crate) fn exit_summary(s: &Stats) -> Option<String> {
     ))
 }
 
+/// A `fork()`ed child counts its own spans only.
+#[cfg(not(loom))]
+pub(crate) fn reset_after_fork() {
+    for c in [
+        &RECORDED,
+        &HANDED,
+        &EXPORT_ERRORS,
+        &EXPORT_DROPPED,
+        &COLLECTOR_DROPPED,
+        &MISNESTED,
+        &OPEN,
+    ] {
+        c.store(0, Ordering::Relaxed);
+    }
+}
+
 pub(crate) fn set_open(n: u64) {
     OPEN.store(n, Ordering::Relaxed);
 }

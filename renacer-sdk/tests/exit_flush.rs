@@ -30,15 +30,19 @@ fn child(mode: &str) {
     match mode {
         // Destructors do not run: only the atexit handler can flush.
         "exit" => std::process::exit(3),
-        // A fork()ed child has no collector thread: its exit (atexit
-        // handler) must neither hang nor crash; the parent still flushes.
+        // A fork()ed child that keeps running (a prefork worker) restarts
+        // renacer at its first span and records to its own outputs: the
+        // JSON-lines file is shared (appended), the Perfetto file is its
+        // own (`PATH.PID`). Its exit flushes; the parent's spans are intact.
         "fork" => {
             // SAFETY: the child only records spans and exits.
             let pid = unsafe { libc::fork() };
             assert!(pid >= 0);
             if pid == 0 {
-                let _s = enter(&WORK);
-                assert!(!renacer::flush());
+                drop(renacer::span!("in_the_child"));
+                assert!(renacer::flush());
+                let s = renacer::stats();
+                assert_eq!((s.recorded, s.exported), (1, 1), "{s:?}");
                 std::process::exit(7);
             }
             let mut status = 0;
@@ -174,10 +178,33 @@ fn main() {
     assert!(stderr.contains("RENACER_RATE_LIMIT=\"-5\""), "{stderr}");
     assert_eq!(count_lines(&good), 200);
 
-    // fork(): the child exits cleanly; the parent's spans are all there.
+    // fork(): the child records its own span, the parent's are all there.
     let out = run_child("fork", dir.path(), &[]);
     assert!(out.status.success(), "{out:?}");
-    assert_eq!(count_lines(&dir.path().join("fork.jsonl")), 200);
+    let fork_jsonl = std::fs::read_to_string(dir.path().join("fork.jsonl")).unwrap();
+    let lines: Vec<serde_json::Value> = fork_jsonl
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("no torn line"))
+        .collect();
+    assert_eq!(lines.len(), 201, "{fork_jsonl}");
+    let child: Vec<_> = lines
+        .iter()
+        .filter(|s| s["name"] == "in_the_child")
+        .collect();
+    assert_eq!(child.len(), 1);
+    let child_pid = child[0]["pid"].as_u64().unwrap();
+    assert!(lines
+        .iter()
+        .filter(|s| s["name"] != "in_the_child")
+        .all(|s| s["pid"].as_u64() != Some(child_pid)));
+    let own_perfetto = dir.path().join(format!("fork.json.{child_pid}"));
+    let doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&own_perfetto).unwrap()).expect("child's own file");
+    assert!(doc["traceEvents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["name"] == "in_the_child"));
 
     // RENACER_CLOCK=monotonic: the hot path reads CLOCK_MONOTONIC directly;
     // times need no conversion and lie exactly within our readings.

@@ -25,6 +25,57 @@ pub const DEFAULT_FLUSH_INTERVAL: Duration = Duration::from_millis(10);
 /// Default longest wait for the exporters at shutdown.
 pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Everything needed to build a [`Config`] again — in a `fork()`ed child,
+/// which must open its own sinks (custom exporters, being objects, cannot
+/// be rebuilt and are left out there).
+#[derive(Clone, Debug)]
+pub(crate) struct Recipe {
+    sample_rate: f64,
+    rate_limit: u64,
+    ring_capacity: usize,
+    flush_interval: Duration,
+    shutdown_timeout: Duration,
+    exit_summary: bool,
+    seed: Option<u64>,
+    specs: Vec<(String, &'static str)>,
+    options: SinkOptions,
+    env_spool: Option<std::ffi::OsString>,
+    pub(crate) custom_exporters: usize,
+}
+
+impl Recipe {
+    /// A configuration with the sinks of the specs opened now (and the
+    /// CLI's spool when `RENACER_SPOOL` named one).
+    pub(crate) fn config(&self) -> Config {
+        let mut exporters = Vec::new();
+        for (spec, origin) in &self.specs {
+            let (sinks, errors) = parse_output_with(spec, &self.options);
+            for e in errors {
+                eprintln!("renacer: {origin}: {e}; sink skipped");
+            }
+            exporters.extend(sinks);
+        }
+        // Under the renacer CLI, spans also go to its spool, whatever the
+        // other outputs are: the CLI merges them with its syscalls.
+        match crate::export::spool::sink_from_env(self.env_spool.clone()) {
+            Some(Ok(spool)) => exporters.push(Box::new(spool)),
+            Some(Err(e)) => eprintln!("renacer: {e}; spool sink skipped"),
+            None => {}
+        }
+        Config {
+            sample_rate: self.sample_rate,
+            rate_limit: self.rate_limit,
+            ring_capacity: self.ring_capacity,
+            flush_interval: self.flush_interval,
+            shutdown_timeout: self.shutdown_timeout,
+            exit_summary: self.exit_summary,
+            exporters,
+            seed: self.seed,
+            recipe: self.clone(),
+        }
+    }
+}
+
 /// Runtime configuration; build with [`Config::builder`].
 pub struct Config {
     pub(crate) sample_rate: f64,
@@ -35,6 +86,7 @@ pub struct Config {
     pub(crate) exit_summary: bool,
     pub(crate) exporters: Vec<Box<dyn Exporter>>,
     pub(crate) seed: Option<u64>,
+    pub(crate) recipe: Recipe,
 }
 
 impl fmt::Debug for Config {
@@ -287,7 +339,7 @@ impl ConfigBuilder {
     /// cannot be opened is reported on stderr and skipped.
     pub fn build(self) -> Config {
         #[cfg_attr(not(feature = "otlp"), allow(unused_mut))]
-        let mut specs: Vec<(String, &str)> = match &self.output {
+        let mut specs: Vec<(String, &'static str)> = match &self.output {
             Some(v) => v.iter().map(|s| (s.clone(), "output")).collect(),
             None => self
                 .env_output
@@ -297,36 +349,25 @@ impl ConfigBuilder {
         };
         #[cfg(feature = "otlp")]
         otlp::add_otlp_spec(self.otlp.is_some(), &mut specs);
-        let options = SinkOptions {
-            #[cfg(feature = "otlp")]
-            otlp: self.otlp.clone(),
-        };
-        let mut exporters = Vec::new();
-        for (spec, origin) in specs {
-            let (sinks, errors) = parse_output_with(&spec, &options);
-            for e in errors {
-                eprintln!("renacer: {origin}: {e}; sink skipped");
-            }
-            exporters.extend(sinks);
-        }
-        // Under the renacer CLI, spans also go to its spool, whatever the
-        // other outputs are: the CLI merges them with its syscalls.
-        match crate::export::spool::sink_from_env(self.env_spool) {
-            Some(Ok(spool)) => exporters.push(Box::new(spool)),
-            Some(Err(e)) => eprintln!("renacer: {e}; spool sink skipped"),
-            None => {}
-        }
-        exporters.extend(self.exporters);
-        Config {
+        let recipe = Recipe {
             sample_rate: self.sample_rate,
             rate_limit: self.rate_limit,
             ring_capacity: self.ring_capacity,
             flush_interval: self.flush_interval,
             shutdown_timeout: self.shutdown_timeout,
             exit_summary: self.exit_summary,
-            exporters,
             seed: self.seed,
-        }
+            specs,
+            options: SinkOptions {
+                #[cfg(feature = "otlp")]
+                otlp: self.otlp.clone(),
+            },
+            env_spool: self.env_spool,
+            custom_exporters: self.exporters.len(),
+        };
+        let mut config = recipe.config();
+        config.exporters.extend(self.exporters);
+        config
     }
 }
 

@@ -23,6 +23,15 @@ use std::sync::Mutex;
 /// Paths this process's file sinks wrote.
 static WRITTEN: Mutex<Option<HashSet<PathBuf>>> = Mutex::new(None);
 
+/// A `fork()`ed child has written nothing yet: the paths its parent wrote
+/// are the parent's (still held by the parent's sinks).
+#[cfg(not(loom))]
+pub(crate) fn forget_written_after_fork() {
+    if let Ok(mut w) = WRITTEN.try_lock() {
+        *w = None;
+    }
+}
+
 /// How [`open`] found the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Opened {

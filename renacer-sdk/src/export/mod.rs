@@ -75,6 +75,12 @@ fn make_sink_with(
     }
 }
 
+/// Sink state a `fork()`ed child must not inherit.
+#[cfg(not(loom))]
+pub(crate) fn reset_after_fork() {
+    file::forget_written_after_fork();
+}
+
 /// This process's executable file name (`/proc/self/exe`), else its
 /// `comm`: how every sink names the process (Perfetto track, OTLP
 /// `service.name` default). The one lookup of it.

@@ -20,6 +20,13 @@ use super::thread::Hot;
 #[cold]
 #[inline(never)]
 pub(crate) fn refresh(h: &Hot, active: u64) {
+    #[cfg(not(loom))]
+    if active == super::fork::FORKED {
+        // First call in a fork()ed child: restart there (resets this
+        // thread's state too); this call records into the new runtime.
+        super::fork::restart_in_child();
+        return;
+    }
     if h.depth.get() != 0 {
         return;
     }

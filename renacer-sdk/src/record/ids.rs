@@ -21,7 +21,7 @@
 //! of distinct inputs; positions are taken modulo 2^39 events per thread).
 
 use std::cell::Cell;
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::thread::{Hot, HOT};
 use super::{clock, sampler};
@@ -31,14 +31,29 @@ use super::{clock, sampler};
 /// Other non-zero values are a sync `ENTER` position + 1.
 pub(crate) const CUR_ASYNC: u64 = 1 << 61;
 
+/// The per-process key (0: not drawn yet).
+static PROCESS_KEY: AtomicU64 = AtomicU64::new(0);
+
 /// A per-process key, so span ids of different processes look unrelated.
 fn process_key() -> u64 {
-    static KEY: OnceLock<u64> = OnceLock::new();
-    *KEY.get_or_init(|| {
-        sampler::mix64(
-            clock::now_monotonic_ns() ^ (std::process::id() as u64) << 40 ^ clock::raw_now(),
-        )
-    })
+    let k = PROCESS_KEY.load(Ordering::Relaxed);
+    if k != 0 {
+        return k;
+    }
+    let drawn = sampler::mix64(
+        clock::now_monotonic_ns() ^ (std::process::id() as u64) << 40 ^ clock::raw_now(),
+    ) | 1;
+    match PROCESS_KEY.compare_exchange(0, drawn, Ordering::Relaxed, Ordering::Relaxed) {
+        Ok(_) => drawn,
+        Err(other) => other,
+    }
+}
+
+/// A `fork()`ed child draws its own key: its thread numbers continue the
+/// parent's, and must not give the same ids as the parent's later threads.
+#[cfg(not(loom))]
+pub(crate) fn reset_process_key() {
+    PROCESS_KEY.store(0, Ordering::Relaxed);
 }
 
 /// Span id number `n` of thread `thread_no`: for sync spans `n` is the ring

@@ -19,6 +19,8 @@ pub mod clock;
 pub(crate) mod decide;
 pub(crate) mod event;
 pub(crate) mod field;
+#[cfg(not(loom))]
+pub(crate) mod fork;
 pub(crate) mod guard;
 pub(crate) mod ids;
 #[cfg(loom)]

@@ -167,6 +167,36 @@ impl Hot {
     }
 }
 
+/// In a `fork()`ed child: forgets every ring (the parent's threads do not
+/// exist here; the forking thread's ring holds events the parent's
+/// collector exports) and this thread's recording state, so the child
+/// starts from nothing. `false` if the registry lock was held at the fork
+/// (by a thread that no longer exists): the child then stays disabled.
+#[cfg(not(loom))]
+pub(crate) fn reset_after_fork() -> bool {
+    let Ok(mut inner) = registry().inner.try_lock() else {
+        return false;
+    };
+    inner.rings.clear();
+    inner.retired = Totals::default();
+    drop(inner);
+    let _ = HOT.try_with(|h| {
+        h.ring.set(std::ptr::null());
+        h.depth.set(0);
+        h.cur.set(0);
+        h.root.set(0);
+        h.skip.set(0);
+        h.rest.set(0);
+        h.piece.set(0);
+        h.tokens.set(0);
+        h.generation.set(0);
+    });
+    let _ = OWNER.try_with(|owner| owner.0.borrow_mut().take());
+    OWNER_PID.store(0, StdOrdering::Release);
+    super::ids::reset_process_key();
+    true
+}
+
 /// Makes the calling thread's next instrumented call take the slow path,
 /// where it adopts a new configuration (called by `init`).
 pub(crate) fn expire_countdown() {
