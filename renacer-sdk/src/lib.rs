@@ -49,7 +49,7 @@ pub use config::{Config, ConfigBuilder};
 pub use export::otlp::Protocol;
 pub use export::Exporter;
 pub use record::clock;
-pub use record::{AsyncSpan, IntoFieldValue, SpanGuard};
+pub use record::{AsyncSpan, InCurrentSpan, Instrument, Instrumented, IntoFieldValue, SpanGuard};
 pub use renacer_format::fnv::{decision_id, fnv1a64, site_id};
 pub use renacer_format::model;
 pub use renacer_macros::trace;
@@ -87,6 +87,18 @@ macro_rules! span {
             )+
         }
         guard
+    }};
+}
+
+/// Starts an async (or dynamic) span for the rest of a future or for work
+/// that crosses threads: `fut.in_span(renacer::async_span!("fetch"))`. The
+/// name must be a string literal; the site metadata is a `static`.
+#[macro_export]
+macro_rules! async_span {
+    ($name:literal) => {{
+        static __RENACER_SITE: $crate::__private::Site =
+            $crate::__private::Site::new($name, module_path!(), file!(), line!(), 0, &[]);
+        $crate::__private::enter_async(&__RENACER_SITE)
     }};
 }
 

@@ -80,44 +80,7 @@ impl AsyncSpan {
     /// Makes this span the parent of sync spans recorded on this thread
     /// until the returned guard drops (one poll, or one `tracing` enter).
     pub fn enter(&self) -> PollGuard {
-        let mut guard = PollGuard {
-            id: 0,
-            prev_cur: 0,
-            prev_id: 0,
-            prev_trace: 0,
-        };
-        if self.id == 0 {
-            return guard;
-        }
-        let pushed = HOT
-            .try_with(|h| {
-                let ring = h.ring()?;
-                let depth = h.depth.get();
-                // SAFETY: own ring, single producer; reserve the SUSPEND slot
-                // and the exits of open spans.
-                if !unsafe { ring.push(&[Event::resume(self.id, self.trace)], depth + 1) } {
-                    Counters::bump(&ring.counters.events_dropped, 1);
-                    return None;
-                }
-                if depth == 0 {
-                    // Sync spans during the poll are this span's children:
-                    // record them all (head sampling), as under a sync root.
-                    h.saved_skip.set(h.skip.get());
-                    h.skip.set(1);
-                }
-                h.depth.set(depth + 1);
-                // This span is the thread's current one during the poll.
-                guard.prev_cur = h.cur.replace(CUR_ASYNC);
-                guard.prev_id = h.poll_id.replace(self.id);
-                guard.prev_trace = h.poll_trace.replace(self.trace);
-                Some(())
-            })
-            .ok()
-            .flatten();
-        if pushed.is_some() {
-            guard.id = self.id;
-        }
-        guard
+        enter_scope(self.id, self.trace)
     }
 
     /// Wraps `fut`: each poll runs inside [`AsyncSpan::enter`], and the span
@@ -150,6 +113,99 @@ impl AsyncSpan {
 impl Drop for AsyncSpan {
     fn drop(&mut self) {
         self.end();
+    }
+}
+
+/// Makes span `id` of trace `trace` (0: none) the current span of this
+/// thread until the guard drops: a `RESUME`/`SUSPEND` pair around one poll.
+/// The span may have been started (and even ended) on another thread: the
+/// `RESUME` carries its trace, so nothing waits for its start.
+fn enter_scope(id: u64, trace: u128) -> PollGuard {
+    let mut guard = PollGuard {
+        id: 0,
+        prev_cur: 0,
+        prev_id: 0,
+        prev_trace: 0,
+    };
+    if id == 0 {
+        return guard;
+    }
+    let pushed = HOT
+        .try_with(|h| {
+            let ring = h.ring()?;
+            let depth = h.depth.get();
+            // SAFETY: own ring, single producer; reserve the SUSPEND slot
+            // and the exits of open spans.
+            if !unsafe { ring.push(&[Event::resume(id, trace)], depth + 1) } {
+                Counters::bump(&ring.counters.events_dropped, 1);
+                return None;
+            }
+            if depth == 0 {
+                // Sync spans during the poll are this span's children:
+                // record them all (head sampling), as under a sync root.
+                h.saved_skip.set(h.skip.get());
+                h.skip.set(1);
+            }
+            h.depth.set(depth + 1);
+            // This span is the thread's current one during the poll.
+            guard.prev_cur = h.cur.replace(CUR_ASYNC);
+            guard.prev_id = h.poll_id.replace(id);
+            guard.prev_trace = h.poll_trace.replace(trace);
+            Some(())
+        })
+        .ok()
+        .flatten();
+    if pushed.is_some() {
+        guard.id = id;
+    }
+    guard
+}
+
+/// `.in_span(..)` and `.in_current_span()` for any future, as
+/// `tracing::Instrument` offers them.
+pub trait Instrument: Future + Sized {
+    /// Runs the future inside `span` (from [`crate::async_span!`]): each
+    /// poll is the span's scope, and the span ends when the future
+    /// completes or is dropped.
+    fn in_span(self, span: AsyncSpan) -> Instrumented<Self> {
+        span.instrument(self)
+    }
+
+    /// Runs each poll of the future — on whatever thread: a
+    /// `tokio::spawn`ed task — as a scope of the span current here and now,
+    /// so the spans it records are that span's children. Nothing changes
+    /// when no span is current (or it is not recorded).
+    fn in_current_span(self) -> InCurrentSpan<Self> {
+        let (trace, id) = super::ids::current().unwrap_or((0, 0));
+        InCurrentSpan {
+            id,
+            trace,
+            fut: self,
+        }
+    }
+}
+
+impl<F: Future> Instrument for F {}
+
+/// A future whose polls run in the span that was current when it was made
+/// (see [`Instrument::in_current_span`]).
+#[derive(Debug)]
+pub struct InCurrentSpan<F> {
+    id: u64,
+    trace: u128,
+    fut: F,
+}
+
+impl<F: Future> Future for InCurrentSpan<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        // SAFETY: structural pinning of `fut`, as in `Instrumented::poll`:
+        // never moved out; `id`/`trace` are plain data.
+        let this = unsafe { self.get_unchecked_mut() };
+        let _scope = enter_scope(this.id, this.trace);
+        // SAFETY: see above.
+        unsafe { Pin::new_unchecked(&mut this.fut) }.poll(cx)
     }
 }
 

@@ -33,7 +33,10 @@ use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::LocalKey;
 
-pub use async_span::{enter_async, enter_async_with_rate, AsyncSpan, Instrumented, PollGuard};
+pub use async_span::{
+    enter_async, enter_async_with_rate, AsyncSpan, InCurrentSpan, Instrument, Instrumented,
+    PollGuard,
+};
 pub use field::IntoFieldValue;
 pub use guard::SpanGuard;
 
