@@ -27,6 +27,22 @@ pub(crate) struct TraceArgs {
     /// Path of the renacer crate (`crate = my_runtime::renacer`), for crates
     /// that rename or re-export it; `::renacer` otherwise.
     pub(crate) krate: Option<syn::Path>,
+    /// `ret`: record the return value (`Debug`) as the field `return`.
+    pub(crate) ret: Option<Ident>,
+    /// `err`: record an `Err`'s `Display` as the field `error`, which
+    /// becomes the span's status message.
+    pub(crate) err: Option<Ident>,
+}
+
+impl TraceArgs {
+    /// Index of the `return` field (after the user's fields).
+    pub(crate) fn ret_index(&self) -> u8 {
+        self.fields.len() as u8
+    }
+    /// Index of the `error` field (after the user's and `return`).
+    pub(crate) fn err_index(&self) -> u8 {
+        (self.fields.len() + usize::from(self.ret.is_some())) as u8
+    }
 }
 
 impl TraceArgs {
@@ -47,10 +63,36 @@ pub(crate) struct Decision {
     pub(crate) lit: LitStr,
 }
 
-/// One `fields(...)` entry: `x` (captures the variable `x`) or `y = expr`.
+/// How a field's value is recorded.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FieldFormat {
+    /// As the value itself (`IntoFieldValue`).
+    Value,
+    /// `%`: its `Display` form.
+    Display,
+    /// `?`: its `Debug` form.
+    Debug,
+}
+
+/// One `fields(...)` entry: `x` (captures the variable `x`), `y = expr`,
+/// with an optional `%` (Display) or `?` (Debug) sigil: `%x`, `y = ?expr`.
 pub(crate) struct Field {
     pub(crate) name: Ident,
     pub(crate) value: Expr,
+    pub(crate) format: FieldFormat,
+}
+
+/// A leading `%` or `?`, consumed.
+fn parse_sigil(input: ParseStream<'_>) -> syn::Result<FieldFormat> {
+    if input.peek(Token![%]) {
+        input.parse::<Token![%]>()?;
+        Ok(FieldFormat::Display)
+    } else if input.peek(Token![?]) {
+        input.parse::<Token![?]>()?;
+        Ok(FieldFormat::Debug)
+    } else {
+        Ok(FieldFormat::Value)
+    }
 }
 
 impl Parse for TraceArgs {
@@ -62,7 +104,7 @@ impl Parse for TraceArgs {
             let key: Ident = input.call(Ident::parse_any).map_err(|e| {
                 syn::Error::new(
                     e.span(),
-                    "expected an option: `name`, `sample`, `decision`, `fields` or `crate`",
+                    "expected an option: `name`, `sample`, `decision`, `fields`, `ret`, `err` or `crate`",
                 )
             })?;
             match key.to_string().as_str() {
@@ -96,6 +138,14 @@ impl Parse for TraceArgs {
                     args.fields = parse_fields(input, &key)?;
                     seen_fields = Some(key);
                 }
+                "ret" => {
+                    reject_duplicate(args.ret.is_some(), &key)?;
+                    args.ret = Some(key);
+                }
+                "err" => {
+                    reject_duplicate(args.err.is_some(), &key)?;
+                    args.err = Some(key);
+                }
                 "crate" => {
                     reject_duplicate(args.krate.is_some(), &key)?;
                     args.krate = Some(parse_value::<syn::Path>(
@@ -108,7 +158,7 @@ impl Parse for TraceArgs {
                     return Err(syn::Error::new_spanned(
                         &key,
                         format!(
-                        "unknown option `{key}`; expected `name`, `sample`, `decision`, `fields` or `crate`"
+                        "unknown option `{key}`; expected `name`, `sample`, `decision`, `fields`, `ret`, `err` or `crate`"
                     ),
                     ))
                 }
@@ -254,19 +304,29 @@ fn parse_fields(input: ParseStream<'_>, key: &Ident) -> syn::Result<Vec<Field>> 
 
 impl Parse for Field {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let shorthand = parse_sigil(input)?;
         let name: Ident = input.parse::<Ident>().map_err(|e| {
             syn::Error::new(
                 e.span(),
                 "expected a field: `name` (captures the variable `name`) or `name = expression`",
             )
         })?;
-        if input.peek(Token![=]) {
+        if input.peek(Token![=]) && shorthand == FieldFormat::Value {
             input.parse::<Token![=]>()?;
+            let format = parse_sigil(input)?;
             let value: Expr = input.parse()?;
-            Ok(Field { name, value })
+            Ok(Field {
+                name,
+                value,
+                format,
+            })
         } else if input.is_empty() || input.peek(Token![,]) {
             let value = syn::parse_quote!(#name);
-            Ok(Field { name, value })
+            Ok(Field {
+                name,
+                value,
+                format: shorthand,
+            })
         } else {
             Err(syn::Error::new(
                 input.span(),

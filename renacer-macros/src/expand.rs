@@ -12,7 +12,7 @@ use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::{ItemFn, ReturnType, Type};
 
-use crate::attr::TraceArgs;
+use crate::attr::{FieldFormat, TraceArgs};
 
 /// Instruments `func` according to `args`.
 pub(crate) fn expand(args: &TraceArgs, func: ItemFn) -> syn::Result<TokenStream> {
@@ -35,18 +35,36 @@ pub(crate) fn expand(args: &TraceArgs, func: ItemFn) -> syn::Result<TokenStream>
     let rt = args.runtime();
     let brace_span = block.brace_token.span.join();
 
+    let returns_result = returns_result(&sig.output);
+    if let (Some(err), false) = (&args.err, returns_result) {
+        return Err(syn::Error::new_spanned(
+            err,
+            "`err` records the error of a `Result`: this function does not return one",
+        ));
+    }
+    let track_caller = has_track_caller(&attrs);
+    if let (Some(opt), true) = (args.ret.as_ref().or(args.err.as_ref()), track_caller) {
+        return Err(syn::Error::new_spanned(
+            opt,
+            format!("`{opt}` needs the body in a closure, which would change `#[track_caller]`'s location: remove one of them"),
+        ));
+    }
     let site = site_static(args, &sig);
     let (skip, enter) = enter_call(args, sig.asyncness.is_some());
     let fields = record_fields(args, &guard);
-    let returns_result = returns_result(&sig.output);
+    let outcome = Outcome {
+        ret: args.ret.as_ref().map(|_| args.ret_index()),
+        result: returns_result,
+        err: args.err.as_ref().map(|_| args.err_index()),
+    };
 
     let body = if sig.asyncness.is_some() {
         // The span starts at the first poll (this code runs then) and ends
         // when the inner future completes, on whatever thread polls it. The
         // original body becomes an inner `async move` block so `return` and
         // `?` keep their meaning.
-        let finish = if returns_result {
-            async_result_finish(&rt, &guard, &block)
+        let finish = if outcome.inspects() {
+            async_finish(&rt, &guard, &block, &outcome)
         } else {
             quote! {
                 #rt::AsyncSpan::instrument(#guard, async move #block).await
@@ -59,8 +77,9 @@ pub(crate) fn expand(args: &TraceArgs, func: ItemFn) -> syn::Result<TokenStream>
             #fields
             #finish
         }
-    } else if returns_result && !has_track_caller(&attrs) {
+    } else if outcome.inspects() && !track_caller {
         let result = quote_spanned!(hyg=> __renacer_result);
+        let inspect = outcome.inspect(&rt, &quote!(&#result), &guard, &quote!(SpanGuard));
         quote! {
             #site
             #skip
@@ -72,9 +91,7 @@ pub(crate) fn expand(args: &TraceArgs, func: ItemFn) -> syn::Result<TokenStream>
             // may then return references borrowed from the parameters it
             // captured (`Result<&mut T, E>`), exactly as the fn could.
             let #result = #rt::call_once(move || #block);
-            if ::core::result::Result::is_err(&#result) {
-                #rt::SpanGuard::set_error(&#guard);
-            }
+            #inspect
             #result
         }
     } else {
@@ -121,17 +138,79 @@ fn has_track_caller(attrs: &[syn::Attribute]) -> bool {
     attrs.iter().any(|a| a.path().is_ident("track_caller"))
 }
 
+/// What the expansion does with the function's outcome.
+struct Outcome {
+    /// `ret`: the `return` field's index.
+    ret: Option<u8>,
+    /// The return type is a `Result`: an `Err` marks the span.
+    result: bool,
+    /// `err`: the `error` field's index.
+    err: Option<u8>,
+}
+
+impl Outcome {
+    /// Whether the outcome must be seen (so the body runs in a closure or
+    /// is driven by hand).
+    fn inspects(&self) -> bool {
+        self.ret.is_some() || self.result
+    }
+
+    /// Records `ret`, marks an `Err`, records `err`, on span `span` of type
+    /// `#rt::#ty` (`SpanGuard` or `AsyncSpan`), for the outcome `out` (a
+    /// reference). Fields are only computed when the span is recorded.
+    fn inspect(
+        &self,
+        rt: &TokenStream,
+        out: &TokenStream,
+        span: &TokenStream,
+        ty: &TokenStream,
+    ) -> TokenStream {
+        let ret = self.ret.map(|i| {
+            quote! {
+                if #rt::#ty::is_recording(&#span) {
+                    #rt::#ty::record_field(&#span, #i, #rt::DebugField(#out));
+                }
+            }
+        });
+        let result = self.result.then(|| {
+            let err = self.err.map(|i| {
+                quote! {
+                    if let ::core::result::Result::Err(e) = #out {
+                        if #rt::#ty::is_recording(&#span) {
+                            #rt::#ty::record_field(&#span, #i, #rt::DisplayField(e));
+                        }
+                    }
+                }
+            });
+            quote! {
+                if ::core::result::Result::is_err(#out) {
+                    #rt::#ty::set_error(&#span);
+                    #err
+                }
+            }
+        });
+        quote! { #ret #result }
+    }
+}
+
 /// Drives `async move #block` like `AsyncSpan::instrument` does (each poll
-/// inside `AsyncSpan::enter`), but keeps the span so that an `Err` output
-/// can mark it before it ends: `instrument` consumes the span, so the
-/// outcome could not reach it afterwards.
-fn async_result_finish(rt: &TokenStream, guard: &TokenStream, block: &syn::Block) -> TokenStream {
+/// inside `AsyncSpan::enter`), but keeps the span so that the output can be
+/// recorded (`ret`, `err`) or mark it (`Err`) before it ends: `instrument`
+/// consumes the span, so the outcome could not reach it afterwards.
+fn async_finish(
+    rt: &TokenStream,
+    guard: &TokenStream,
+    block: &syn::Block,
+    outcome: &Outcome,
+) -> TokenStream {
     let hyg = Span::mixed_site();
     let span = quote_spanned!(hyg=> __renacer_span);
     let fut = quote_spanned!(hyg=> __renacer_fut);
     let cx = quote_spanned!(hyg=> __renacer_cx);
     let poll = quote_spanned!(hyg=> __renacer_poll);
     let out = quote_spanned!(hyg=> __renacer_out);
+    let s = quote_spanned!(hyg=> __renacer_s);
+    let inspect = outcome.inspect(rt, &out, &s, &quote!(AsyncSpan));
     quote! {
         let mut #span = ::core::option::Option::Some(#guard);
         let mut #fut = ::core::pin::pin!(async move #block);
@@ -144,12 +223,10 @@ fn async_result_finish(rt: &TokenStream, guard: &TokenStream, block: &syn::Block
                 ::core::option::Option::None => ::core::future::Future::poll(#fut.as_mut(), #cx),
             };
             if let ::core::task::Poll::Ready(#out) = &#poll {
-                if let ::core::option::Option::Some(s) = #span.take() {
-                    if ::core::result::Result::is_err(#out) {
-                        #rt::AsyncSpan::set_error(&s);
-                    }
+                if let ::core::option::Option::Some(#s) = #span.take() {
+                    #inspect
                     // Dropping the span ends it, at completion.
-                    ::core::mem::drop(s);
+                    ::core::mem::drop(#s);
                 }
             }
             #poll
@@ -165,7 +242,12 @@ fn site_static(args: &TraceArgs, sig: &syn::Signature) -> TokenStream {
         Some(lit) => lit.value(),
         None => sig.ident.unraw_string(),
     };
-    let field_names = args.fields.iter().map(|f| f.name.to_string());
+    let field_names = args
+        .fields
+        .iter()
+        .map(|f| f.name.to_string())
+        .chain(args.ret.as_ref().map(|_| "return".to_string()))
+        .chain(args.err.as_ref().map(|_| "error".to_string()));
     let decision = match &args.decision {
         Some(d) => {
             let (category, dname) = (&d.category, &d.name);
@@ -229,11 +311,17 @@ fn record_fields(args: &TraceArgs, guard: &TokenStream) -> TokenStream {
     if args.fields.is_empty() {
         return TokenStream::new();
     }
+    let rt = args.runtime();
     let records = args.fields.iter().enumerate().map(|(i, f)| {
         let index = u8::try_from(i).unwrap_or(u8::MAX);
         let value = &f.value;
+        let arg = match f.format {
+            FieldFormat::Value => quote_spanned!(value.span()=> &(#value)),
+            FieldFormat::Display => quote_spanned!(value.span()=> #rt::DisplayField(&(#value))),
+            FieldFormat::Debug => quote_spanned!(value.span()=> #rt::DebugField(&(#value))),
+        };
         quote_spanned! {value.span()=>
-            #guard.record_field(#index, &(#value));
+            #guard.record_field(#index, #arg);
         }
     });
     quote! {

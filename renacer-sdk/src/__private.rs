@@ -18,6 +18,7 @@
 //! //                         let _p: PollGuard = s.enter(); ended by dropping s
 //! ```
 
+pub use crate::record::field::{DebugField, DisplayField};
 pub use crate::record::{
     enter, enter_async, enter_async_with_rate, enter_with_rate, AsyncSpan, Instrumented,
     IntoFieldValue, PollGuard, Site, SpanGuard,

@@ -474,10 +474,18 @@ impl Pairing {
     ) -> SpanRecord {
         let start_ns = conv.to_ns(open.start);
         let end_ns = conv.to_ns(end_raw).max(start_ns);
+        // `#[trace(err)]` records the error's `Display` as the field
+        // `error`: it becomes the status message.
+        let message = || {
+            open.fields.iter().find_map(|(k, v)| match (&**k, v) {
+                ("error", FieldValue::Str(m)) => Some(m.clone()),
+                _ => None,
+            })
+        };
         let status = if flags & event::FLAG_PANIC != 0 {
             SpanStatus::Error(Cow::Borrowed("panic"))
         } else if flags & event::FLAG_ERROR != 0 {
-            SpanStatus::Error(Cow::Borrowed("error"))
+            SpanStatus::Error(message().unwrap_or(Cow::Borrowed("error")))
         } else {
             SpanStatus::Unset
         };

@@ -62,9 +62,13 @@ impl AsyncSpan {
         if self.id == 0 {
             return;
         }
+        let raw = value.__into_raw();
+        if matches!(raw, super::event::RawField::Absent) {
+            return;
+        }
         let ev = [
             Event::simple(event::TARGET, self.id, 0, 0),
-            Event::field(index, value.__into_raw(), true),
+            Event::field(index, raw, true),
         ];
         if !push_here(&ev) {
             // SAFETY: not pushed, so we own the only copy.

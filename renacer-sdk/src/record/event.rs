@@ -82,6 +82,8 @@ pub enum RawField {
     Static(&'static str),
     Inline([u8; INLINE_STR_MAX], u8),
     Owned(Box<str>),
+    /// No value (`None`): nothing is recorded.
+    Absent,
 }
 
 impl RawField {
@@ -93,6 +95,15 @@ impl RawField {
             RawField::Inline(buf, s.len() as u8)
         } else {
             RawField::Owned(s.into())
+        }
+    }
+
+    /// Encodes an owned string: inline when short, else moved as is.
+    pub(crate) fn from_string(s: String) -> RawField {
+        if s.len() <= INLINE_STR_MAX {
+            RawField::from_str(&s)
+        } else {
+            RawField::Owned(s.into_boxed_str())
         }
     }
 
@@ -192,6 +203,8 @@ impl Event {
                 let len = s.len() as u64;
                 ev.w = [Box::into_raw(s) as *mut u8 as u64, len, 0];
             }
+            // Callers never build an event from an absent value.
+            RawField::Absent => {}
         }
         ev
     }

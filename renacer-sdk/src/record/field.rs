@@ -156,6 +156,72 @@ impl IntoFieldValue for &&String {
     }
 }
 
+/// `None` records nothing; `Some(v)` records `v`.
+impl<T: IntoFieldValue> IntoFieldValue for Option<T> {
+    fn into_field_value(self) -> FieldValue {
+        match self {
+            Some(v) => v.into_field_value(),
+            None => FieldValue::Str(Cow::Borrowed("None")),
+        }
+    }
+    fn __into_raw(self) -> RawField {
+        match self {
+            Some(v) => v.__into_raw(),
+            None => RawField::Absent,
+        }
+    }
+}
+
+impl<'a, T> IntoFieldValue for &'a Option<T>
+where
+    &'a T: IntoFieldValue,
+{
+    fn into_field_value(self) -> FieldValue {
+        self.as_ref().into_field_value()
+    }
+    fn __into_raw(self) -> RawField {
+        self.as_ref().__into_raw()
+    }
+}
+
+impl<'a, T> IntoFieldValue for &&'a Option<T>
+where
+    &'a T: IntoFieldValue,
+{
+    fn into_field_value(self) -> FieldValue {
+        (*self).into_field_value()
+    }
+    fn __into_raw(self) -> RawField {
+        (*self).__into_raw()
+    }
+}
+
+/// A value recorded with its `Display` form (`fields(x = %expr)`).
+#[derive(Debug)]
+pub struct DisplayField<'a, T: ?Sized>(pub &'a T);
+
+/// A value recorded with its `Debug` form (`fields(x = ?expr)`, `ret`).
+#[derive(Debug)]
+pub struct DebugField<'a, T: ?Sized>(pub &'a T);
+
+impl<T: std::fmt::Display + ?Sized> IntoFieldValue for DisplayField<'_, T> {
+    fn into_field_value(self) -> FieldValue {
+        FieldValue::Str(Cow::Owned(self.0.to_string()))
+    }
+    fn __into_raw(self) -> RawField {
+        RawField::from_string(self.0.to_string())
+    }
+}
+
+impl<T: std::fmt::Debug + ?Sized> IntoFieldValue for DebugField<'_, T> {
+    fn into_field_value(self) -> FieldValue {
+        FieldValue::Str(Cow::Owned(format!("{:?}", self.0)))
+    }
+    fn __into_raw(self) -> RawField {
+        RawField::from_string(format!("{:?}", self.0))
+    }
+}
+
 #[cfg(all(test, not(loom)))]
 #[allow(clippy::needless_borrows_for_generic_args)] // the macro passes references
 mod tests {

@@ -121,6 +121,9 @@ fn exit_recorded(state: u64, own: u64) {
 #[cold]
 #[inline(never)]
 fn push_field(index: u8, value: RawField) {
+    if matches!(value, RawField::Absent) {
+        return;
+    }
     let ev = Event::field(index, value, false);
     let pushed = HOT
         .try_with(|h| {

@@ -1,0 +1,9 @@
+#[track_caller]
+#[renacer::trace(ret)]
+fn located() -> u32 {
+    std::panic::Location::caller().line()
+}
+
+fn main() {
+    located();
+}
