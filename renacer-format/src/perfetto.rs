@@ -23,8 +23,12 @@ pub const TAIL: &[u8] = b"\n]}\n";
 
 /// Appends the file's opening, up to the `[` of `traceEvents`.
 /// `otherData` names the producer and, when known, the trace.
-pub fn header(out: &mut Vec<u8>, trace_id: Option<TraceId>) {
+pub fn header(out: &mut Vec<u8>, trace_id: Option<TraceId>, service: Option<&str>) {
     out.extend_from_slice(b"{\"displayTimeUnit\":\"ns\",\"otherData\":{\"producer\":\"renacer\"");
+    if let Some(s) = service {
+        out.extend_from_slice(b",\"service.name\":");
+        json::string(out, s);
+    }
     if let Some(t) = trace_id {
         out.extend_from_slice(b",\"trace_id\":\"");
         json::hex(out, t.0, 32);
@@ -341,7 +345,7 @@ mod tests {
     #[test]
     fn a_file_of_each_event_kind_is_valid_json() {
         let mut out = Vec::new();
-        header(&mut out, Some(TraceId(0xabc)));
+        header(&mut out, Some(TraceId(0xabc)), Some("svc"));
         let mut ev = Events::default();
         ev.process_name(&mut out, 7, "demo \"x\"");
         ev.thread_name(&mut out, 7, 8, &thread_label(7, 8, None));

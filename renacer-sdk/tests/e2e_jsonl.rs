@@ -20,7 +20,12 @@ fn spans_flow_to_a_jsonl_file() {
     let guard = renacer::Config::builder()
         .rate_limit(0)
         .sample_rate(1.0)
-        .output(&format!("jsonl:{}", path.display()))
+        .service_name("checkout")
+        .output(&format!(
+            "jsonl:{},perfetto:{}",
+            path.display(),
+            dir.path().join("trace.json").display()
+        ))
         .init();
     assert!(guard.is_active());
 
@@ -56,7 +61,12 @@ fn spans_flow_to_a_jsonl_file() {
     let work = by_name["work"];
     let failing = by_name["failing"];
     let thread = by_name["in_thread"];
+    // The service name is in every output, not only OTLP.
+    let perfetto: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("trace.json")).unwrap()).unwrap();
+    assert_eq!(perfetto["otherData"]["service.name"], "checkout");
     for s in &spans {
+        assert_eq!(s["service.name"], "checkout");
         assert_eq!(s["schema"], "renacer.span/1");
         assert_eq!(s["kind"], "function");
         assert_eq!(s["trace_id"].as_str().unwrap().len(), 32);

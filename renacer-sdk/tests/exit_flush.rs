@@ -30,6 +30,13 @@ fn child(mode: &str) {
     match mode {
         // Destructors do not run: only the atexit handler can flush.
         "exit" => std::process::exit(3),
+        // Exit from inside a traced function: the open span is exported
+        // as unfinished, so its child names a parent that exists.
+        "exit_inside" => {
+            let _open = renacer::span!("open_at_exit");
+            drop(renacer::span!("closed_child"));
+            std::process::exit(4)
+        }
         // A fork()ed child that keeps running (a prefork worker) restarts
         // renacer at its first span and records to its own outputs: the
         // JSON-lines file is shared (appended), the Perfetto file is its
@@ -293,6 +300,25 @@ fn main() {
     ])
     .is_empty());
     assert!(summary(&[]).is_empty(), "nothing lost, nothing said");
+
+    // process::exit inside a span: exported as unfinished, parent intact.
+    let out = run_child("exit_inside", dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(4), "{out:?}");
+    let spans: Vec<serde_json::Value> =
+        std::fs::read_to_string(dir.path().join("exit_inside.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+    let open = spans
+        .iter()
+        .find(|s| s["name"] == "open_at_exit")
+        .expect("open span exported");
+    let child = spans.iter().find(|s| s["name"] == "closed_child").unwrap();
+    assert_eq!(open["unfinished"], true, "{open}");
+    assert!(child.get("unfinished").is_none());
+    assert_eq!(child["parent_span_id"], open["span_id"]);
+    assert!(open["end_ns"].as_u64() >= child["end_ns"].as_u64());
 
     // RENACER_SAMPLE_RATE=0 records nothing.
     let out = run_child("return", dir.path(), &[("RENACER_SAMPLE_RATE", "0")]);

@@ -26,7 +26,7 @@ const WRITE_CHUNK: usize = 1 << 20;
 /// Writes `trace` as Chrome Trace Event JSON.
 pub fn write_perfetto(trace: &UnifiedTrace, out: &mut dyn Write) -> io::Result<()> {
     let mut buf = Vec::with_capacity(64 * 1024);
-    events::header(&mut buf, Some(trace.trace_id));
+    events::header(&mut buf, Some(trace.trace_id), None);
     let mut ev = Events::default();
     for it in &trace.items {
         if let ItemSource::Process(i) = it.source {

@@ -133,6 +133,7 @@ pub struct ConfigBuilder {
     flush_interval: Duration,
     shutdown_timeout: Duration,
     exit_summary: bool,
+    service_name: Option<String>,
     env_output: Option<String>,
     /// `RENACER_SPOOL`: set by the renacer CLI; always adds a spool sink.
     env_spool: Option<std::ffi::OsString>,
@@ -201,6 +202,7 @@ impl ConfigBuilder {
             flush_interval: DEFAULT_FLUSH_INTERVAL,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             exit_summary: true,
+            service_name: None,
             env_output: None,
             env_spool: None,
             output: None,
@@ -307,6 +309,14 @@ impl ConfigBuilder {
         self
     }
 
+    /// The service name every output carries (`service.name` in JSON lines
+    /// and Perfetto, the OTLP resource's): over `OTEL_SERVICE_NAME`; the
+    /// default is `unknown_service:<executable>`.
+    pub fn service_name(mut self, name: &str) -> Self {
+        self.service_name = Some(name.to_string());
+        self
+    }
+
     /// How often the collector drains the rings when nobody flushes.
     pub fn flush_interval(mut self, interval: Duration) -> Self {
         self.flush_interval = interval.max(Duration::from_millis(1));
@@ -359,6 +369,7 @@ impl ConfigBuilder {
             seed: self.seed,
             specs,
             options: SinkOptions {
+                service_name: self.service_name.clone(),
                 #[cfg(feature = "otlp")]
                 otlp: self.otlp.clone(),
             },

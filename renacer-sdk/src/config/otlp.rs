@@ -37,12 +37,6 @@ impl ConfigBuilder {
         self
     }
 
-    /// `service.name` of the resource (`OTEL_SERVICE_NAME`).
-    pub fn service_name(mut self, name: &str) -> Self {
-        self.otlp_options().service_name = Some(name.to_string());
-        self
-    }
-
     /// Adds a resource attribute (`OTEL_RESOURCE_ATTRIBUTES`).
     pub fn resource_attribute(mut self, key: &str, value: &str) -> Self {
         self.otlp_options()

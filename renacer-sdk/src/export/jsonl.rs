@@ -1,8 +1,7 @@
 //! JSON lines: one completed span per line, schema `renacer.span/1`
 //! (documented in `docs/formats.md`, section "JSON lines").
 //!
-//! [`write_span_json`] is the one serializer of that schema; the CLI reuses
-//! it for its unified JSON output.
+//! [`write_span_json`] is the one serializer of that schema.
 
 use std::fs::File;
 use std::io::Write;
@@ -15,8 +14,9 @@ use renacer_format::json;
 /// Version marker written in every line.
 pub const SCHEMA: &str = "renacer.span/1";
 
-/// Appends one span as a JSON object (no trailing newline) to `out`.
-pub fn write_span_json(out: &mut Vec<u8>, s: &SpanRecord) {
+/// Appends one span as a JSON object (no trailing newline) to `out`, with
+/// `service.name` when given.
+pub fn write_span_json(out: &mut Vec<u8>, s: &SpanRecord, service: Option<&str>) {
     out.extend_from_slice(b"{\"schema\":\"");
     out.extend_from_slice(SCHEMA.as_bytes());
     out.extend_from_slice(b"\",\"name\":");
@@ -67,6 +67,16 @@ pub fn write_span_json(out: &mut Vec<u8>, s: &SpanRecord) {
             json::string(out, msg);
         }
     }
+    if s.flags.is_async() {
+        out.extend_from_slice(b",\"async\":true");
+    }
+    if s.flags.contains(crate::model::SpanFlags::UNFINISHED) {
+        out.extend_from_slice(b",\"unfinished\":true");
+    }
+    if let Some(service) = service {
+        out.extend_from_slice(b",\"service.name\":");
+        json::string(out, service);
+    }
     out.extend_from_slice(b",\"fields\":{");
     for (i, (k, v)) in s.fields.iter().enumerate() {
         if i > 0 {
@@ -89,6 +99,8 @@ pub struct JsonLinesExporter {
     path: std::path::PathBuf,
     /// A write failed (reported once on stderr; later losses only counted).
     failed: bool,
+    /// `service.name` of every line.
+    service: Box<str>,
     buf: Vec<u8>,
     /// Spans whose lines sit in `buf`.
     pending_spans: u64,
@@ -99,6 +111,11 @@ impl JsonLinesExporter {
     /// else writes it, appended to when this process wrote it before or
     /// another process's sink holds it (see `export::file`).
     pub fn create(path: impl AsRef<Path>) -> Result<JsonLinesExporter, String> {
+        Self::create_for(path, &super::service_name(None))
+    }
+
+    /// As [`JsonLinesExporter::create`], every line naming `service`.
+    pub fn create_for(path: impl AsRef<Path>, service: &str) -> Result<JsonLinesExporter, String> {
         let path = path.as_ref();
         if path.as_os_str().is_empty() {
             return Err("jsonl sink needs a path (jsonl:PATH)".into());
@@ -111,6 +128,7 @@ impl JsonLinesExporter {
             buf: Vec::with_capacity(WRITE_CHUNK + 64 * 1024),
             pending_spans: 0,
             failed: false,
+            service: service.into(),
         })
     }
 
@@ -138,7 +156,7 @@ impl Exporter for JsonLinesExporter {
     fn export(&mut self, spans: &[SpanRecord]) {
         let mut pending = self.pending_spans;
         for s in spans {
-            write_span_json(&mut self.buf, s);
+            write_span_json(&mut self.buf, s, Some(&self.service));
             self.buf.push(b'\n');
             pending += 1;
             if self.buf.len() >= WRITE_CHUNK {

@@ -48,6 +48,8 @@ pub fn count_dropped_spans(n: u64) {
 /// global.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct SinkOptions {
+    /// `ConfigBuilder::service_name`, over `OTEL_SERVICE_NAME`.
+    pub(crate) service_name: Option<String>,
     /// `ConfigBuilder`'s OTLP settings, under the environment's.
     #[cfg(feature = "otlp")]
     pub(crate) otlp: Option<otlp::OtlpOptions>,
@@ -64,11 +66,29 @@ fn make_sink_with(
     #[cfg_attr(not(feature = "otlp"), allow(unused_variables))] options: &SinkOptions,
 ) -> Option<Result<Box<dyn Exporter>, String>> {
     match scheme {
-        "jsonl" => Some(jsonl::JsonLinesExporter::create(argument).map(boxed)),
-        "perfetto" => Some(perfetto::PerfettoExporter::create(argument).map(boxed)),
+        "jsonl" => Some(
+            jsonl::JsonLinesExporter::create_for(
+                argument,
+                &service_name(options.service_name.as_deref()),
+            )
+            .map(boxed),
+        ),
+        "perfetto" => Some(
+            perfetto::PerfettoExporter::create_for(
+                argument,
+                &service_name(options.service_name.as_deref()),
+            )
+            .map(boxed),
+        ),
         "spool" => Some(spool::sink(argument).map(boxed)),
         #[cfg(feature = "otlp")]
-        "otlp" => Some(otlp::sink(argument, options.otlp.as_ref()).map(boxed)),
+        "otlp" => {
+            // The builder's service name reaches an `otlp` sink named in
+            // `RENACER_OUTPUT` too.
+            let mut o = options.otlp.clone().unwrap_or_default();
+            o.service_name = o.service_name.or_else(|| options.service_name.clone());
+            Some(otlp::sink(argument, Some(&o)).map(boxed))
+        }
         #[cfg(not(feature = "otlp"))]
         "otlp" => Some(Err("renacer was built without its `otlp` feature".into())),
         _ => None,
@@ -79,6 +99,26 @@ fn make_sink_with(
 #[cfg(not(loom))]
 pub(crate) fn reset_after_fork() {
     file::forget_written_after_fork();
+}
+
+/// The service name every sink writes: the builder's, else
+/// `OTEL_SERVICE_NAME`, else `unknown_service:<executable>` (the
+/// OpenTelemetry rule), so a trace names its service in every format.
+pub(crate) fn service_name(builder: Option<&str>) -> String {
+    builder
+        .map(str::to_string)
+        .or_else(|| std::env::var("OTEL_SERVICE_NAME").ok())
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(unknown_service)
+}
+
+/// `unknown_service:<executable name>`, as the OpenTelemetry spec asks.
+pub(crate) fn unknown_service() -> String {
+    match own_process_name() {
+        Some(exe) => format!("unknown_service:{exe}"),
+        None => "unknown_service".into(),
+    }
 }
 
 /// This process's executable file name (`/proc/self/exe`), else its

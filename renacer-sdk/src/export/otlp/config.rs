@@ -274,10 +274,7 @@ impl OtlpOptions {
 
 /// `unknown_service:<executable name>`, as the OpenTelemetry spec asks.
 fn default_service_name() -> String {
-    match crate::export::own_process_name() {
-        Some(exe) => format!("unknown_service:{exe}"),
-        None => "unknown_service".into(),
-    }
+    crate::export::unknown_service()
 }
 
 #[cfg(test)]

@@ -60,6 +60,11 @@ pub struct PerfettoExporter {
 impl PerfettoExporter {
     /// Creates (truncates) the trace file at `path`.
     pub fn create(path: impl AsRef<Path>) -> Result<PerfettoExporter, String> {
+        Self::create_for(path, &super::service_name(None))
+    }
+
+    /// As [`PerfettoExporter::create`], the file naming `service`.
+    pub fn create_for(path: impl AsRef<Path>, service: &str) -> Result<PerfettoExporter, String> {
         let path = path.as_ref();
         if path.as_os_str().is_empty() {
             return Err("perfetto sink needs a path (perfetto:PATH)".into());
@@ -87,7 +92,7 @@ impl PerfettoExporter {
             }
             None => {
                 let mut header = Vec::new();
-                events::header(&mut header, None);
+                events::header(&mut header, None, Some(service));
                 // Fresh files are empty already; a continued one that does
                 // not end like ours is started over.
                 let regular = out.metadata().is_ok_and(|m| m.is_file());
