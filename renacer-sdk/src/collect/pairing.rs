@@ -33,7 +33,13 @@ type Fields = Vec<(Cow<'static, str>, FieldValue)>;
 
 struct Open {
     site: &'static Site,
-    start: u64,
+    /// Start in `CLOCK_MONOTONIC` ns, converted once when the start was
+    /// replayed (a span's start and end may be converted in different
+    /// passes, whose TSC fits differ by a few ns of noise).
+    start_ns: u64,
+    /// The latest end of its sync children emitted so far: its own end is
+    /// never earlier, so children nest inside it whatever fit converted them.
+    children_end_ns: u64,
     id: SpanId,
     parent: Option<SpanId>,
     trace: TraceId,
@@ -204,9 +210,11 @@ impl Pairing {
                 let id = span_id(ctx.ring.thread_no, ctx.pos, false);
                 let (parent, trace) = self.parent_of(ctx, id);
                 let id = SpanId(id);
+                let start_ns = start_within(ctx, conv.to_ns(ev.w[1]));
                 ctx.stack.push(Frame::Sync(Open {
                     site: ev.site(),
-                    start: ev.w[1],
+                    start_ns,
+                    children_end_ns: 0,
                     id,
                     parent,
                     trace,
@@ -238,6 +246,12 @@ impl Pairing {
                             ctx.ring.tid,
                             ctx.ring.thread_name.clone(),
                         );
+                        // Its parent, still open below it, ends no earlier.
+                        if let Some(Frame::Sync(parent)) = ctx.stack.iter_mut().rev().find(
+                            |f| matches!(f, Frame::Sync(o) if Some(o.id) == rec.parent_span_id),
+                        ) {
+                            parent.children_end_ns = parent.children_end_ns.max(rec.end_ns);
+                        }
                         out.spans.push(rec);
                     }
                 }
@@ -277,9 +291,11 @@ impl Pairing {
                     return;
                 }
                 let (parent, trace) = self.parent_of(ctx, id);
+                let start_ns = start_within(ctx, conv.to_ns(ev.w[2]));
                 let mut open = Open {
                     site: ev.site(),
-                    start: ev.w[2],
+                    start_ns,
+                    children_end_ns: 0,
                     id: SpanId(id),
                     parent,
                     trace,
@@ -472,8 +488,8 @@ impl Pairing {
         tid: u32,
         thread_name: Option<Arc<str>>,
     ) -> SpanRecord {
-        let start_ns = conv.to_ns(open.start);
-        let end_ns = conv.to_ns(end_raw).max(start_ns);
+        let start_ns = open.start_ns;
+        let end_ns = conv.to_ns(end_raw).max(start_ns).max(open.children_end_ns);
         // `#[trace(err)]` records the error's `Display` as the field
         // `error`: it becomes the status message.
         let message = || {
@@ -510,6 +526,15 @@ impl Pairing {
             fields: open.fields,
             status,
         }
+    }
+}
+
+/// A start converted now, never before the innermost sync span open on
+/// `ctx` (its parent, converted in an earlier pass perhaps).
+fn start_within(ctx: &ThreadCtx, start_ns: u64) -> u64 {
+    match ctx.stack.last() {
+        Some(Frame::Sync(parent)) => start_ns.max(parent.start_ns),
+        _ => start_ns,
     }
 }
 
