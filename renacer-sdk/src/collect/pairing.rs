@@ -721,4 +721,176 @@ mod tests {
         let a = out.spans.iter().find(|s| s.flags.is_async()).unwrap();
         assert_eq!(a.parent_span_id, Some(sync_id));
     }
+
+    /// The accounting invariant of the collector, for any interleaving:
+    /// async tasks polled on random threads with sync children in their
+    /// polls, sync trees, rings replayed in random order and chunk sizes.
+    /// Every started span is emitted exactly once (ended, or unfinished at
+    /// shutdown), ids are unique, and every child names an emitted parent
+    /// in its own trace.
+    mod property {
+        use super::*;
+        use proptest::prelude::*;
+        use std::collections::{HashMap, HashSet};
+
+        static CHILD: Site = Site::new("child", "m", "f.rs", 9, 0, &[]);
+
+        /// One step of a generated program: task `task` is polled on
+        /// `thread` (its first poll starts it, its last ends it), with
+        /// `children` sync spans inside the poll; or a standalone sync tree.
+        #[derive(Debug, Clone)]
+        enum Step {
+            Poll {
+                task: usize,
+                thread: usize,
+                children: u8,
+            },
+            SyncTree {
+                thread: usize,
+                depth: u8,
+            },
+        }
+
+        fn program() -> impl Strategy<Value = (usize, Vec<Step>, Vec<usize>, bool)> {
+            let step = prop_oneof![
+                3 => (0..6usize, 0..3usize, 0..3u8)
+                    .prop_map(|(task, thread, children)| Step::Poll { task, thread, children }),
+                1 => (0..3usize, 1..4u8).prop_map(|(thread, depth)| Step::SyncTree { thread, depth }),
+            ];
+            (
+                2..4usize,
+                proptest::collection::vec(step, 1..40),
+                proptest::collection::vec(1..8usize, 1..20),
+                any::<bool>(),
+            )
+        }
+
+        proptest! {
+            #[test]
+            fn every_span_once_and_every_parent_exported(
+                (threads, steps, chunks, leave_open) in program()
+            ) {
+                let rings: Vec<Vec<Event>> = build(threads, &steps, leave_open);
+                let mut p = Pairing::new();
+                let conv = Converter::current();
+                let mut ctxs: Vec<ThreadCtx> = (0..threads)
+                    .map(|t| ThreadCtx::new(crate::sync::Arc::new(Ring::new(16, t as u64 + 1, 100 + t as u32, None))))
+                    .collect();
+                let mut next = vec![0usize; threads];
+                let mut out = Batch::default();
+                let mut spans = Vec::new();
+                // Passes: each drains a chunk of some rings, replays, and
+                // emits what completed before one more drain.
+                let mut k = 0;
+                while next.iter().zip(&rings).any(|(n, r)| *n < r.len()) {
+                    for half in 0..2 {
+                        for t in 0..threads {
+                            let t = (t + k + half) % threads;
+                            let n = chunks[(k + t) % chunks.len()];
+                            let end = (next[t] + n).min(rings[t].len());
+                            ctxs[t].pending.extend(rings[t][next[t]..end].iter().copied());
+                            next[t] = end;
+                            p.replay(&mut ctxs[t], &conv, &mut out, usize::MAX);
+                        }
+                        if half == 0 {
+                            let done = p.take_completed();
+                            // The second half is the extra drain.
+                            p.completed = done;
+                        }
+                    }
+                    let done = p.take_completed();
+                    p.emit_completed(done, &conv, &mut out);
+                    spans.append(&mut out.spans);
+                    k += 1;
+                }
+                // Shutdown.
+                for c in &mut ctxs {
+                    p.finish_open(c, 1 << 40, &conv, &mut out);
+                }
+                p.finish_open_async(1 << 40, &conv, &mut out);
+                spans.append(&mut out.spans);
+
+                prop_assert_eq!(out.dropped, 0);
+                prop_assert_eq!(spans.len() as u64, out.started);
+                let ids: HashSet<u64> = spans.iter().map(|s| s.span_id.0).collect();
+                prop_assert_eq!(ids.len(), spans.len());
+                let by_id: HashMap<u64, &SpanRecord> = spans.iter().map(|s| (s.span_id.0, s)).collect();
+                for s in &spans {
+                    if let Some(parent) = s.parent_span_id {
+                        let parent = by_id.get(&parent.0);
+                        prop_assert!(parent.is_some(), "parent of {:?} not emitted", s.name);
+                        prop_assert_eq!(parent.unwrap().trace_id, s.trace_id);
+                    }
+                }
+                prop_assert!(p.asyncs.is_empty());
+            }
+        }
+
+        /// The ring contents of `steps` run in order (tasks polled in the
+        /// order the steps name them; a task's last step ends it unless
+        /// `leave_open`).
+        fn build(threads: usize, steps: &[Step], leave_open: bool) -> Vec<Vec<Event>> {
+            let mut rings: Vec<Vec<Event>> = vec![Vec::new(); threads];
+            let last_poll: HashMap<usize, usize> = steps
+                .iter()
+                .enumerate()
+                .filter_map(|(i, s)| match s {
+                    Step::Poll { task, .. } => Some((*task, i)),
+                    _ => None,
+                })
+                .collect();
+            let mut started = HashSet::new();
+            let mut ts = 1u64;
+            for (i, step) in steps.iter().enumerate() {
+                ts += 10;
+                match *step {
+                    Step::Poll {
+                        task,
+                        thread,
+                        children,
+                    } => {
+                        let t = thread % threads;
+                        let id = 5_000 + task as u64;
+                        let ring = &mut rings[t];
+                        if started.insert(task) {
+                            ring.push(Event::async_start(&SITE, id, ts));
+                        }
+                        ring.push(Event::resume(id, trace_of_root(id)));
+                        for _ in 0..children {
+                            let pos = ring.len() as u64;
+                            ring.push(Event::enter(&CHILD, ts + 1));
+                            ring.push(Event::exit(ts + 2, 0, pos + 1));
+                        }
+                        ring.push(Event::simple(event::SUSPEND, id, 0, 0));
+                        if last_poll[&task] == i && !(leave_open && task == 0) {
+                            ring.push(Event::simple(event::ASYNC_END, id, ts + 5, 0));
+                        }
+                    }
+                    Step::SyncTree { thread, depth } => {
+                        let ring = &mut rings[thread % threads];
+                        let mut open = Vec::new();
+                        for d in 0..depth {
+                            open.push(ring.len() as u64);
+                            ring.push(Event::enter(&CHILD, ts + u64::from(d)));
+                        }
+                        // The program's last step may leave its tree open
+                        // (a process exiting inside a traced function);
+                        // earlier ones close, so every later async start
+                        // on this thread is a root, as `trace_of_root`
+                        // above assumes.
+                        let close = if leave_open && i + 1 == steps.len() {
+                            depth.saturating_sub(1)
+                        } else {
+                            depth
+                        };
+                        for _ in 0..close {
+                            let pos = open.pop().unwrap_or(0);
+                            ring.push(Event::exit(ts + 9, 0, pos + 1));
+                        }
+                    }
+                }
+            }
+            rings
+        }
+    }
 }
