@@ -148,30 +148,32 @@ pub(crate) const OPEN: &[(u64, &str)] = &[
 
 /// `PROT_*`.
 pub(crate) const PROT: &[(u64, &str)] = &[
-    (1, "PROT_READ"),
-    (2, "PROT_WRITE"),
-    (4, "PROT_EXEC"),
-    (8, "PROT_SEM"),
-    (0x0100_0000, "PROT_GROWSDOWN"),
-    (0x0200_0000, "PROT_GROWSUP"),
+    (g::PROT_READ as u64, "PROT_READ"),
+    (g::PROT_WRITE as u64, "PROT_WRITE"),
+    (g::PROT_EXEC as u64, "PROT_EXEC"),
+    (g::PROT_SEM as u64, "PROT_SEM"),
+    (g::PROT_GROWSDOWN as u64, "PROT_GROWSDOWN"),
+    (g::PROT_GROWSUP as u64, "PROT_GROWSUP"),
 ];
 
-/// `MAP_*` (the sharing type is handled by [`map_flags`]).
+/// `MAP_*` (the sharing type is handled by [`map_flags`]); `MAP_32BIT`
+/// exists on x86_64 only.
 pub(crate) const MAP: &[(u64, &str)] = &[
-    (0x10, "MAP_FIXED"),
-    (0x20, "MAP_ANONYMOUS"),
-    (0x40, "MAP_32BIT"),
-    (0x100, "MAP_GROWSDOWN"),
-    (0x800, "MAP_DENYWRITE"),
-    (0x1000, "MAP_EXECUTABLE"),
-    (0x2000, "MAP_LOCKED"),
-    (0x4000, "MAP_NORESERVE"),
-    (0x8000, "MAP_POPULATE"),
-    (0x10000, "MAP_NONBLOCK"),
-    (0x20000, "MAP_STACK"),
-    (0x40000, "MAP_HUGETLB"),
-    (0x80000, "MAP_SYNC"),
-    (0x100000, "MAP_FIXED_NOREPLACE"),
+    (g::MAP_FIXED as u64, "MAP_FIXED"),
+    (g::MAP_ANONYMOUS as u64, "MAP_ANONYMOUS"),
+    #[cfg(target_arch = "x86_64")]
+    (g::MAP_32BIT as u64, "MAP_32BIT"),
+    (g::MAP_GROWSDOWN as u64, "MAP_GROWSDOWN"),
+    (g::MAP_DENYWRITE as u64, "MAP_DENYWRITE"),
+    (g::MAP_EXECUTABLE as u64, "MAP_EXECUTABLE"),
+    (g::MAP_LOCKED as u64, "MAP_LOCKED"),
+    (g::MAP_NORESERVE as u64, "MAP_NORESERVE"),
+    (g::MAP_POPULATE as u64, "MAP_POPULATE"),
+    (g::MAP_NONBLOCK as u64, "MAP_NONBLOCK"),
+    (g::MAP_STACK as u64, "MAP_STACK"),
+    (g::MAP_HUGETLB as u64, "MAP_HUGETLB"),
+    (g::MAP_SYNC as u64, "MAP_SYNC"),
+    (g::MAP_FIXED_NOREPLACE as u64, "MAP_FIXED_NOREPLACE"),
 ];
 
 /// mmap flags: `MAP_PRIVATE|MAP_ANONYMOUS`...
@@ -193,14 +195,14 @@ pub(crate) fn map_flags(v: u64) -> String {
 
 /// `AT_*` flags of the `*at` calls.
 pub(crate) const AT: &[(u64, &str)] = &[
-    (0x100, "AT_SYMLINK_NOFOLLOW"),
-    (0x200, "AT_REMOVEDIR"),
-    (0x400, "AT_SYMLINK_FOLLOW"),
-    (0x800, "AT_NO_AUTOMOUNT"),
-    (0x1000, "AT_EMPTY_PATH"),
-    (0x2000, "AT_STATX_FORCE_SYNC"),
-    (0x4000, "AT_STATX_DONT_SYNC"),
-    (0x8000, "AT_RECURSIVE"),
+    (g::AT_SYMLINK_NOFOLLOW as u64, "AT_SYMLINK_NOFOLLOW"),
+    (g::AT_REMOVEDIR as u64, "AT_REMOVEDIR"),
+    (g::AT_SYMLINK_FOLLOW as u64, "AT_SYMLINK_FOLLOW"),
+    (g::AT_NO_AUTOMOUNT as u64, "AT_NO_AUTOMOUNT"),
+    (g::AT_EMPTY_PATH as u64, "AT_EMPTY_PATH"),
+    (g::AT_STATX_FORCE_SYNC as u64, "AT_STATX_FORCE_SYNC"),
+    (g::AT_STATX_DONT_SYNC as u64, "AT_STATX_DONT_SYNC"),
+    (g::AT_RECURSIVE as u64, "AT_RECURSIVE"),
 ];
 
 /// `faccessat2` flags (0x200 means AT_EACCESS there).
