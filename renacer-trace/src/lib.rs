@@ -20,14 +20,17 @@
 //! * an SDK span whose parent is not an SDK span (a root, or one joined to
 //!   the CLI's `TRACEPARENT`) becomes a child of its process span;
 //! * a child process's span is a child of the syscall that forked it when
-//!   the CLI names it, else of its parent's process span;
+//!   that syscall is displayed, else of its parent's process span;
+//! * async SDK spans never parent a syscall (their interval includes the
+//!   time they were suspended);
 //! * every item gets a Lamport clock (`lamport.rs`) from the causal graph, never
 //!   from wall clocks, so order across skewed clocks stays right; a thread's
 //!   first item follows the `clone` that created it, when known.
 //!
 //! The CLI drives it through [`SpoolSession`] (private spool directory and
 //! the `TRACEPARENT`/`RENACER_SPOOL` environment of the traced program) and
-//! [`UnifiedBuilder`] (fed each completed syscall and exit).
+//! [`UnifiedBuilder`] (fed ptrace's fork/clone/exec events, each displayed
+//! syscall and each exit).
 //!
 //! Outputs: [`write_text`] (strace style with span enter/exit lines),
 //! [`write_json`] (versioned unified JSON), [`write_perfetto`] (Chrome Trace
