@@ -12,22 +12,22 @@ pub fn main(argv: Vec<OsString>) -> ExitCode {
     let opts = match args::parse(argv) {
         Ok(args::Parsed::Run(o)) => o,
         Ok(args::Parsed::Help) => {
-            print!("{}", args::USAGE);
+            crate::report::stdout(format_args!("{}", args::USAGE));
             return ExitCode::SUCCESS;
         }
         Ok(args::Parsed::Version) => {
-            println!("renacer {}", env!("CARGO_PKG_VERSION"));
+            crate::report::stdout(format_args!("renacer {}\n", env!("CARGO_PKG_VERSION")));
             return ExitCode::SUCCESS;
         }
         Err(e) => {
-            eprintln!("renacer: {e}");
+            crate::report::say!("renacer: {e}");
             return ExitCode::from(2);
         }
     };
     match tracer::run(&opts) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("renacer: {e}");
+            crate::report::say!("renacer: {e}");
             ExitCode::from(e.exit_code())
         }
     }

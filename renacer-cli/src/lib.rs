@@ -13,6 +13,7 @@ mod decode;
 mod filter;
 mod output;
 mod procfs;
+mod report;
 mod tracer;
 mod unified;
 

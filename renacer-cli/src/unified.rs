@@ -218,25 +218,25 @@ impl Sink for UnifiedSink {
         let spans = match self.session.read() {
             Ok(dir) => {
                 for w in dir.warnings() {
-                    eprintln!("renacer: {w}");
+                    crate::report::say!("renacer: {w}");
                 }
                 dir.into_spans()
             }
             Err(e) => {
-                eprintln!("renacer: {e}; merging without SDK spans");
+                crate::report::say!("renacer: {e}; merging without SDK spans");
                 Vec::new()
             }
         };
         let mut trace = builder.finish(spans);
         trace.signals = std::mem::take(&mut self.signals);
         if self.signals_dropped > 0 {
-            eprintln!(
+            crate::report::say!(
                 "renacer: {} signals not kept in the unified trace (limit {SIGNAL_LIMIT})",
                 self.signals_dropped
             );
         }
         if trace.stats.syscalls_dropped > 0 {
-            eprintln!(
+            crate::report::say!(
                 "renacer: {} syscalls not kept in the unified trace (limit {})",
                 trace.stats.syscalls_dropped,
                 renacer_trace::DEFAULT_SYSCALL_LIMIT
@@ -256,7 +256,7 @@ impl Sink for UnifiedSink {
                 w.flush()
             });
             if let Err(e) = written {
-                eprintln!("renacer: --export perfetto:{}: {e}", path.display());
+                crate::report::say!("renacer: --export perfetto:{}: {e}", path.display());
             }
         }
         match self.format {

@@ -130,6 +130,70 @@ pub(crate) trait Sink {
     fn finish(&mut self) -> io::Result<()>;
 }
 
+/// The sink the options chose, made safe to lose: the first output error (a
+/// closed pipe, `head` that stopped reading, a full disk) is reported once
+/// (on stderr, if that is still open) and from then on events are dropped.
+/// The traced program runs on, unaltered, to its end — as under strace —
+/// and renacer exits with its status.
+pub(crate) struct Resilient {
+    inner: Box<dyn Sink>,
+    failed: bool,
+}
+
+impl Resilient {
+    pub(crate) fn new(inner: Box<dyn Sink>) -> Resilient {
+        Resilient {
+            inner,
+            failed: false,
+        }
+    }
+
+    fn check(&mut self, r: io::Result<()>) -> io::Result<()> {
+        if let Err(e) = r {
+            if !self.failed {
+                self.failed = true;
+                let e = e.to_string();
+                let e = e.split(" (os error").next().unwrap_or(&e);
+                crate::report::say!("renacer: output: {e}; tracing continues without output");
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Sink for Resilient {
+    fn event(&mut self, ev: &Event, multi: bool) -> io::Result<()> {
+        if self.failed {
+            return Ok(());
+        }
+        let r = self.inner.event(ev, multi);
+        self.check(r)
+    }
+    fn wants_text(&self) -> bool {
+        self.inner.wants_text()
+    }
+    fn wants_process_events(&self) -> bool {
+        self.inner.wants_process_events()
+    }
+    fn child_env(&self) -> Vec<(String, String)> {
+        self.inner.child_env()
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        if self.failed {
+            return Ok(());
+        }
+        let r = self.inner.flush();
+        self.check(r)
+    }
+    fn finish(&mut self) -> io::Result<()> {
+        if self.failed {
+            return Ok(());
+        }
+        let r = self.inner.finish();
+        self.check(r)
+    }
+}
+
 /// Two sinks fed the same events (`-C`: text and summary).
 pub(crate) struct Tee(pub Box<dyn Sink>, pub Box<dyn Sink>);
 

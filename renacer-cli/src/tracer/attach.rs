@@ -63,12 +63,12 @@ pub(super) fn attach(opts: &Options, sink: &mut dyn Sink) -> Result<u8, Error> {
         }
         if !opts.quiet {
             if tids.len() > 1 {
-                eprintln!(
+                crate::report::say!(
                     "renacer: Process {pid} attached with {} threads",
                     tids.len()
                 );
             } else {
-                eprintln!("renacer: Process {pid} attached");
+                crate::report::say!("renacer: Process {pid} attached");
             }
         }
     }
@@ -106,7 +106,7 @@ pub(super) fn attach(opts: &Options, sink: &mut dyn Sink) -> Result<u8, Error> {
         detach_all(&mut t)?;
         if !opts.quiet {
             for &pid in &opts.pids {
-                eprintln!("renacer: Process {pid} detached");
+                crate::report::say!("renacer: Process {pid} detached");
             }
         }
     }

@@ -124,11 +124,11 @@ pub(crate) fn make_sink(opts: &Options) -> Result<Box<dyn Sink>, Error> {
 
 /// Trace as the options say; returns renacer's exit status.
 pub(crate) fn run(opts: &Options) -> Result<u8, Error> {
-    let mut sink = make_sink(opts)?;
+    let mut sink = crate::output::Resilient::new(make_sink(opts)?);
     let result = if opts.pids.is_empty() {
-        event_loop::launch(opts, sink.as_mut())
+        event_loop::launch(opts, &mut sink)
     } else {
-        attach::attach(opts, sink.as_mut())
+        attach::attach(opts, &mut sink)
     };
     let flushed = sink.finish();
     let code = result?;
