@@ -291,3 +291,61 @@ fn thread_creation_decodes_like_strace() {
     );
     assert_eq!(a, b);
 }
+
+/// Decoders that printed something other than strace (issue 15, defect 4):
+/// `chmod` modes with their file-type bits in octal, `rlim` values of 1024,
+/// one-argument `sched_get_priority_*` with the policy's name, the ignored
+/// event of `EPOLL_CTL_DEL` as an address, and strace's `SA_*` order.
+const DECODER_FIXES: &str = r#"
+#include <sys/stat.h>
+#include <sys/resource.h>
+#include <sched.h>
+#include <sys/epoll.h>
+#include <signal.h>
+#include <fcntl.h>
+#include <unistd.h>
+static void h(int s) { (void)s; }
+int main(int argc, char **argv) {
+    int fd = open(argv[1], O_CREAT | O_WRONLY, 0644);
+    chmod(argv[1], 0100744);
+    fchmod(fd, 0744);
+    struct rlimit r = {1024, 4096};
+    setrlimit(RLIMIT_NOFILE, &r);
+    sched_get_priority_max(SCHED_FIFO);
+    sched_get_priority_min(SCHED_RR);
+    int ep = epoll_create1(0);
+    struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+    epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+    struct epoll_event junk;
+    epoll_ctl(ep, EPOLL_CTL_DEL, fd, &junk);
+    struct sigaction sa = {0};
+    sa.sa_handler = h;
+    sa.sa_flags = SA_RESTART | SA_NODEFER | SA_ONSTACK | SA_SIGINFO | SA_RESETHAND;
+    sigaction(SIGUSR1, &sa, 0);
+    unlink(argv[1]);
+    return 0;
+}
+"#;
+
+#[test]
+fn fixed_decoders_print_what_strace_prints() {
+    let exe = compile("decoder-fixes", DECODER_FIXES);
+    let file = workdir().join(format!("decoder-fixes-{}", std::process::id()));
+    let (exe, file) = (exe.display().to_string(), file.display().to_string());
+    let calls = "-etrace=chmod,fchmod,prlimit64,setrlimit,sched_get_priority_max,sched_get_priority_min,epoll_ctl,rt_sigaction";
+    let (code, ours, _) = trace(&[calls, &exe, &file]);
+    assert_eq!(code, 0, "{ours}");
+    let theirs = strace(&[calls, &exe, &file]);
+    let norm = |t: &str| -> Vec<String> {
+        syscall_lines(t)
+            .iter()
+            // The C library's own rt_sigaction calls at start-up differ by
+            // libc; compare ours (SIGUSR1) only.
+            .filter(|l| !l.starts_with("rt_sigaction") || l.contains("SIGUSR1"))
+            .map(|l| normalise(l))
+            .collect()
+    };
+    let (ours, theirs) = (norm(&ours), norm(&theirs));
+    assert!(ours.len() >= 8, "{ours:#?}");
+    assert_eq!(ours, theirs);
+}

@@ -20,7 +20,7 @@ const TABLE: [&str; 7] = [
      getpgrp sync munlockall inotify_init rt_sigreturn restart_syscall vhangup sigreturn \
      getuid32 geteuid32 getgid32 getegid32 sgetmask idle uretprobe",
     // 1
-    "close brk exit exit_group dup uname chdir fchdir rmdir unlink umask time alarm setuid \
+    "close brk exit exit_group dup uname sched_get_priority_max sched_get_priority_min chdir fchdir rmdir unlink umask time alarm setuid \
      setgid getpgid getsid setfsuid setfsgid pipe epoll_create epoll_create1 eventfd \
      set_tid_address mlockall iopl personality sysinfo times acct swapoff chroot fdatasync \
      fsync syncfs shmdt unshare io_destroy timer_getoverrun timer_delete inotify_init1 \
@@ -32,8 +32,7 @@ const TABLE: [&str; 7] = [
      getrlimit setrlimit getrusage gettimeofday settimeofday kill tkill flock listen shutdown \
      pipe2 sigaltstack rt_sigsuspend rt_sigpending utime utimes statfs fstatfs stat fstat lstat \
      getcwd getgroups setgroups setreuid setregid capget capset arch_prctl setpgid \
-     sched_getparam sched_setparam sched_getscheduler sched_get_priority_max \
-     sched_get_priority_min sched_rr_get_interval clock_gettime clock_settime clock_getres \
+     sched_getparam sched_setparam sched_getscheduler sched_rr_get_interval clock_gettime clock_settime clock_getres \
      getpriority nanosleep mlock munlock umount2 swapon timerfd_gettime eventfd2 \
      memfd_create fanotify_init inotify_rm_watch pidfd_open delete_module io_setup \
      set_robust_list clock_adjtime timer_gettime pivot_root setns signal getitimer statfs64 \

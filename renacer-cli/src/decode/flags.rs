@@ -303,16 +303,27 @@ pub(crate) const WAIT: &[(u64, &str)] = &[
     (0x8000_0000, "__WCLONE"),
 ];
 
-/// `sigaction` flags.
+/// `sigaction` flags, in strace's order.
 pub(crate) const SA: &[(u64, &str)] = &[
-    (1, "SA_NOCLDSTOP"),
-    (2, "SA_NOCLDWAIT"),
-    (4, "SA_SIGINFO"),
     (0x0400_0000, "SA_RESTORER"),
     (0x0800_0000, "SA_ONSTACK"),
     (0x1000_0000, "SA_RESTART"),
     (0x4000_0000, "SA_NODEFER"),
     (0x8000_0000, "SA_RESETHAND"),
+    (4, "SA_SIGINFO"),
+    (1, "SA_NOCLDSTOP"),
+    (2, "SA_NOCLDWAIT"),
+];
+
+/// Scheduling policies (`sched_get_priority_max`, ...).
+pub(crate) const SCHED_POLICY: &[(u64, &str)] = &[
+    (0, "SCHED_OTHER"),
+    (1, "SCHED_FIFO"),
+    (2, "SCHED_RR"),
+    (3, "SCHED_BATCH"),
+    (4, "SCHED_ISO"),
+    (5, "SCHED_IDLE"),
+    (6, "SCHED_DEADLINE"),
 ];
 
 /// `sigprocmask` how.

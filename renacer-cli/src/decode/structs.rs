@@ -158,7 +158,7 @@ pub(crate) fn sigset(m: Mem, addr: u64, size: u64) -> String {
 fn rlim(v: u64) -> String {
     if v == u64::MAX {
         "RLIM64_INFINITY".into()
-    } else if v > 0 && v % 1024 == 0 {
+    } else if v > 1024 && v % 1024 == 0 {
         format!("{}*1024", v / 1024)
     } else {
         v.to_string()

@@ -142,9 +142,11 @@ pub(super) fn decode(h: &H, name: &str, a: &[u64; 6]) -> Option<Vec<String>> {
             vec![buf, h.uint(a[1])]
         }
         "chdir" | "rmdir" | "unlink" | "chroot" | "acct" | "swapoff" => vec![h.path(a[0])],
-        "mkdir" | "chmod" => vec![h.path(a[0]), flags::mode(a[1])],
-        "mkdirat" | "fchmodat" => vec![h.dirfd(a[0]), h.path(a[1]), flags::mode(a[2])],
-        "fchmod" => vec![h.fd(a[0]), flags::mode(a[1])],
+        // strace prints these modes as plain octal, file-type bits
+        // included (`0100744`), unlike `mknod`'s `S_IFREG|0644`.
+        "mkdir" | "chmod" => vec![h.path(a[0]), flags::octal(a[1])],
+        "mkdirat" | "fchmodat" => vec![h.dirfd(a[0]), h.path(a[1]), flags::octal(a[2])],
+        "fchmod" => vec![h.fd(a[0]), flags::octal(a[1])],
         "unlinkat" => vec![h.dirfd(a[0]), h.path(a[1]), flags(a[2], flags::AT, "0")],
         "rename" | "link" | "symlink" => vec![h.path(a[0]), h.path(a[1])],
         "renameat" | "linkat" => {

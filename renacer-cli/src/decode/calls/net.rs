@@ -155,10 +155,16 @@ pub(super) fn decode(h: &H, name: &str, a: &[u64; 6]) -> Option<Vec<String>> {
             h.fd(a[0]),
             enum_name(a[1], flags::EPOLL_CTL),
             h.fd(a[2]),
-            h.inp(a[3], |m, p| {
-                let s = structs::epoll_events(m, p, 1);
-                s.trim_start_matches('[').trim_end_matches(']').to_string()
-            }),
+            // The kernel ignores the event of EPOLL_CTL_DEL: strace prints
+            // its address, not whatever memory it points at.
+            if a[1] == 2 {
+                h.ptr(a[3])
+            } else {
+                h.inp(a[3], |m, p| {
+                    let s = structs::epoll_events(m, p, 1);
+                    s.trim_start_matches('[').trim_end_matches(']').to_string()
+                })
+            },
         ],
         "epoll_wait" | "epoll_pwait" => {
             let evs = match h.ret {

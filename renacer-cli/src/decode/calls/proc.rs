@@ -274,6 +274,9 @@ pub(super) fn decode(h: &H, name: &str, a: &[u64; 6]) -> Option<Vec<String>> {
         "setpgid" => vec![h.int(a[0]), h.int(a[1])],
         "getpgid" | "getsid" => vec![h.int(a[0])],
         "pidfd_open" => vec![h.int(a[0]), flags(a[1], &[(0o4000, "PIDFD_NONBLOCK")], "0")],
+        "sched_get_priority_max" | "sched_get_priority_min" => {
+            vec![flags::enum_name(a[0], flags::SCHED_POLICY)]
+        }
         "sched_getaffinity" | "sched_setaffinity" => vec![h.int(a[0]), h.uint(a[1]), h.ptr(a[2])],
         "getpriority" | "setpriority" => {
             let mut v = vec![
