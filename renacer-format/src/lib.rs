@@ -9,6 +9,7 @@
 //!   `perfetto:` sink and by the unified trace's Perfetto output;
 //! - [`json`]: the one JSON string escaper and number rules (NaN/inf → null);
 //! - [`w3c`]: `traceparent`/`tracestate` parsing and formatting;
+//! - [`le`]: the one little-endian integer reader;
 //! - [`fnv`]: compile-time FNV-1a 64 site and decision ids;
 //! - [`hash`]: the one SplitMix64 mixer and the one id-map hasher.
 //!
@@ -19,6 +20,7 @@
 pub mod fnv;
 pub mod hash;
 pub mod json;
+pub mod le;
 pub mod model;
 pub mod perfetto;
 pub mod spool;

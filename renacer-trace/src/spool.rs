@@ -219,7 +219,7 @@ impl<R: Read> SpoolReader<R> {
                 return self.stop(SpoolWarningKind::Truncated);
             }
             let tag = head[0];
-            let len = u32::from_le_bytes([head[1], head[2], head[3], head[4]]);
+            let len = renacer_format::le::u32_at(&head, 1);
             if len > MAX_RECORD_LEN {
                 return self.stop(SpoolWarningKind::Corrupt("record length out of range"));
             }

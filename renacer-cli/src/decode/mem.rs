@@ -26,7 +26,7 @@ impl Mem {
     /// Read a little-endian u64 / u32.
     pub(crate) fn u64(&self, addr: u64) -> Option<u64> {
         self.read(addr, 8)
-            .map(|b| u64::from_le_bytes(b.try_into().unwrap_or([0; 8])))
+            .map(|b| renacer_format::le::u64_at(&b, 0))
     }
 
     /// A NUL-terminated string of at most `max` bytes; the flag says whether

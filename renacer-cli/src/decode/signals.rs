@@ -68,17 +68,7 @@ pub(crate) fn sigset(mask: u64, bytes: usize) -> String {
     format!("{}[{}]", if invert { "~" } else { "" }, names.join(" "))
 }
 
-fn i32_at(b: &[u8], off: usize) -> i32 {
-    i32::from_le_bytes([b[off], b[off + 1], b[off + 2], b[off + 3]])
-}
-fn u32_at(b: &[u8], off: usize) -> u32 {
-    i32_at(b, off) as u32
-}
-fn i64_at(b: &[u8], off: usize) -> i64 {
-    let mut a = [0u8; 8];
-    a.copy_from_slice(&b[off..off + 8]);
-    i64::from_le_bytes(a)
-}
+use renacer_format::le::{i32_at, i64_at, u32_at};
 
 fn si_code_name(signo: i32, code: i32) -> String {
     let generic = match code {

@@ -9,17 +9,7 @@ use super::signals;
 
 pub(crate) use super::netstructs::{epoll_events, msghdr, pollfds, sockaddr};
 
-pub(super) fn le_u64(b: &[u8], off: usize) -> u64 {
-    let mut a = [0u8; 8];
-    a.copy_from_slice(&b[off..off + 8]);
-    u64::from_le_bytes(a)
-}
-pub(super) fn le_u32(b: &[u8], off: usize) -> u32 {
-    u32::from_le_bytes([b[off], b[off + 1], b[off + 2], b[off + 3]])
-}
-pub(super) fn le_u16(b: &[u8], off: usize) -> u16 {
-    u16::from_le_bytes([b[off], b[off + 1]])
-}
+pub(super) use renacer_format::le::{u16_at as le_u16, u32_at as le_u32, u64_at as le_u64};
 
 fn hex0(v: u64) -> String {
     if v == 0 {

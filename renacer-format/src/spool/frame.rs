@@ -88,7 +88,7 @@ pub fn decode_header(b: &[u8]) -> Result<SpoolHeader, HeaderError> {
         return Err(HeaderError::BadMagic);
     }
     if b.len() >= 10 {
-        let version = u16::from_le_bytes([b[8], b[9]]);
+        let version = crate::le::u16_at(b, 8);
         if !(MIN_VERSION..=VERSION).contains(&version) {
             return Err(HeaderError::UnsupportedVersion(version));
         }
@@ -100,17 +100,13 @@ pub fn decode_header(b: &[u8]) -> Result<SpoolHeader, HeaderError> {
             Err(HeaderError::BadMagic)
         };
     }
-    let u32_at = |o: usize| u32::from_le_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]]);
-    let u64_at = |o: usize| {
-        let mut a = [0u8; 8];
-        a.copy_from_slice(&b[o..o + 8]);
-        u64::from_le_bytes(a)
-    };
+    let u32_at = |o: usize| crate::le::u32_at(b, o);
+    let u64_at = |o: usize| crate::le::u64_at(b, o);
     if checksum(&b[..44]) != u32_at(44) {
         return Err(HeaderError::BadChecksum);
     }
     Ok(SpoolHeader {
-        version: u16::from_le_bytes([b[8], b[9]]),
+        version: crate::le::u16_at(b, 8),
         pid: u32_at(12),
         clock_id: u32_at(16),
         created_monotonic_ns: u64_at(24),

@@ -95,7 +95,7 @@ impl H<'_, '_> {
             return "NULL".into();
         }
         match self.mem().read(addr, 4) {
-            Some(b) => format!("[{}]", i32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+            Some(b) => format!("[{}]", renacer_format::le::i32_at(&b, 0)),
             None => self.ptr(addr),
         }
     }

@@ -12,7 +12,7 @@ fn sockaddr_out(h: &H, addr: u64, lenp: u64) -> (String, String) {
     let len = h
         .mem()
         .read(lenp, 4)
-        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as u64);
+        .map(|b| u64::from(renacer_format::le::u32_at(&b, 0)));
     match len {
         Some(l) => (structs::sockaddr(h.mem(), addr, l), format!("[{l}]")),
         None => (h.ptr(addr), h.ptr(lenp)),

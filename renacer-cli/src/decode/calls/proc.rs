@@ -124,7 +124,7 @@ pub(super) fn decode(h: &H, name: &str, a: &[u64; 6]) -> Option<Vec<String>> {
         "wait4" => {
             let status = match h.ret {
                 Some(r) if r > 0 && a[1] != 0 => match h.mem().read(a[1], 4) {
-                    Some(b) => structs::wait_status(i32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+                    Some(b) => structs::wait_status(renacer_format::le::i32_at(&b, 0)),
                     None => h.ptr(a[1]),
                 },
                 _ => h.ptr(a[1]),
