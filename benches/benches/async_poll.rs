@@ -18,8 +18,9 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use fastrace::collector::{Reporter, SpanContext, SpanRecord};
+use fastrace::collector::SpanContext;
 use fastrace::Span;
+use renacer_benches::{DiscardReporter, NoopLayer};
 use tracing::Instrument as _;
 use tracing_subscriber::layer::SubscriberExt;
 
@@ -145,16 +146,6 @@ fn async_poll(c: &mut Criterion) {
         renacer::stats()
     );
 }
-
-struct DiscardReporter;
-impl Reporter for DiscardReporter {
-    fn report(&mut self, spans: Vec<SpanRecord>) {
-        black_box(spans);
-    }
-}
-
-struct NoopLayer;
-impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for NoopLayer {}
 
 criterion_group!(benches, async_poll);
 criterion_main!(benches);

@@ -15,8 +15,9 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use fastrace::collector::{Reporter, SpanContext, SpanRecord};
+use fastrace::collector::SpanContext;
 use fastrace::Span;
+use renacer_benches::{DiscardReporter, NoopLayer};
 use tracing_subscriber::layer::SubscriberExt;
 
 /// Spans recorded per timed batch: below the ring capacity set below.
@@ -146,19 +147,6 @@ fn recorded_span(c: &mut Criterion) {
     let stats = renacer::stats();
     eprintln!("renacer stats after the span bench: {stats:?}");
 }
-
-/// fastrace's collector hands finished spans here; dropping them keeps the
-/// comparison about recording, like renacer's `/dev/null` sink.
-struct DiscardReporter;
-impl Reporter for DiscardReporter {
-    fn report(&mut self, spans: Vec<SpanRecord>) {
-        black_box(spans);
-    }
-}
-
-/// A layer that does nothing: the cost measured is tracing's own.
-struct NoopLayer;
-impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for NoopLayer {}
 
 criterion_group!(benches, recorded_span);
 criterion_main!(benches);

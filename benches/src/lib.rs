@@ -75,6 +75,21 @@ pub fn peak_rss_bytes() -> u64 {
         .map_or(0, |kb| kb * 1024)
 }
 
+/// fastrace's collector hands finished spans here; dropping them keeps the
+/// comparison about recording, like renacer's `/dev/null` sink.
+pub struct DiscardReporter;
+
+impl fastrace::collector::Reporter for DiscardReporter {
+    fn report(&mut self, spans: Vec<fastrace::collector::SpanRecord>) {
+        std::hint::black_box(spans);
+    }
+}
+
+/// A `tracing` layer that does nothing: the cost measured is tracing's own.
+pub struct NoopLayer;
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for NoopLayer {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
