@@ -88,18 +88,18 @@ pub(crate) fn start(cfg: Config) -> InitGuard {
         return InitGuard { active: false };
     }
     clock::calibrate();
-    let seed = cfg.seed.unwrap_or_else(|| {
+    let seed = cfg.recipe.seed.unwrap_or_else(|| {
         sampler::mix64(clock::now_monotonic_ns() ^ (std::process::id() as u64) << 32)
     });
     sampler::set_seed(seed);
-    sampler::set_rate(cfg.sample_rate);
-    breaker::configure(cfg.rate_limit);
-    EXIT_SUMMARY.store(cfg.exit_summary, Ordering::Relaxed);
+    sampler::set_rate(cfg.recipe.sample_rate);
+    breaker::configure(cfg.recipe.rate_limit);
+    EXIT_SUMMARY.store(cfg.recipe.exit_summary, Ordering::Relaxed);
     SHUTDOWN_TIMEOUT_MS.store(
-        u64::try_from(cfg.shutdown_timeout.as_millis()).unwrap_or(u64::MAX),
+        u64::try_from(cfg.recipe.shutdown_timeout.as_millis()).unwrap_or(u64::MAX),
         Ordering::Relaxed,
     );
-    thread::set_ring_capacity(cfg.ring_capacity);
+    thread::set_ring_capacity(cfg.recipe.ring_capacity);
     let generation = GENERATION.fetch_add(1, Ordering::Relaxed) + 1;
     crate::context::apply_env();
     // Parent-based sampling: a joined parent that was not sampled (W3C
@@ -112,7 +112,7 @@ pub(crate) fn start(cfg: Config) -> InitGuard {
     }
     #[cfg(feature = "tracing-opentelemetry")]
     crate::interop::link_opentelemetry();
-    match Collector::start(cfg.exporters, cfg.flush_interval) {
+    match Collector::start(cfg.exporters, cfg.recipe.flush_interval) {
         Ok(c) => *rt = Some(c),
         Err(e) => {
             eprintln!("renacer: {e}; tracing disabled");

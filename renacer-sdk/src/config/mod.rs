@@ -30,13 +30,13 @@ pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
 /// be rebuilt and are left out there).
 #[derive(Clone, Debug)]
 pub(crate) struct Recipe {
-    sample_rate: f64,
-    rate_limit: u64,
-    ring_capacity: usize,
-    flush_interval: Duration,
-    shutdown_timeout: Duration,
-    exit_summary: bool,
-    seed: Option<u64>,
+    pub(crate) sample_rate: f64,
+    pub(crate) rate_limit: u64,
+    pub(crate) ring_capacity: usize,
+    pub(crate) flush_interval: Duration,
+    pub(crate) shutdown_timeout: Duration,
+    pub(crate) exit_summary: bool,
+    pub(crate) seed: Option<u64>,
     specs: Vec<(String, &'static str)>,
     options: SinkOptions,
     env_spool: Option<std::ffi::OsString>,
@@ -63,14 +63,7 @@ impl Recipe {
             None => {}
         }
         Config {
-            sample_rate: self.sample_rate,
-            rate_limit: self.rate_limit,
-            ring_capacity: self.ring_capacity,
-            flush_interval: self.flush_interval,
-            shutdown_timeout: self.shutdown_timeout,
-            exit_summary: self.exit_summary,
             exporters,
-            seed: self.seed,
             recipe: self.clone(),
         }
     }
@@ -78,24 +71,18 @@ impl Recipe {
 
 /// Runtime configuration; build with [`Config::builder`].
 pub struct Config {
-    pub(crate) sample_rate: f64,
-    pub(crate) rate_limit: u64,
-    pub(crate) ring_capacity: usize,
-    pub(crate) flush_interval: Duration,
-    pub(crate) shutdown_timeout: Duration,
-    pub(crate) exit_summary: bool,
     pub(crate) exporters: Vec<Box<dyn Exporter>>,
-    pub(crate) seed: Option<u64>,
+    /// Every setting, and how the sinks were made.
     pub(crate) recipe: Recipe,
 }
 
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")
-            .field("sample_rate", &self.sample_rate)
-            .field("rate_limit", &self.rate_limit)
-            .field("ring_capacity", &self.ring_capacity)
-            .field("flush_interval", &self.flush_interval)
+            .field("sample_rate", &self.recipe.sample_rate)
+            .field("rate_limit", &self.recipe.rate_limit)
+            .field("ring_capacity", &self.recipe.ring_capacity)
+            .field("flush_interval", &self.recipe.flush_interval)
             .field("exporters", &self.exporters.len())
             .finish()
     }
@@ -109,15 +96,15 @@ impl Config {
 
     /// The sample rate in effect.
     pub fn sample_rate(&self) -> f64 {
-        self.sample_rate
+        self.recipe.sample_rate
     }
     /// The rate limit in effect (0 = unlimited).
     pub fn rate_limit(&self) -> u64 {
-        self.rate_limit
+        self.recipe.rate_limit
     }
     /// Events per thread ring.
     pub fn ring_capacity(&self) -> usize {
-        self.ring_capacity
+        self.recipe.ring_capacity
     }
     /// Number of configured sinks.
     pub fn exporter_count(&self) -> usize {

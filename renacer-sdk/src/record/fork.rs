@@ -10,7 +10,7 @@
 //! collector thread and every other thread of the parent do not exist in the
 //! child, so nothing of theirs is waited for or joined.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::OnceLock;
 
 use super::ACTIVE;
@@ -19,7 +19,6 @@ use super::ACTIVE;
 pub(crate) const FORKED: u64 = u64::MAX;
 
 static RESTART: OnceLock<fn()> = OnceLock::new();
-static INSTALLED: AtomicBool = AtomicBool::new(false);
 
 extern "C" fn in_child() {
     // Only while renacer runs: a stopped runtime stays stopped.
@@ -30,8 +29,8 @@ extern "C" fn in_child() {
 
 /// Registers the restart hook and the atfork handler (once per process).
 pub(crate) fn install(restart: fn()) {
-    let _ = RESTART.set(restart);
-    if !INSTALLED.swap(true, Ordering::AcqRel) {
+    // The first install registers the handler; later inits find it set.
+    if RESTART.set(restart).is_ok() {
         // SAFETY: `in_child` is an `extern "C" fn()` that only performs an
         // atomic load and store; no prepare/parent handlers.
         let rc = unsafe { libc::pthread_atfork(None, None, Some(in_child)) };
