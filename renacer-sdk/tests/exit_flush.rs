@@ -139,6 +139,8 @@ fn main() {
             ("RENACER_RING_CAPACITY", "2"),
             ("RENACER_FLUSH_INTERVAL_MS", "0"),
             ("RENACER_CLOCK", "bogus"),
+            ("RENACER_SHUTDOWN_TIMEOUT_MS", "soon"),
+            ("RENACER_EXIT_SUMMARY", "maybe"),
         ],
     );
     assert!(out.status.success(), "{out:?}");
@@ -162,7 +164,15 @@ fn main() {
             .lines()
             .filter(|l| l.starts_with("renacer: "))
             .count(),
-        4
+        6
+    );
+    assert!(
+        stderr.contains("RENACER_SHUTDOWN_TIMEOUT_MS=\"soon\""),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("RENACER_EXIT_SUMMARY=\"maybe\": expected `on` or `off`"),
+        "{stderr}"
     );
     // Defaults applied: rate 1 → everything recorded.
     assert_eq!(count_lines(&dir.path().join("return.jsonl")), 200);

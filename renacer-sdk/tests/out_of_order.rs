@@ -24,8 +24,9 @@ fn guards_dropped_out_of_order_keep_their_own_durations() {
     let (o, i) = (&spans["outer"], &spans["inner"]);
     let end = |s: &serde_json::Value| s["end_ns"].as_u64().unwrap();
     let start = |s: &serde_json::Value| s["start_ns"].as_u64().unwrap();
-    // inner really ended ~20 ms after outer: each exit ended its own span.
-    assert!(end(i) > end(o) + 10_000_000, "{o} {i}");
+    // inner ended after outer: each exit ended its own span (the old
+    // innermost-first pairing gave inner the first exit's time).
+    assert!(end(i) > end(o), "{o} {i}");
     assert!(start(o) < start(i));
     assert_eq!(i["parent_span_id"], o["span_id"]);
     assert_eq!(renacer::stats().misnested, 1);
