@@ -262,19 +262,31 @@ fn main() {
     // Stop it first: a stop takes effect between syscalls, so the kill
     // lands between two writes, never inside one (a SIGKILL inside a
     // write() can cut that write short: the one case this does not cover,
-    // see docs/formats.md).
+    // see docs/formats.md). Every thread must have stopped, not only the
+    // main one: the exporter thread writes, and each thread of a group
+    // stops on its own way back to user space.
     let pid = flood.id() as i32;
     // SAFETY: signalling the child we spawned.
     assert_eq!(unsafe { libc::kill(pid, libc::SIGSTOP) }, 0);
+    let thread_stopped = |stat: &str| {
+        stat.rsplit(") ")
+            .next()
+            .is_some_and(|r| r.starts_with('T') || r.starts_with('t'))
+    };
     let stopped = || {
-        std::fs::read_to_string(format!("/proc/{pid}/stat"))
-            .ok()
-            .and_then(|s| s.rsplit(") ").next().map(|r| r.starts_with('T')))
-            .unwrap_or(false)
+        let Ok(mut tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+            return false;
+        };
+        tasks.all(|t| {
+            t.ok()
+                .and_then(|t| std::fs::read_to_string(t.path().join("stat")).ok())
+                .is_some_and(|s| thread_stopped(&s))
+        })
     };
     while !stopped() && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(1));
     }
+    assert!(stopped(), "the child's threads did not all stop");
     flood.kill().unwrap();
     flood.wait().unwrap();
     let bytes = std::fs::read(&perfetto).unwrap();
