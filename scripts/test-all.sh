@@ -31,6 +31,9 @@ RUSTDOCFLAGS="-D warnings" cargo doc -q --no-deps --workspace
 
 cargo test --workspace
 
+# The --source accuracy corpus again, with its table shown (docs/cli.md).
+cargo test -q -p renacer-cli --test source accuracy_corpus -- --nocapture
+
 # The README's main job, exactly as a user runs it, and what it must show.
 ./scripts/demo.sh
 python3 scripts/check-demo-output.py out

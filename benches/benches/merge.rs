@@ -64,6 +64,7 @@ fn input() -> MergeInput {
                     ret_value: 0,
                     start_ns: base + at,
                     end_ns: base + at + 20,
+                    source: None,
                 });
             }
         }

@@ -109,6 +109,16 @@ pub(crate) struct Options {
     /// `--export SPEC` (repeatable): SDK sinks (`otlp[:ENDPOINT]`,
     /// `jsonl:PATH`, `perfetto:PATH`) that also receive the unified trace.
     pub export: Vec<String>,
+    /// `--source`: the program's own file:line that made each syscall.
+    pub source: bool,
+    /// `-k` / `--stack-trace`: the whole symbolized stack of each syscall.
+    pub stack_trace: bool,
+    /// `--source-skip=REGEX`: frames (file or function) that are not the
+    /// program's own code, besides the built-in rule.
+    pub source_skip: Option<regex::Regex>,
+    /// `--debug-dir DIR` (repeatable): where separate debug files are
+    /// looked up by build-id (default `/usr/lib/debug`).
+    pub debug_dirs: Vec<PathBuf>,
     /// The command to run (empty with `-p`).
     pub command: Vec<OsString>,
 }
@@ -126,7 +136,7 @@ pub(crate) enum Parsed {
 
 /// Usage text for `--help`.
 pub(crate) const USAGE: &str = "\
-usage: renacer [-cCfqrTty] [-e EXPR] [-o FILE] [-p PID[,PID...]] [-s N]
+usage: renacer [-cCfkqrTty] [-e EXPR] [-o FILE] [-p PID[,PID...]] [-s N]
                [--format FORMAT] [--export SPEC] { -p PID | [--] PROG [ARGS...] }
 
   -f             follow forks, vforks and threads (pid prefixes)
@@ -146,6 +156,13 @@ usage: renacer [-cCfqrTty] [-e EXPR] [-o FILE] [-p PID[,PID...]] [-s N]
                  one trace of syscalls and the program's #[renacer::trace] spans
   --export SPEC  also send the unified trace to otlp[:ENDPOINT] (OTEL_* variables
                  apply), jsonl:PATH or perfetto:PATH; repeatable
+  --source       the program's own file:line (function) that made each syscall,
+                 unwound from the tracee's .eh_frame (x86_64)
+  -k             also print the whole symbolized stack of each syscall
+  --source-skip RE
+                 frames whose file or function match RE are not the program's
+  --debug-dir D  look for separate debug files under D/.build-id (repeatable;
+                 default /usr/lib/debug)
 ";
 
 fn apply_expr(opts: &mut Options, expr: &str) -> Result<(), String> {
@@ -176,7 +193,16 @@ fn parse_pids(v: &str, out: &mut Vec<i32>) -> Result<(), String> {
 }
 
 /// Long options, for "did you mean".
-const LONG_OPTIONS: [&str; 4] = ["help", "version", "format", "export"];
+const LONG_OPTIONS: [&str; 8] = [
+    "help",
+    "version",
+    "format",
+    "export",
+    "source",
+    "stack-trace",
+    "source-skip",
+    "debug-dir",
+];
 /// `--format` values, for "did you mean".
 const FORMATS: [&str; 6] = [
     "text",
@@ -254,6 +280,7 @@ pub(crate) fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
             Short('r') => opts.relative = true,
             Short('y') => opts.decode_fds = true,
             Short('q') => opts.quiet = true,
+            Short('k') => opts.stack_trace = true,
             Short('h') => return Ok(Parsed::Help),
             Short('V') => return Ok(Parsed::Version),
             Short('o') => {
@@ -293,6 +320,23 @@ pub(crate) fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
                     "version" => return Ok(Parsed::Version),
                     "format" => opts.format = parse_format(&utf8_value(&mut p, "--format")?)?,
                     "export" => opts.export.push(utf8_value(&mut p, "--export")?),
+                    "source" | "stack-trace" if p.optional_value().is_some() => {
+                        return Err(format!("option '--{name}' doesn't allow an argument"))
+                    }
+                    "source" => opts.source = true,
+                    "stack-trace" => opts.stack_trace = true,
+                    "source-skip" => {
+                        let v = utf8_value(&mut p, "--source-skip")?;
+                        let re = regex::Regex::new(&v).map_err(|e| {
+                            let e = e.to_string();
+                            let last = e.lines().last().unwrap_or(&e).trim().to_string();
+                            format!("invalid --source-skip regex '{v}': {last}")
+                        })?;
+                        opts.source_skip = Some(re);
+                    }
+                    "debug-dir" => opts
+                        .debug_dirs
+                        .push(PathBuf::from(utf8_value(&mut p, "--debug-dir")?)),
                     _ => {
                         return Err(format!(
                             "unrecognized option '--{name}'{}",
@@ -320,6 +364,15 @@ pub(crate) fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
     }
     if !opts.command.is_empty() && !opts.pids.is_empty() {
         return Err("-p and a command are mutually exclusive".into());
+    }
+    if (opts.source || opts.stack_trace) && !cfg!(target_arch = "x86_64") {
+        return Err("--source and -k unwind x86_64 stacks only, for now".into());
+    }
+    if opts.source_skip.is_some() && !(opts.source || opts.stack_trace) {
+        return Err("--source-skip needs --source or -k".into());
+    }
+    if opts.debug_dirs.is_empty() {
+        opts.debug_dirs.push(PathBuf::from("/usr/lib/debug"));
     }
     if !opts.export.is_empty() && !opts.format.is_unified() {
         return Err("--export needs --format unified, unified-json or perfetto".into());

@@ -14,6 +14,7 @@ mod filter;
 mod output;
 mod procfs;
 mod report;
+mod source;
 mod tracer;
 mod unified;
 

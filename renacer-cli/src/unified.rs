@@ -133,6 +133,7 @@ impl Sink for UnifiedSink {
                 ret_value: s.ret.unwrap_or(0),
                 start_ns: s.entry_ns,
                 end_ns: s.exit_ns.unwrap_or(s.entry_ns),
+                source: s.source.as_ref().and_then(|x| x.location.clone()),
             }),
             Event::Exited {
                 pid,

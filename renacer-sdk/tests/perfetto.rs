@@ -225,6 +225,7 @@ fn syscall(name: &'static str, pid: u32, tid: u32, t: (u64, u64)) -> SyscallReco
         ret_value: 1,
         start_ns: t.0,
         end_ns: t.1,
+        source: None,
     }
 }
 

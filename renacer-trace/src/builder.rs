@@ -224,6 +224,7 @@ mod tests {
             ret_value: ret,
             start_ns: at,
             end_ns: at + 5,
+            source: None,
         }
     }
 

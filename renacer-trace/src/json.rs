@@ -24,6 +24,14 @@ pub const UNIFIED_JSON_VERSION: u32 = 1;
 
 /// A JSON string, escaped by the one escaper every renacer JSON writer
 /// uses (`renacer_format::json`).
+/// A JSON string, or `null`.
+fn js_opt(out: &mut dyn Write, s: Option<&str>) -> io::Result<()> {
+    match s {
+        Some(s) => js(out, s),
+        None => out.write_all(b"null"),
+    }
+}
+
 fn js(out: &mut dyn Write, s: &str) -> io::Result<()> {
     let mut b = Vec::with_capacity(s.len() + 2);
     json::string(&mut b, s);
@@ -109,10 +117,7 @@ pub fn write_json(trace: &UnifiedTrace, out: &mut dyn Write) -> io::Result<()> {
                     None => out.write_all(b"null")?,
                 }
                 out.write_all(b",\"thread_name\":")?;
-                match &s.thread_name {
-                    Some(t) => js(out, t)?,
-                    None => out.write_all(b"null")?,
-                }
+                js_opt(out, s.thread_name.as_deref())?;
                 out.write_all(b",\"fields\":{")?;
                 for (k, (key, v)) in s.fields.iter().enumerate() {
                     if k > 0 {
@@ -138,6 +143,17 @@ pub fn write_json(trace: &UnifiedTrace, out: &mut dyn Write) -> io::Result<()> {
                 out.write_all(b",\"ret\":")?;
                 js(out, &s.ret)?;
                 write!(out, ",\"ret_value\":{}", s.ret_value)?;
+                if let Some(src) = &s.source {
+                    out.write_all(b",\"source\":{\"file\":")?;
+                    js_opt(out, src.file.as_deref())?;
+                    match src.line {
+                        Some(l) => write!(out, ",\"line\":{l}")?,
+                        None => out.write_all(b",\"line\":null")?,
+                    }
+                    out.write_all(b",\"function\":")?;
+                    js_opt(out, src.function.as_deref())?;
+                    out.write_all(b"}")?;
+                }
             }
         }
         out.write_all(b"}")?;

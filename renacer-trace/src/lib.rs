@@ -120,6 +120,43 @@ pub struct SyscallRecord {
     pub start_ns: u64,
     /// See `start_ns`.
     pub end_ns: u64,
+    /// The program's own code that made the call (`--source`), if known.
+    pub source: Option<CodeLocation>,
+}
+
+/// Where in the traced program's source a system call was made: the first
+/// frame of its stack that is the program's own code (`renacer --source`).
+/// Exported as OpenTelemetry's `code.file.path`, `code.line.number` and
+/// `code.function.name`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CodeLocation {
+    /// Source file, as the line tables name it.
+    pub file: Option<String>,
+    /// Line in `file`.
+    pub line: Option<u32>,
+    /// Function (inlined functions resolved), demangled.
+    pub function: Option<String>,
+}
+
+impl CodeLocation {
+    /// OpenTelemetry's `code.*` attributes for what is known.
+    pub fn attributes(&self) -> impl Iterator<Item = (Cow<'static, str>, model::FieldValue)> {
+        use model::FieldValue;
+        let file = self
+            .file
+            .clone()
+            .map(|f| (Cow::Borrowed("code.file.path"), FieldValue::Str(f.into())));
+        let line = self
+            .line
+            .map(|l| (Cow::Borrowed("code.line.number"), FieldValue::I64(l.into())));
+        let function = self.function.clone().map(|f| {
+            (
+                Cow::Borrowed("code.function.name"),
+                FieldValue::Str(f.into()),
+            )
+        });
+        file.into_iter().chain(line).chain(function)
+    }
 }
 
 /// A signal delivered to a traced thread, or a group-stop, as the CLI saw
@@ -313,6 +350,9 @@ impl UnifiedTrace {
                 ];
                 if s.ret_value < 0 {
                     r.status = SpanStatus::Error(s.ret.clone().into());
+                }
+                if let Some(src) = &s.source {
+                    r.fields.extend(src.attributes());
                 }
                 r
             }

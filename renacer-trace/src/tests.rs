@@ -52,6 +52,7 @@ fn sc(name: &'static str, pid: u32, tid: u32, start: u64, end: u64) -> SyscallRe
         ret_value: 1,
         start_ns: start,
         end_ns: end,
+        source: None,
     }
 }
 
@@ -360,6 +361,11 @@ fn demo_trace() -> UnifiedTrace {
     let mut failed = sc("openat", 1, 1, 2_100, 2_200);
     failed.ret = "-1 ENOENT (No such file or directory)".into();
     failed.ret_value = -2;
+    failed.source = Some(crate::CodeLocation {
+        file: Some("/src/app/main.rs".into()),
+        line: Some(42),
+        function: Some("app::load_config".into()),
+    });
     merge(MergeInput {
         trace_id: Some(TRACE),
         root_span_id: Some(CLI_SPAN),
@@ -514,6 +520,18 @@ fn span_records_conversion_keeps_tree_and_syscall_details() {
     );
     assert!(matches!(openat.status, SpanStatus::Error(_)));
     assert!(openat.fields.iter().any(|(k, _)| k == "syscall.args"));
+    // `--source`: OpenTelemetry's code.* attributes.
+    let field = |k: &str| openat.fields.iter().find(|(n, _)| n == k).map(|(_, v)| v);
+    use crate::model::FieldValue;
+    assert_eq!(
+        field("code.file.path"),
+        Some(&FieldValue::Str("/src/app/main.rs".into()))
+    );
+    assert_eq!(field("code.line.number"), Some(&FieldValue::I64(42)));
+    assert_eq!(
+        field("code.function.name"),
+        Some(&FieldValue::Str("app::load_config".into()))
+    );
     assert_eq!(
         recs.iter().filter(|r| r.kind == SpanKind::Process).count(),
         2

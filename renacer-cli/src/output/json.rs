@@ -49,6 +49,44 @@ pub(super) fn quote(s: &str) -> String {
     o
 }
 
+/// `,"source":{...}` (and `,"stack":[...]` with `-k`) of a syscall.
+fn source_fields(src: &crate::source::SyscallSource) -> String {
+    let opt_str = |v: Option<&str>| v.map(quote).unwrap_or_else(|| "null".into());
+    let opt_num = |v: Option<u32>| v.map(|n| n.to_string()).unwrap_or_else(|| "null".into());
+    let frame = |f: &renacer_trace::CodeLocation| {
+        format!(
+            "{{\"file\":{},\"line\":{},\"function\":{}}}",
+            opt_str(f.file.as_deref()),
+            opt_num(f.line),
+            opt_str(f.function.as_deref())
+        )
+    };
+    let mut out = String::from(",\"source\":");
+    match &src.location {
+        Some(l) => out.push_str(&frame(l)),
+        None => out.push_str("null"),
+    }
+    if let Some(stack) = &src.stack {
+        let frames: Vec<String> = stack
+            .iter()
+            .map(|f| {
+                let inlined: Vec<String> = f.frames.iter().map(frame).collect();
+                format!(
+                    "{{\"pc\":{},\"object\":{},\"offset\":{},\"symbol\":{},\"symbol_offset\":{},\"frames\":[{}]}}",
+                    f.pc,
+                    opt_str(f.object.as_deref()),
+                    f.offset,
+                    opt_str(f.symbol.as_ref().map(|s| s.0.as_str())),
+                    f.symbol.as_ref().map(|s| s.1.to_string()).unwrap_or_else(|| "null".into()),
+                    inlined.join(",")
+                )
+            })
+            .collect();
+        out.push_str(&format!(",\"stack\":[{}]", frames.join(",")));
+    }
+    out
+}
+
 /// One event as a JSON object.
 /// `None` for events the JSON schema has no object for (process events,
 /// which this sink never asks for).
@@ -63,10 +101,11 @@ pub(super) fn object(ev: &Event) -> Option<String> {
             };
             let exit = s.exit_ns.map(|x| x.to_string()).unwrap_or("null".into());
             let dur = s.exit_ns.map(|x| x.saturating_sub(s.entry_ns).to_string()).unwrap_or("null".into());
+            let source = s.source.as_deref().map(source_fields).unwrap_or_default();
             format!(
                 "{{\"type\":\"syscall\",\"pid\":{},\"tid\":{},\"arch\":\"{}\",\"nr\":{},\"name\":{},\
                  \"args\":{},\"raw_args\":[{}],\"ret\":{ret},\"errno\":{errno},\"ret_text\":{},\
-                 \"entry_ns\":{},\"exit_ns\":{exit},\"duration_ns\":{dur}}}",
+                 \"entry_ns\":{},\"exit_ns\":{exit},\"duration_ns\":{dur}{source}}}",
                 s.pid,
                 s.tid,
                 s.arch,

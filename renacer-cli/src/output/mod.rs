@@ -42,6 +42,8 @@ pub(crate) struct SyscallEvent {
     pub entry_ns: u64,
     /// Exit time, `CLOCK_MONOTONIC` ns (`None` when it never returned).
     pub exit_ns: Option<u64>,
+    /// `--source` / `-k`: where the program's own code made the call.
+    pub source: Option<Box<crate::source::SyscallSource>>,
 }
 
 /// Everything the tracer reports.
@@ -237,5 +239,6 @@ pub(crate) fn text_opts(
         syscall_times: opts.syscall_times,
         realtime_offset_ns,
         line_flush: tty,
+        source: opts.source,
     }
 }

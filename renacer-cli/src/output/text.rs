@@ -24,6 +24,8 @@ pub(crate) struct TextOpts {
     pub realtime_offset_ns: i64,
     /// Flush after every line (interactive terminal).
     pub line_flush: bool,
+    /// `--source`: a ` > file:line (function)` line after each syscall.
+    pub source: bool,
 }
 
 /// The strace-compatible text sink.
@@ -69,6 +71,32 @@ impl TextSink {
     }
 }
 
+/// `--source`'s line: ` > src/main.rs:12 (app::main)`; the function alone
+/// when the object has no line tables.
+fn source_line(line: &mut String, loc: Option<&renacer_trace::CodeLocation>) {
+    use std::fmt::Write as _;
+    let function = loc.and_then(|l| l.function.as_deref()).unwrap_or("?");
+    let _ = match loc {
+        Some(renacer_trace::CodeLocation {
+            file: Some(file),
+            line: l,
+            ..
+        }) => write!(line, " > {file}:{} ({function})", l.unwrap_or(0)),
+        Some(_) => write!(line, " > {function} (no line information)"),
+        None => write!(line, " > ? (no frame of the program's own code)"),
+    };
+}
+
+/// One `-k` frame in strace's layout: ` > /lib/libc.so.6(write+0x14) [0x1148a4]`.
+fn stack_line(line: &mut String, f: &crate::source::StackFrame) {
+    use std::fmt::Write as _;
+    let _ = match (&f.object, &f.symbol) {
+        (Some(obj), Some((sym, off))) => write!(line, " > {obj}({sym}+{off:#x}) [{:#x}]", f.offset),
+        (Some(obj), None) => write!(line, " > {obj}() [{:#x}]", f.offset),
+        (None, _) => write!(line, " > backtracing_error [{:#x}]", f.pc),
+    };
+}
+
 /// `HH:MM:SS` in local time.
 fn time_of_day(secs: u64) -> String {
     let t = secs as libc::time_t;
@@ -111,6 +139,16 @@ impl Sink for TextSink {
                             ));
                         }
                         None => line.push_str(" <unfinished ...>"),
+                    }
+                }
+                if let Some(src) = &s.source {
+                    if self.opts.source {
+                        line.push('\n');
+                        source_line(&mut line, src.location.as_ref());
+                    }
+                    for f in src.stack.iter().flatten() {
+                        line.push('\n');
+                        stack_line(&mut line, f);
                     }
                 }
             }

@@ -47,7 +47,11 @@ fn seize_all(pid: i32, options: u32) -> Result<Vec<i32>, Error> {
 }
 
 /// Attach to `opts.pids`, trace, detach. Exit status 0.
-pub(super) fn attach(opts: &Options, sink: &mut dyn Sink) -> Result<u8, Error> {
+pub(super) fn attach(
+    opts: &Options,
+    sink: &mut dyn Sink,
+    source: Option<&mut crate::source::Resolver>,
+) -> Result<u8, Error> {
     let mut wait_set = sys::DETACH_SIGNALS.to_vec();
     wait_set.push(libc::SIGCHLD);
     sys::block_signals(&wait_set);
@@ -55,7 +59,7 @@ pub(super) fn attach(opts: &Options, sink: &mut dyn Sink) -> Result<u8, Error> {
     if opts.follow {
         options |= libc::PTRACE_O_TRACECLONE | libc::PTRACE_O_TRACEFORK | libc::PTRACE_O_TRACEVFORK;
     }
-    let mut t = Tracer::new(opts, sink, false);
+    let mut t = Tracer::new(opts, sink, false, source);
     for &pid in &opts.pids {
         let tids = seize_all(pid, options as u32)?;
         for &tid in &tids {

@@ -29,6 +29,8 @@ pub(super) struct Pending {
     pre_text: Option<String>,
     /// `-y` path of a `close`d fd, captured before it disappears.
     fd_hint: Option<(u64, String)>,
+    /// `--source` / `-k`: unwound at entry (the image is gone after execve).
+    source: Option<Box<crate::source::SyscallSource>>,
 }
 
 /// One traced thread.
@@ -62,6 +64,8 @@ pub(super) struct Tracer<'a> {
     pub main_status: Option<u8>,
     want_text: bool,
     want_process_events: bool,
+    /// `--source` / `-k`.
+    source: Option<&'a mut crate::source::Resolver>,
 }
 
 fn is_exec(name: &str) -> bool {
@@ -69,7 +73,12 @@ fn is_exec(name: &str) -> bool {
 }
 
 impl<'a> Tracer<'a> {
-    pub(super) fn new(opts: &'a Options, sink: &'a mut dyn Sink, seccomp: bool) -> Self {
+    pub(super) fn new(
+        opts: &'a Options,
+        sink: &'a mut dyn Sink,
+        seccomp: bool,
+        source: Option<&'a mut crate::source::Resolver>,
+    ) -> Self {
         let want_text = sink.wants_text();
         let want_process_events = sink.wants_process_events();
         Tracer {
@@ -81,6 +90,7 @@ impl<'a> Tracer<'a> {
             main_status: None,
             want_text,
             want_process_events,
+            source,
         }
     }
 
@@ -123,8 +133,14 @@ impl<'a> Tracer<'a> {
         match status {
             Status::Syscall => {
                 match sys::syscall_info(tid) {
-                    Ok(sys::SyscallInfo::Entry { arch, nr, args }) => {
-                        self.on_entry(tid, arch, nr, args);
+                    Ok(sys::SyscallInfo::Entry {
+                        arch,
+                        nr,
+                        args,
+                        ip,
+                        sp,
+                    }) => {
+                        self.on_entry(tid, arch, nr, args, (ip, sp));
                     }
                     Ok(sys::SyscallInfo::Exit { rval, is_error }) => {
                         self.on_exit(tid, rval, is_error)?
@@ -152,10 +168,15 @@ impl<'a> Tracer<'a> {
             Status::Event(event) => {
                 match event {
                     EVENT_SECCOMP => {
-                        if let Ok(sys::SyscallInfo::Seccomp { arch, nr, args }) =
-                            sys::syscall_info(tid)
+                        if let Ok(sys::SyscallInfo::Seccomp {
+                            arch,
+                            nr,
+                            args,
+                            ip,
+                            sp,
+                        }) = sys::syscall_info(tid)
                         {
-                            self.on_entry(tid, arch, nr, args);
+                            self.on_entry(tid, arch, nr, args, (ip, sp));
                         }
                     }
                     EVENT_FORK | EVENT_VFORK | EVENT_CLONE => {
@@ -226,6 +247,9 @@ impl<'a> Tracer<'a> {
         let task = self.task(tid);
         task.hidden = false;
         let (pid, visible) = (task.tgid, task.visible);
+        if let Some(r) = self.source.as_deref_mut() {
+            r.forget(pid);
+        }
         if self.want_process_events && visible {
             let (exe, argv) = crate::procfs::exec_image(tid);
             self.emit(Event::Exec {
@@ -244,6 +268,9 @@ impl<'a> Tracer<'a> {
         };
         let ts = now_monotonic_ns();
         let pid = task.tgid;
+        if let Some(r) = self.source.as_deref_mut().filter(|_| tid == pid) {
+            r.forget(pid);
+        }
         if task.visible {
             // Put the task back while emitting so prefixes count it.
             let pending = task.pending.take();
@@ -278,13 +305,23 @@ impl<'a> Tracer<'a> {
 
     /// A syscall entry (from a syscall-entry stop or a seccomp stop).
     /// Returns whether it is being traced to its exit.
-    fn on_entry(&mut self, tid: i32, audit: u32, nr: u64, args: [u64; 6]) -> bool {
+    fn on_entry(
+        &mut self,
+        tid: i32,
+        audit: u32,
+        nr: u64,
+        args: [u64; 6],
+        (ip, sp): (u64, u64),
+    ) -> bool {
         let a = arch::from_audit(audit).unwrap_or_else(arch::native);
         let name = a.name(nr);
         let selected = self.opts.trace.contains(a, nr);
         let want_text = self.want_text;
         let (strsize, decode_fds) = (self.opts.strsize, self.opts.decode_fds);
         let task = self.task(tid);
+        // The launched command's first execve is still renacer's code (the
+        // forked tracer child): shown, but its stack is not the program's.
+        let launching = task.hidden;
         if task.hidden {
             if !name.is_some_and(is_exec) {
                 return false;
@@ -301,7 +338,18 @@ impl<'a> Tracer<'a> {
             entry_ns: now_monotonic_ns(),
             pre_text: None,
             fd_hint: None,
+            source: None,
         };
+        let tgid = self.task(tid).tgid;
+        if let Some(r) = self
+            .source
+            .as_deref_mut()
+            .filter(|_| !launching && std::ptr::eq(a, arch::native()))
+        {
+            let bp = sys::frame_pointer(tid).unwrap_or(0);
+            let regs = crate::source::Regs { pc: ip, sp, bp };
+            p.source = Some(Box::new(r.locate(tgid, tid, regs)));
+        }
         if want_text {
             let n = name.unwrap_or("");
             if is_exec(n) || n == "exit" || n == "exit_group" {
@@ -360,6 +408,7 @@ impl<'a> Tracer<'a> {
             ret_text,
             entry_ns: p.entry_ns,
             exit_ns,
+            source: p.source,
         }
     }
 
@@ -405,7 +454,11 @@ impl<'a> Tracer<'a> {
 }
 
 /// Launch `opts.command` and trace it to the end; returns its exit status.
-pub(super) fn launch(opts: &Options, sink: &mut dyn Sink) -> Result<u8, Error> {
+pub(super) fn launch(
+    opts: &Options,
+    sink: &mut dyn Sink,
+    source: Option<&mut crate::source::Resolver>,
+) -> Result<u8, Error> {
     let use_seccomp = !opts.trace.is_all();
     let mut options =
         libc::PTRACE_O_TRACESYSGOOD | libc::PTRACE_O_TRACEEXEC | libc::PTRACE_O_EXITKILL;
@@ -428,7 +481,7 @@ pub(super) fn launch(opts: &Options, sink: &mut dyn Sink) -> Result<u8, Error> {
     sys::ignore_signal(libc::SIGINT);
     sys::ignore_signal(libc::SIGQUIT);
     sys::forward_signals_to(pid, &[libc::SIGTERM, libc::SIGHUP]);
-    let mut t = Tracer::new(opts, sink, use_seccomp);
+    let mut t = Tracer::new(opts, sink, use_seccomp, source);
     t.main_pid = pid;
     t.tasks.insert(pid, Task::new(pid, true, true));
     while !t.tasks.is_empty() {

@@ -122,15 +122,43 @@ pub(crate) fn make_sink(opts: &Options) -> Result<Box<dyn Sink>, Error> {
     )))
 }
 
+/// `--source`'s one line at the end (after the trace is out): how many
+/// stacks were unwound and located, and what the bounded caches hold.
+fn report_source(s: crate::source::SourceStats) {
+    crate::report::say!(
+        "renacer: source: {} of {} syscalls located in the program's own code; \
+         {} objects ({} KiB of unwind tables), {} frames cached (limit {}, cleared {}x), \
+         {} maps reads",
+        s.located,
+        s.unwinds,
+        s.objects,
+        s.object_bytes / 1024,
+        s.frames_cached,
+        crate::source::FRAME_CACHE_LIMIT,
+        s.frame_cache_clears,
+        s.maps_reads
+    );
+}
+
 /// Trace as the options say; returns renacer's exit status.
 pub(crate) fn run(opts: &Options) -> Result<u8, Error> {
     let mut sink = crate::output::Resilient::new(make_sink(opts)?);
+    let mut source = (opts.source || opts.stack_trace).then(|| {
+        crate::source::Resolver::new(
+            crate::source::Rule::new(opts.source_skip.clone()),
+            opts.stack_trace,
+            opts.debug_dirs.clone(),
+        )
+    });
     let result = if opts.pids.is_empty() {
-        event_loop::launch(opts, &mut sink)
+        event_loop::launch(opts, &mut sink, source.as_mut())
     } else {
-        attach::attach(opts, &mut sink)
+        attach::attach(opts, &mut sink, source.as_mut())
     };
     let flushed = sink.finish();
+    if let Some(r) = &source {
+        report_source(r.stats());
+    }
     let code = result?;
     flushed.map_err(|e| Error::io("write", e))?;
     Ok(code)

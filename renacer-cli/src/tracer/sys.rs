@@ -9,12 +9,24 @@ const PTRACE_GET_SYSCALL_INFO: libc::c_uint = 0x420e;
 /// What `PTRACE_GET_SYSCALL_INFO` says about the current stop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum SyscallInfo {
-    /// Syscall-entry stop.
-    Entry { arch: u32, nr: u64, args: [u64; 6] },
+    /// Syscall-entry stop, with the thread's instruction and stack pointers.
+    Entry {
+        arch: u32,
+        nr: u64,
+        args: [u64; 6],
+        ip: u64,
+        sp: u64,
+    },
     /// Syscall-exit stop.
     Exit { rval: i64, is_error: bool },
     /// `PTRACE_EVENT_SECCOMP` stop (before the syscall runs).
-    Seccomp { arch: u32, nr: u64, args: [u64; 6] },
+    Seccomp {
+        arch: u32,
+        nr: u64,
+        args: [u64; 6],
+        ip: u64,
+        sp: u64,
+    },
     /// Not a syscall stop.
     None,
 }
@@ -111,6 +123,8 @@ pub(crate) fn syscall_info(pid: i32) -> io::Result<SyscallInfo> {
             arch,
             nr: buf[3],
             args,
+            ip: buf[1],
+            sp: buf[2],
         },
         2 => SyscallInfo::Exit {
             rval: buf[3] as i64,
@@ -120,9 +134,29 @@ pub(crate) fn syscall_info(pid: i32) -> io::Result<SyscallInfo> {
             arch,
             nr: buf[3],
             args,
+            ip: buf[1],
+            sp: buf[2],
         },
         _ => SyscallInfo::None,
     })
+}
+
+/// The frame-pointer register (`rbp`) of a stopped tracee: with the
+/// instruction and stack pointers from [`syscall_info`], what unwinding
+/// needs.
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn frame_pointer(pid: i32) -> io::Result<u64> {
+    // `rbp` is the fifth word of the kernel's `user_regs_struct`.
+    const RBP: usize = 4 * 8;
+    // SAFETY: PEEKUSER reads a word of the stopped tracee's registers and
+    // returns it; errno tells a -1 word from an error.
+    unsafe { *libc::__errno_location() = 0 };
+    let v = ptrace(libc::PTRACE_PEEKUSER, pid, RBP, 0);
+    match v {
+        Err(e) if e.raw_os_error() != Some(0) => Err(e),
+        Err(_) => Ok(u64::MAX),
+        Ok(v) => Ok(v as u64),
+    }
 }
 
 /// `waitpid(-1, __WALL | flags)`. `Ok(None)` with `WNOHANG` and nothing ready.
