@@ -39,21 +39,8 @@ WORKLOADS=(
     "python|$PY -c pass"
 )
 
-median() {
-    sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print int((a[NR / 2] + a[NR / 2 + 1]) / 2) }'
-}
-
-ms() { awk -v u="$1" 'BEGIN { printf "%.1f", u / 1000 }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
-
-# One timing of "$@" in microseconds.
-once_us() {
-    local s e
-    s=$(date +%s%N)
-    "$@" >/dev/null 2>&1 || true
-    e=$(date +%s%N)
-    echo $(((e - s) / 1000))
-}
+# shellcheck source=benches/common.sh
+. "$ROOT/benches/common.sh"
 
 MODES=(full c openat)
 mode_flags() {
@@ -122,14 +109,5 @@ MD
 )
 
 if [ -z "${NO_DOC:-}" ]; then
-    SECTION="$SECTION" "$PY" - "$DOC" <<'PYEOF'
-import os, sys
-path = sys.argv[1]
-text = open(path).read()
-start, end = "<!-- section:cli -->", "<!-- /section:cli -->"
-i, j = text.index(start) + len(start), text.index(end)
-text = text[:i] + "\n" + os.environ["SECTION"].rstrip() + "\n" + text[j:]
-open(path, "w").write(text)
-PYEOF
-    echo "wrote the cli section of $DOC"
+    write_section "$DOC" cli
 fi

@@ -38,6 +38,17 @@ check(kinds.get("function", 0) >= 5, f"trace.json: function spans ({kinds})")
 by_id = {it["span_id"]: it for it in items}
 in_fn = [it for it in items if it["kind"] == "syscall" and by_id.get(it.get("parent_span_id"), {}).get("kind") == "function"]
 check(len(in_fn) >= 10, f"trace.json: syscalls nested under function spans ({len(in_fn)})")
+opens = [it for it in items if it["kind"] == "syscall" and "demo.conf" in it.get("args", "")]
+check(
+    any(it.get("source", {}).get("file", "").endswith("unified-demo/src/main.rs") and it["source"].get("line") for it in opens),
+    "trace.json: --source names the demo's own file:line for the open of demo.conf",
+)
+source = open(os.path.join(out, "source.txt"), encoding="utf-8").read().splitlines()
+conf = next((i for i, l in enumerate(source) if "demo.conf" in l), None)
+check(
+    conf is not None and conf + 1 < len(source) and re.match(r" > .*unified-demo/src/main\.rs:\d+ \(", source[conf + 1]),
+    "source.txt: the open of demo.conf followed by ` > .../unified-demo/src/main.rs:LINE (fn)`",
+)
 procs = [it for it in items if it["kind"] == "process"]
 check(all(p.get("argv") for p in procs), "trace.json: every process has its argv")
 check(sum(1 for p in procs if p.get("parent_span_id")) >= 1, "trace.json: the child process has a parent")

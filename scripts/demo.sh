@@ -8,6 +8,8 @@
 #   out/trace.txt            strace lines with → fn / ← fn span markers
 #   out/trace.json           unified JSON (schema: docs/formats.md)
 #   out/trace.perfetto.json  open in https://ui.perfetto.dev or chrome://tracing
+# and, with --source, which line of the demo made each of its file syscalls:
+#   out/source.txt           strace lines, each followed by ` > file:line (fn)`
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,14 +22,18 @@ demo=target/release/unified-demo
     --export perfetto:out/trace.perfetto.json \
     --export jsonl:out/trace.jsonl \
     -- "$demo"
-"$renacer" -f -q --format unified-json -o out/trace.json -- "$demo" >/dev/null
+"$renacer" -f -q --source --format unified-json -o out/trace.json -- "$demo" >/dev/null 2>&1
+"$renacer" -q --source -e trace=openat,read -o out/source.txt -- "$demo" >/dev/null 2>&1
 
 echo
 echo "== the unified trace, around load_config (full text: out/trace.txt) =="
 grep -n -m1 -A12 -- '→ load_config' out/trace.txt || head -40 out/trace.txt
 echo
+echo "== --source: the demo's own line behind each syscall (full text: out/source.txt) =="
+grep -m1 -A5 -- 'demo.conf' out/source.txt || head -10 out/source.txt
+echo
 echo "== summary =="
 printf '%-28s %s\n' "syscall lines:" "$(grep -vc -e '→' -e '←' -e '^\[pid [0-9:]*\] *+++' -e '^\[pid [0-9:]*\] *---' out/trace.txt)"
 printf '%-28s %s\n' "function spans entered:" "$(grep -c -- '→ ' out/trace.txt)"
-echo "wrote out/trace.txt, out/trace.json, out/trace.jsonl, out/trace.perfetto.json"
+echo "wrote out/trace.txt, out/trace.json, out/trace.jsonl, out/trace.perfetto.json, out/source.txt"
 echo "open out/trace.perfetto.json in https://ui.perfetto.dev (Open trace file)"
