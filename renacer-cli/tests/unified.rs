@@ -34,14 +34,38 @@ fn worker(path: &Path) -> std::io::Result<()> {
     save(path)
 }
 
+/// A compute block that reads its input: the read nests under the block,
+/// the block under the function.
+#[renacer::trace]
+fn crunch(path: &Path) -> u64 {
+    renacer::compute!(
+        "crunch_block",
+        elements = 10,
+        data_type = "u8",
+        backend = "scalar",
+        {
+            let bytes = std::fs::read(path).expect("compute input");
+            bytes.iter().map(|&b| u64::from(b)).sum()
+        }
+    )
+}
+
 /// The app: known syscalls in known functions, on two threads. Returns
 /// `true` when this process is the app (it then did its work).
 fn run_as_app() -> bool {
     let Some(dir) = std::env::var_os(APP_ENV) else {
         return false;
     };
-    let guard = renacer::init();
+    // Every compute block recorded, whatever its duration.
+    let guard = renacer::ConfigBuilder::from_env()
+        .compute_threshold(
+            renacer::compute::ComputeClass::Simd,
+            std::time::Duration::ZERO,
+        )
+        .init();
     let dir = Path::new(&dir);
+    std::fs::write(dir.join("compute-input.bin"), b"0123456789").expect("input");
+    assert_eq!(crunch(&dir.join("compute-input.bin")), 525);
     save(&dir.join("main-file.txt")).expect("save");
     assert_eq!(load(&dir.join("main-file.txt")).expect("load"), "unified\n");
     let thread_file = dir.join("thread-file.txt");
@@ -168,6 +192,46 @@ fn unified_text_and_perfetto_formats() {
     assert!(ev
         .iter()
         .any(|e| e["ph"] == "X" && e["cat"] == "syscall" && e["name"] == "openat"));
+    assert!(ev
+        .iter()
+        .any(|e| e["ph"] == "X" && e["cat"] == "compute" && e["name"] == "crunch_block"));
+    // The text shows the block with what ran, around its read.
+    let block = text
+        .split("→ crunch_block [scalar, 10 u8]")
+        .nth(1)
+        .expect("block line");
+    let inside = block.split("← crunch_block").next().expect("block exit");
+    assert!(inside.contains("compute-input.bin"), "{inside}");
+}
+
+#[test]
+fn compute_blocks_nest_between_functions_and_syscalls() {
+    if run_as_app() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let name = "compute_blocks_nest_between_functions_and_syscalls";
+    let v: Value =
+        serde_json::from_str(&trace("unified-json", dir.path(), name)).expect("valid JSON");
+    let items = v["items"].as_array().expect("items");
+    let block = items
+        .iter()
+        .find(|i| i["name"] == "crunch_block")
+        .expect("the compute block");
+    assert_eq!(block["kind"], "compute");
+    assert_eq!(block["fields"]["compute.backend"], "scalar");
+    assert_eq!(selftrace::parent_name(items, block), "crunch");
+    let open = items
+        .iter()
+        .find(|i| {
+            i["kind"] == "syscall"
+                && i["name"] == "openat"
+                && i["args"]
+                    .as_str()
+                    .is_some_and(|a| a.contains("compute-input.bin") && a.contains("O_RDONLY"))
+        })
+        .expect("the block's openat (the input was written before, outside)");
+    assert_eq!(open["parent_span_id"], block["span_id"], "{block}\n{open}");
 }
 
 #[test]

@@ -32,6 +32,7 @@
 #![warn(missing_docs, unreachable_pub)]
 
 mod collect;
+pub mod compute;
 pub mod config;
 pub mod context;
 pub mod export;

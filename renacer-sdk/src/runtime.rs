@@ -94,6 +94,8 @@ pub(crate) fn start(cfg: Config) -> InitGuard {
     sampler::set_seed(seed);
     sampler::set_rate(cfg.recipe.sample_rate);
     breaker::configure(cfg.recipe.rate_limit);
+    let (simd, gpu) = cfg.recipe.compute_thresholds;
+    crate::compute::set_thresholds(simd, gpu);
     EXIT_SUMMARY.store(cfg.recipe.exit_summary, Ordering::Relaxed);
     SHUTDOWN_TIMEOUT_MS.store(
         u64::try_from(cfg.recipe.shutdown_timeout.as_millis()).unwrap_or(u64::MAX),

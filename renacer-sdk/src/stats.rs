@@ -3,7 +3,8 @@
 //! counters, and they add up exactly (once [`crate::flush`] returned):
 //!
 //! ```text
-//! instrumented calls = recorded + sampled_out + rate_limited + ring_dropped
+//! instrumented calls = recorded + sampled_out + below_threshold
+//!                      + rate_limited + ring_dropped
 //! recorded           = exported + export_dropped + collector_dropped + open
 //! ```
 //!
@@ -38,6 +39,11 @@ pub struct Stats {
     /// at most 1024 calls: it lags by at most one piece per live thread
     /// (and per per-site-rate site a thread calls), never runs ahead.
     pub sampled_out: u64,
+    /// Compute blocks (`compute!`, traced trueno operations) sampled and
+    /// timed but shorter than their duration threshold
+    /// (`RENACER_COMPUTE_SIMD_THRESHOLD_US` / `_GPU_`): counted, not
+    /// recorded.
+    pub below_threshold: u64,
     /// Spans dropped because the rate limiter's breaker was open.
     pub rate_limited: u64,
     /// Spans not recorded because their thread's ring was full.
@@ -82,6 +88,7 @@ pub fn stats() -> Stats {
     Stats {
         recorded: RECORDED.load(Ordering::Relaxed),
         sampled_out: t.sampled_out,
+        below_threshold: t.below_threshold,
         rate_limited: t.rate_limited,
         ring_dropped: t.ring_dropped,
         events_dropped: t.events_dropped,

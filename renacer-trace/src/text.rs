@@ -89,7 +89,7 @@ pub fn write_text(trace: &UnifiedTrace, out: &mut dyn Write, opts: TextOptions) 
             order: it.depth,
             item: i as u32,
         });
-        if it.kind == SpanKind::Function {
+        if it.kind.is_in_process() {
             ev.push(Event {
                 time: it.end_ns,
                 class: 0,
@@ -172,7 +172,7 @@ pub fn write_text(trace: &UnifiedTrace, out: &mut dyn Write, opts: TextOptions) 
                 continue;
             }
             let it = &trace.items[e.item as usize];
-            if it.kind == SpanKind::Function {
+            if it.kind.is_in_process() {
                 let inner = it.depth.saturating_sub(p_item.depth) as usize;
                 let lvl = if e.class == 1 {
                     inner
@@ -194,12 +194,13 @@ pub fn write_text(trace: &UnifiedTrace, out: &mut dyn Write, opts: TextOptions) 
                 }
             };
             match it.source {
-                ItemSource::Function(_) if e.class == 1 => writeln!(
+                ItemSource::Function(k) if e.class == 1 => writeln!(
                     out,
-                    "{} {}{indent}→ {}",
+                    "{} {}{indent}→ {}{}",
                     prefix(it),
                     stamp(e.time),
-                    trace.name(it)
+                    trace.name(it),
+                    compute_detail(&trace.spans[k])
                 )?,
                 ItemSource::Function(_) => writeln!(
                     out,
@@ -235,4 +236,33 @@ pub fn write_text(trace: &UnifiedTrace, out: &mut dyn Write, opts: TextOptions) 
         }
     }
     Ok(())
+}
+
+/// ` [avx2, 524288 f32]` after a compute block's name (and what was asked
+/// for, when a lesser kernel ran); empty for other spans.
+fn compute_detail(s: &crate::model::SpanRecord) -> String {
+    use crate::model::FieldValue;
+    if s.kind != SpanKind::Compute {
+        return String::new();
+    }
+    let get = |key: &str| s.fields.iter().find(|(k, _)| k == key).map(|(_, v)| v);
+    let text = |key: &str| match get(key) {
+        Some(FieldValue::Str(v)) => Some(v.to_string()),
+        Some(FieldValue::U64(v)) => Some(v.to_string()),
+        Some(FieldValue::I64(v)) => Some(v.to_string()),
+        _ => None,
+    };
+    let mut parts = vec![text("compute.backend").unwrap_or_else(|| "?".into())];
+    if let (Some(n), Some(t)) = (text("compute.elements"), text("compute.data_type")) {
+        parts.push(format!("{n} {t}"));
+    }
+    if let Some(asked) = text("compute.backend_requested") {
+        let how = if matches!(get("compute.fallback"), Some(FieldValue::Bool(true))) {
+            "fallback from"
+        } else {
+            "asked"
+        };
+        parts.push(format!("{how} {asked}"));
+    }
+    format!(" [{}]", parts.join(", "))
 }

@@ -8,17 +8,14 @@ use std::time::Duration;
 
 use renacer_e2e::Rotel;
 
-#[test]
-fn cli_sends_the_unified_trace_to_a_collector() {
-    let rotel = Rotel::start();
+/// `renacer --format unified --export otlp:<rotel> -- otlp_app ARGS`.
+fn trace_to(rotel: &Rotel, args: &[&str]) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_renacer-under-test"));
     cmd.args(["-f", "--format", "unified", "-o", "/dev/null", "--export"])
         .arg(format!("otlp:{}", rotel.grpc_endpoint()))
         .arg("--")
         .arg(env!("CARGO_BIN_EXE_otlp_app"))
-        .arg("plain")
-        // Read back from the tracee's memory, not from strace text: intact.
-        .arg("héllo wörld")
+        .args(args)
         .env("RENACER_SAMPLE_RATE", "1")
         .stdout(Stdio::null());
     for var in [
@@ -36,7 +33,14 @@ fn cli_sends_the_unified_trace_to_a_collector() {
         "stderr: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
 
+#[test]
+fn cli_sends_the_unified_trace_to_a_collector() {
+    let rotel = Rotel::start();
+    // The argument is read back from the tracee's memory, not from strace
+    // text: intact.
+    trace_to(&rotel, &["plain", "héllo wörld"]);
     let spans = rotel.wait_for(Duration::from_secs(30), |s| {
         s.iter().any(|x| x.name == "load_config")
             && s.iter().any(|x| x.name == "openat")
@@ -70,4 +74,29 @@ fn cli_sends_the_unified_trace_to_a_collector() {
     assert!(process.attr("lamport").is_some());
     let args = process.attr("process.command_args").expect("command args");
     assert!(args.ends_with(" plain héllo wörld"), "{args}");
+}
+
+#[test]
+fn compute_blocks_reach_the_collector_between_function_and_syscalls() {
+    let rotel = Rotel::start();
+    trace_to(&rotel, &["compute"]);
+    let spans = rotel.wait_for(Duration::from_secs(30), |s| {
+        s.iter().any(|x| x.name == "digest") && s.iter().any(|x| x.name == "compute_main")
+    });
+    let digest = spans.iter().find(|s| s.name == "digest").expect("digest");
+    assert_eq!(digest.attr("renacer.span.kind"), Some("compute"));
+    assert_eq!(digest.attr("compute.library"), Some("user"));
+    assert_eq!(digest.attr("compute.backend"), Some("scalar"));
+    let main = spans.iter().find(|s| s.name == "compute_main").unwrap();
+    assert_eq!(digest.parent_id, main.span_id);
+    // The file read inside the block is the block's child.
+    let open = spans
+        .iter()
+        .find(|s| {
+            s.name == "openat"
+                && s.attr("syscall.args")
+                    .is_some_and(|a| a.contains("/proc/self/status"))
+        })
+        .expect("the openat inside the block");
+    assert_eq!(open.parent_id, digest.span_id);
 }

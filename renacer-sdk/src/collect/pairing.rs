@@ -19,7 +19,7 @@ use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
-use crate::model::{FieldValue, SpanFlags, SpanId, SpanKind, SpanRecord, SpanStatus, TraceId};
+use crate::model::{FieldValue, SpanFlags, SpanId, SpanRecord, SpanStatus, TraceId};
 use crate::record::clock::Converter;
 use crate::record::event::{self, Event};
 use crate::record::ids::{span_id, trace_of_root};
@@ -511,7 +511,7 @@ impl Pairing {
             span_id: open.id,
             parent_span_id: open.parent,
             name: Cow::Borrowed(site.name),
-            kind: SpanKind::Function,
+            kind: site.kind,
             flags: SpanFlags::NONE,
             start_ns,
             end_ns,

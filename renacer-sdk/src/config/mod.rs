@@ -37,6 +37,8 @@ pub(crate) struct Recipe {
     pub(crate) shutdown_timeout: Duration,
     pub(crate) exit_summary: bool,
     pub(crate) seed: Option<u64>,
+    /// Duration thresholds of compute blocks: (SIMD, GPU).
+    pub(crate) compute_thresholds: (Duration, Duration),
     specs: Vec<(String, &'static str)>,
     options: SinkOptions,
     env_spool: Option<std::ffi::OsString>,
@@ -120,6 +122,7 @@ pub struct ConfigBuilder {
     flush_interval: Duration,
     shutdown_timeout: Duration,
     exit_summary: bool,
+    compute_thresholds: (Duration, Duration),
     service_name: Option<String>,
     env_output: Option<String>,
     /// `RENACER_SPOOL`: set by the renacer CLI; always adds a spool sink.
@@ -189,6 +192,10 @@ impl ConfigBuilder {
             flush_interval: DEFAULT_FLUSH_INTERVAL,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             exit_summary: true,
+            compute_thresholds: (
+                crate::compute::DEFAULT_SIMD_THRESHOLD,
+                crate::compute::DEFAULT_GPU_THRESHOLD,
+            ),
             service_name: None,
             env_output: None,
             env_spool: None,
@@ -232,6 +239,12 @@ impl ConfigBuilder {
         }
         if let Some(ms) = env_parse("RENACER_SHUTDOWN_TIMEOUT_MS", parse_u64, "5000") {
             b.shutdown_timeout = Duration::from_millis(ms);
+        }
+        if let Some(us) = env_parse("RENACER_COMPUTE_SIMD_THRESHOLD_US", parse_u64, "50") {
+            b.compute_thresholds.0 = Duration::from_micros(us);
+        }
+        if let Some(us) = env_parse("RENACER_COMPUTE_GPU_THRESHOLD_US", parse_u64, "100") {
+            b.compute_thresholds.1 = Duration::from_micros(us);
         }
         // Read by the clock at init; only checked here, so a typo is not
         // silently taken for the default.
@@ -284,6 +297,22 @@ impl ConfigBuilder {
     /// hung exporter never keeps the program from exiting.
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.shutdown_timeout = timeout;
+        self
+    }
+
+    /// Compute blocks of `class` shorter than `threshold` are counted
+    /// (`Stats::below_threshold`), not recorded (defaults: SIMD 50 µs,
+    /// GPU 100 µs; `RENACER_COMPUTE_SIMD_THRESHOLD_US`,
+    /// `RENACER_COMPUTE_GPU_THRESHOLD_US`). Zero records every sampled block.
+    pub fn compute_threshold(
+        mut self,
+        class: crate::compute::ComputeClass,
+        threshold: Duration,
+    ) -> Self {
+        match class {
+            crate::compute::ComputeClass::Simd => self.compute_thresholds.0 = threshold,
+            crate::compute::ComputeClass::Gpu => self.compute_thresholds.1 = threshold,
+        }
         self
     }
 
@@ -354,6 +383,7 @@ impl ConfigBuilder {
             shutdown_timeout: self.shutdown_timeout,
             exit_summary: self.exit_summary,
             seed: self.seed,
+            compute_thresholds: self.compute_thresholds,
             specs,
             options: SinkOptions {
                 service_name: self.service_name.clone(),

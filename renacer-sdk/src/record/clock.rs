@@ -181,6 +181,15 @@ impl Converter {
         }
     }
 
+    /// A difference of raw timestamps → ns.
+    pub(crate) fn delta_ns(self, raw_delta: u64) -> u64 {
+        if self.tsc {
+            (raw_delta as f64 * self.slope) as u64
+        } else {
+            raw_delta
+        }
+    }
+
     /// Raw timestamp → `CLOCK_MONOTONIC` ns.
     pub(crate) fn to_ns(self, raw: u64) -> u64 {
         if !self.tsc {

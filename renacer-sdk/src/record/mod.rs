@@ -16,6 +16,7 @@
 pub(crate) mod async_span;
 pub(crate) mod breaker;
 pub mod clock;
+pub(crate) mod compute;
 pub(crate) mod decide;
 pub(crate) mod event;
 pub(crate) mod field;
@@ -40,7 +41,9 @@ pub use async_span::{
 pub use field::IntoFieldValue;
 pub use guard::SpanGuard;
 
+pub(crate) use compute::{begin_compute, push_compute};
 pub(crate) use decide::{decide_root, refresh, site_decide};
+pub(crate) use event::RawField;
 
 use event::Event;
 use ring::{Counters, Ring};
@@ -70,6 +73,8 @@ pub struct Site {
     pub decision_id: u64,
     /// Names of the captured fields, in declaration order.
     pub fields: &'static [&'static str],
+    /// What the span is: a function (every macro site) or a compute block.
+    pub kind: crate::model::SpanKind,
 }
 
 impl Site {
@@ -90,7 +95,14 @@ impl Site {
             site_id: renacer_format::fnv::site_id(module_path, name, file, line),
             decision_id,
             fields,
+            kind: crate::model::SpanKind::Function,
         }
+    }
+
+    /// The same site, recording spans of `kind` (compute blocks).
+    pub const fn with_kind(mut self, kind: crate::model::SpanKind) -> Site {
+        self.kind = kind;
+        self
     }
 }
 

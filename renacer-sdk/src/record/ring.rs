@@ -36,6 +36,8 @@ pub(crate) struct Counters {
     pub(crate) rate_limited: AtomicU64,
     pub(crate) ring_dropped: AtomicU64,
     pub(crate) events_dropped: AtomicU64,
+    /// Compute blocks measured shorter than their duration threshold.
+    pub(crate) below_threshold: AtomicU64,
 }
 
 impl Counters {

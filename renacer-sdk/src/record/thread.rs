@@ -248,6 +248,7 @@ pub(crate) struct Totals {
     pub(crate) rate_limited: u64,
     pub(crate) ring_dropped: u64,
     pub(crate) events_dropped: u64,
+    pub(crate) below_threshold: u64,
 }
 
 impl Totals {
@@ -257,6 +258,7 @@ impl Totals {
         self.rate_limited += c.rate_limited.load(Ordering::Relaxed);
         self.ring_dropped += c.ring_dropped.load(Ordering::Relaxed);
         self.events_dropped += c.events_dropped.load(Ordering::Relaxed);
+        self.below_threshold += c.below_threshold.load(Ordering::Relaxed);
     }
 }
 

@@ -11,7 +11,9 @@
 //! * `tracing`: `tracing` spans through `RenacerLayer`, nested with renacer spans;
 //! * `otel`: a `#[renacer::trace]` root inside a `tracing-opentelemetry`
 //!   span (prints `OTEL <trace id> <span id>` of that span);
-//! * `burst`: many spans, for the collector-down case.
+//! * `burst`: many spans, for the collector-down case;
+//! * `compute`: a `compute!` block that reads a file, inside a function
+//!   (every block recorded: threshold 0).
 //!
 //! At the end it prints `STATS <name>=<value> ...` on stdout.
 
@@ -50,6 +52,22 @@ fn fan_out() -> u64 {
 #[renacer::trace]
 fn load_config(path: &str) -> Result<String, std::io::Error> {
     std::fs::read_to_string(path)
+}
+
+#[renacer::trace]
+fn compute_main() -> u64 {
+    renacer::compute!(
+        "digest",
+        elements = 4096,
+        data_type = "u8",
+        backend = "scalar",
+        {
+            let bytes = std::fs::read("/proc/self/status").unwrap_or_default();
+            bytes
+                .iter()
+                .fold(0u64, |h, &b| h.rotate_left(5) ^ u64::from(b))
+        }
+    )
 }
 
 #[renacer::trace]
@@ -149,12 +167,19 @@ fn main() -> ExitCode {
             .resource_attribute("configured.by", "builder")
             .otlp_shutdown_timeout(std::time::Duration::from_secs(5))
             .init(),
+        ("compute", _) => builder
+            .compute_threshold(
+                renacer::compute::ComputeClass::Simd,
+                std::time::Duration::ZERO,
+            )
+            .init(),
         _ => builder.init(),
     };
     let mut out = 0u64;
     match scenario.as_str() {
         "threads" => out = fan_out(),
         "plain" | "builder" => out = plain_main() as u64,
+        "compute" => out = compute_main(),
         "tokio" => {
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)

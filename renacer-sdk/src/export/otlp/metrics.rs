@@ -30,6 +30,7 @@ pub type StatsSource = Arc<dyn Fn() -> Vec<(&'static str, u64)> + Send + Sync>;
 pub const COUNTERS: &[&str] = &[
     "recorded",
     "sampled_out",
+    "below_threshold",
     "rate_limited",
     "ring_dropped",
     "events_dropped",

@@ -16,6 +16,7 @@ fn sdk_stats() -> StatsSource {
         vec![
             ("recorded", s.recorded),
             ("sampled_out", s.sampled_out),
+            ("below_threshold", s.below_threshold),
             ("rate_limited", s.rate_limited),
             ("ring_dropped", s.ring_dropped),
             ("events_dropped", s.events_dropped),
