@@ -99,6 +99,36 @@ fn summary_only_and_with_output() {
 }
 
 #[test]
+fn summary_with_latency_percentiles() {
+    // -c -T: p50/p90/p99/max/stddev per syscall (strace has only totals).
+    let (_, text, _) = trace(&["-c", "-T", "--", "ls", "/"]);
+    let mut lines = text.lines();
+    let head = lines.next().unwrap();
+    assert!(
+        head.contains("p50 usecs  p90 usecs  p99 usecs  max usecs stddev usecs syscall"),
+        "{text}"
+    );
+    let rows: Vec<Vec<&str>> = text
+        .lines()
+        .skip(2)
+        .filter(|l| !l.starts_with("---"))
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert!(rows.len() > 5, "{text}");
+    for r in &rows {
+        // The last six columns: p50 p90 p99 max stddev name.
+        let n = r.len();
+        let num = |i: usize| r[n - 6 + i].parse::<f64>().unwrap();
+        let (p50, p90, p99, max) = (num(0), num(1), num(2), num(3));
+        assert!(p50 <= p90 && p90 <= p99 && p99 <= max, "{r:?}");
+        // The mean (usecs/call) is within [min, max] of the samples.
+        let per_call: f64 = r[2].parse().unwrap();
+        assert!(per_call <= max + 1.0, "{r:?}");
+    }
+    assert_eq!(rows.last().unwrap().last(), Some(&"total"));
+}
+
+#[test]
 fn syscall_times_and_timestamps() {
     let (_, text, _) = trace(&["-T", "-e", "trace=close", "--", "true"]);
     let l = lines_of(&text, "close")[0];

@@ -5,6 +5,7 @@
 //! are sinks, and the unified-trace merge plugs in as another one.
 
 mod json;
+mod latency;
 mod summary;
 mod text;
 

@@ -82,7 +82,7 @@ fn open_output(opts: &Options) -> Result<(Box<dyn Write>, bool), Error> {
 pub(crate) fn make_sink(opts: &Options) -> Result<Box<dyn Sink>, Error> {
     let (out, tty) = open_output(opts)?;
     if opts.summary == Summary::Only {
-        return Ok(Box::new(SummarySink::new(out, false)));
+        return Ok(Box::new(SummarySink::new(out, false, opts.syscall_times)));
     }
     // `CLOCK_REALTIME - CLOCK_MONOTONIC`, from the SDK's clock module so
     // syscall and span times convert to wall time the same way.
@@ -118,7 +118,7 @@ pub(crate) fn make_sink(opts: &Options) -> Result<Box<dyn Sink>, Error> {
     };
     Ok(Box::new(Tee(
         per_call,
-        Box::new(SummarySink::new(out2, true)),
+        Box::new(SummarySink::new(out2, true, opts.syscall_times)),
     )))
 }
 
