@@ -49,6 +49,11 @@ check(
     conf is not None and conf + 1 < len(source) and re.match(r" > .*unified-demo/src/main\.rs:\d+ \(", source[conf + 1]),
     "source.txt: the open of demo.conf followed by ` > .../unified-demo/src/main.rs:LINE (fn)`",
 )
+compute = open(os.path.join(out, "compute.txt"), encoding="utf-8").read()
+check(
+    re.search(r"→ trueno\.(mean|dot|stddev|matmul) \[[a-z0-9+-]+, \d+ f32", compute) is not None,
+    "compute.txt: a trueno block with the kernel that ran and its size",
+)
 procs = [it for it in items if it["kind"] == "process"]
 check(all(p.get("argv") for p in procs), "trace.json: every process has its argv")
 check(sum(1 for p in procs if p.get("parent_span_id")) >= 1, "trace.json: the child process has a parent")

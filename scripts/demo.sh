@@ -10,10 +10,12 @@
 #   out/trace.perfetto.json  open in https://ui.perfetto.dev or chrome://tracing
 # and, with --source, which line of the demo made each of its file syscalls:
 #   out/source.txt           strace lines, each followed by ` > file:line (fn)`
+# and examples/compute (trueno operations inside traced functions):
+#   out/compute.txt          the unified text with its compute blocks
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cargo build --release --quiet -p renacer-cli -p unified-demo
+cargo build --release --quiet -p renacer-cli -p unified-demo -p compute-demo
 mkdir -p out
 renacer=target/release/renacer
 demo=target/release/unified-demo
@@ -24,6 +26,7 @@ demo=target/release/unified-demo
     -- "$demo"
 "$renacer" -f -q --source --format unified-json -o out/trace.json -- "$demo" >/dev/null 2>&1
 "$renacer" -q --source -e trace=openat,read -o out/source.txt -- "$demo" >/dev/null 2>&1
+"$renacer" -f -q --format unified -o out/compute.txt -- target/release/compute-demo >/dev/null
 
 echo
 echo "== the unified trace, around load_config (full text: out/trace.txt) =="
@@ -32,8 +35,11 @@ echo
 echo "== --source: the demo's own line behind each syscall (full text: out/source.txt) =="
 grep -m1 -A5 -- 'demo.conf' out/source.txt || head -10 out/source.txt
 echo
+echo "== compute blocks: trueno operations with the kernel that ran (full text: out/compute.txt) =="
+grep -m1 -A8 -- '→ statistics' out/compute.txt || head -20 out/compute.txt
+echo
 echo "== summary =="
 printf '%-28s %s\n' "syscall lines:" "$(grep -vc -e '→' -e '←' -e '^\[pid [0-9:]*\] *+++' -e '^\[pid [0-9:]*\] *---' out/trace.txt)"
 printf '%-28s %s\n' "function spans entered:" "$(grep -c -- '→ ' out/trace.txt)"
-echo "wrote out/trace.txt, out/trace.json, out/trace.jsonl, out/trace.perfetto.json, out/source.txt"
+echo "wrote out/trace.txt, out/trace.json, out/trace.jsonl, out/trace.perfetto.json, out/source.txt, out/compute.txt"
 echo "open out/trace.perfetto.json in https://ui.perfetto.dev (Open trace file)"

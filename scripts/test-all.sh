@@ -19,7 +19,7 @@ python3 scripts/check-module-dag.py
 # What users of each crate get: the SDK with no feature and with each one
 # alone (workspace feature unification would hide a missing `cfg`), no
 # serde and no CLI code in an application's build, docs without warnings.
-for features in "" otlp tracing tracing-opentelemetry; do
+for features in "" otlp tracing tracing-opentelemetry trueno; do
     echo "sdk features: '${features:-none}'"
     cargo clippy -q -p renacer --no-default-features --features "$features" -- -D warnings
 done
@@ -30,6 +30,10 @@ fi
 RUSTDOCFLAGS="-D warnings" cargo doc -q --no-deps --workspace
 
 cargo test --workspace
+
+# Traced trueno with its wgpu backend compiled in: no GPU adapter here, so
+# a large matmul must be recorded as a fallback to BLIS, never a panic.
+cargo test -q -p renacer --features trueno-gpu --test compute_trueno
 
 # The --source accuracy corpus again, with its table shown (docs/cli.md).
 cargo test -q -p renacer-cli --test source accuracy_corpus -- --nocapture

@@ -404,7 +404,7 @@ fn default_vectors_record_the_best_available_backend() {
     let b = compute_blocks(&spans)[0];
     let (kernel, _) =
         renacer::compute::trueno::kernel(renacer::compute::trueno::Op::Sum, tag, None);
-    assert_eq!(str_field(b, "compute.backend"), Some(kernel));
+    assert_eq!(str_field(b, "compute.backend"), Some(kernel.name()));
     assert_eq!(field(b, "compute.fallback"), Some(&FieldValue::Bool(false)));
 }
 

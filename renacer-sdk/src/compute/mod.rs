@@ -25,6 +25,19 @@
 #[cfg(feature = "trueno")]
 pub mod trueno;
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gpu_backends_get_the_gpu_threshold() {
+        assert_eq!(class_of("cuda-sm90"), ComputeClass::Gpu);
+        assert_eq!(class_of("wgpu"), ComputeClass::Gpu);
+        assert_eq!(class_of("avx2"), ComputeClass::Simd);
+        assert_eq!(class_of(""), ComputeClass::Simd);
+    }
+}
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -92,21 +105,33 @@ pub struct ComputeInfo {
     pub data_type: &'static str,
     /// Why a lesser kernel ran than the one asked for; `None`: no fallback.
     pub fallback_reason: Option<&'static str>,
+    /// Which duration threshold applies.
+    pub class: ComputeClass,
 }
 
-impl ComputeInfo {
-    /// The threshold class of this block's backend.
-    pub fn class(&self) -> ComputeClass {
-        let b = self.backend;
-        if ["gpu", "cuda", "wgpu", "vulkan", "metal"]
-            .iter()
-            .any(|g| b.contains(g))
-        {
-            ComputeClass::Gpu
-        } else {
-            ComputeClass::Simd
+/// The threshold class of a backend name: GPU when it names a GPU API
+/// (`gpu`, `cuda`, `wgpu`, `vulkan`, `metal`, `opencl`), else SIMD. A
+/// `const fn`, so `compute!` decides it at compile time.
+pub const fn class_of(backend: &str) -> ComputeClass {
+    const GPU: [&str; 6] = ["gpu", "cuda", "wgpu", "vulkan", "metal", "opencl"];
+    let b = backend.as_bytes();
+    let mut g = 0;
+    while g < GPU.len() {
+        let needle = GPU[g].as_bytes();
+        let mut i = 0;
+        while i + needle.len() <= b.len() {
+            let mut j = 0;
+            while j < needle.len() && b[i + j] == needle[j] {
+                j += 1;
+            }
+            if j == needle.len() {
+                return ComputeClass::Gpu;
+            }
+            i += 1;
         }
+        g += 1;
     }
+    ComputeClass::Simd
 }
 
 /// A block being timed: the raw start timestamp, 0 when unsampled.
@@ -135,7 +160,7 @@ impl ComputeTimer {
                 self.site,
                 self.start,
                 end,
-                threshold_ns(info.class()),
+                threshold_ns(info.class),
                 |push| {
                     push(0, record::RawField::Static(info.library));
                     push(1, record::RawField::Static(info.operation));
@@ -192,6 +217,7 @@ macro_rules! compute {
             $crate::compute::FIELDS,
         )
         .with_kind($crate::model::SpanKind::Compute);
+        const __RENACER_CLASS: $crate::compute::ComputeClass = $crate::compute::class_of($be);
         let __renacer_elements = ($n) as u64;
         let __renacer_timer = $crate::compute::begin(&__RENACER_COMPUTE_SITE);
         let __renacer_out = $body;
@@ -204,6 +230,7 @@ macro_rules! compute {
                 elements: __renacer_elements,
                 data_type: $dt,
                 fallback_reason: None,
+                class: __RENACER_CLASS,
             },
             None,
         );

@@ -35,11 +35,9 @@
 //! traced form runs trueno's best available backend instead and records
 //! the fallback.
 
-use std::borrow::Cow;
-
 use trueno::{Backend, Matrix, TruenoError, Vector};
 
-use super::{begin, ComputeInfo, FIELDS};
+use super::{begin, ComputeClass, ComputeInfo, FIELDS};
 use crate::model::SpanKind;
 use crate::record::Site;
 
@@ -199,52 +197,146 @@ pub fn tag_name(tag: Backend) -> &'static str {
     }
 }
 
-/// Rank of a kernel's ISA: a kernel below the requested rank is a fallback
-/// (`none`, no kernel at all, is an error, not a fallback).
-fn rank(kernel: &str) -> u8 {
-    match kernel.split('+').next().unwrap_or(kernel) {
-        "scalar" | "blis-scalar" | "blis-gemv-scalar" => 0,
-        "sse2" | "neon" | "wasm-simd" => 1,
-        "avx" => 2,
-        "avx2" | "blis-avx2-fma" | "blis-gemv-avx2-fma" => 3,
-        "avx512" => 4,
-        _ => 5, // gpu, wgpu, auto
-    }
-}
-
-/// The kernel of a plain SIMD family, per the dispatch macros.
-fn simd_kernel(tag: Backend, avx512: bool) -> &'static str {
+/// Rank of a tag's ISA: a kernel ranked below its tag is a fallback.
+fn tag_rank(tag: Backend) -> u8 {
     match tag {
-        Backend::Scalar => "scalar",
-        #[cfg(target_arch = "x86_64")]
-        Backend::SSE2 | Backend::AVX => "sse2",
-        #[cfg(target_arch = "x86_64")]
-        Backend::AVX2 => "avx2",
-        #[cfg(target_arch = "x86_64")]
-        Backend::AVX512 => {
-            if avx512 {
-                "avx512"
-            } else {
-                "avx2"
-            }
-        }
-        #[cfg(any(target_arch = "aarch64", target_arch = "arm"))]
-        Backend::NEON => "neon",
-        #[cfg(target_arch = "wasm32")]
-        Backend::WasmSIMD => "wasm-simd",
-        _ => "scalar",
+        Backend::Scalar => 0,
+        Backend::SSE2 | Backend::NEON | Backend::WasmSIMD => 1,
+        Backend::AVX => 2,
+        Backend::AVX2 => 3,
+        Backend::AVX512 => 4,
+        Backend::GPU | Backend::Auto => 5,
     }
 }
 
-/// `kernel` followed by a scalar pass.
-fn then_scalar(kernel: &'static str) -> &'static str {
-    match kernel {
-        "sse2" => "sse2+scalar",
-        "avx2" => "avx2+scalar",
-        "avx512" => "avx512+scalar",
-        "neon" => "neon+scalar",
-        "wasm-simd" => "wasm-simd+scalar",
-        _ => "scalar",
+/// A kernel trueno runs (`compute.backend`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kernel {
+    /// Plain Rust loops.
+    Scalar,
+    /// `Sse2Backend`.
+    Sse2,
+    /// `Avx2Backend`.
+    Avx2,
+    /// `Avx512Backend`.
+    Avx512,
+    /// `NeonBackend`.
+    Neon,
+    /// `WasmBackend`.
+    WasmSimd,
+    /// A SIMD kernel, then a scalar pass (variance, softmax).
+    ThenScalar(Simd),
+    /// BLIS gemm with its AVX2+FMA microkernel.
+    BlisAvx2Fma,
+    /// BLIS gemm with its scalar microkernel.
+    BlisScalar,
+    /// BLIS gemv, AVX2+FMA.
+    BlisGemvAvx2Fma,
+    /// BLIS gemv, scalar.
+    BlisGemvScalar,
+    /// The wgpu backend.
+    Wgpu,
+    /// No kernel: trueno returned an error for the tag.
+    None,
+}
+
+/// The SIMD kernel of a [`Kernel::ThenScalar`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Simd {
+    /// SSE2.
+    Sse2,
+    /// AVX2.
+    Avx2,
+    /// AVX-512.
+    Avx512,
+    /// NEON.
+    Neon,
+    /// WASM SIMD.
+    WasmSimd,
+}
+
+impl Kernel {
+    /// The name recorded as `compute.backend`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Kernel::Scalar => "scalar",
+            Kernel::Sse2 => "sse2",
+            Kernel::Avx2 => "avx2",
+            Kernel::Avx512 => "avx512",
+            Kernel::Neon => "neon",
+            Kernel::WasmSimd => "wasm-simd",
+            Kernel::ThenScalar(Simd::Sse2) => "sse2+scalar",
+            Kernel::ThenScalar(Simd::Avx2) => "avx2+scalar",
+            Kernel::ThenScalar(Simd::Avx512) => "avx512+scalar",
+            Kernel::ThenScalar(Simd::Neon) => "neon+scalar",
+            Kernel::ThenScalar(Simd::WasmSimd) => "wasm-simd+scalar",
+            Kernel::BlisAvx2Fma => "blis-avx2-fma",
+            Kernel::BlisScalar => "blis-scalar",
+            Kernel::BlisGemvAvx2Fma => "blis-gemv-avx2-fma",
+            Kernel::BlisGemvScalar => "blis-gemv-scalar",
+            Kernel::Wgpu => "wgpu",
+            Kernel::None => "none",
+        }
+    }
+
+    /// The kernel's main ISA, as the tag that asks for it.
+    const fn main_tag(self) -> Option<Backend> {
+        match self {
+            Kernel::Scalar | Kernel::BlisScalar | Kernel::BlisGemvScalar => Some(Backend::Scalar),
+            Kernel::Sse2 | Kernel::ThenScalar(Simd::Sse2) => Some(Backend::SSE2),
+            Kernel::Avx2
+            | Kernel::ThenScalar(Simd::Avx2)
+            | Kernel::BlisAvx2Fma
+            | Kernel::BlisGemvAvx2Fma => Some(Backend::AVX2),
+            Kernel::Avx512 | Kernel::ThenScalar(Simd::Avx512) => Some(Backend::AVX512),
+            Kernel::Neon | Kernel::ThenScalar(Simd::Neon) => Some(Backend::NEON),
+            Kernel::WasmSimd | Kernel::ThenScalar(Simd::WasmSimd) => Some(Backend::WasmSIMD),
+            Kernel::Wgpu => Some(Backend::GPU),
+            Kernel::None => None,
+        }
+    }
+
+    /// Whether a kernel of this kind ran in place of `tag`'s own: the tag
+    /// is shown as `compute.backend_requested`.
+    fn differs_from(self, tag: Backend) -> bool {
+        self.main_tag() != Some(tag)
+    }
+
+    /// Whether this kernel is below `tag`'s ISA (a fallback).
+    fn below(self, tag: Backend) -> bool {
+        self.main_tag().is_some_and(|t| tag_rank(t) < tag_rank(tag))
+    }
+
+    fn then_scalar(self) -> Kernel {
+        match self {
+            Kernel::Sse2 => Kernel::ThenScalar(Simd::Sse2),
+            Kernel::Avx2 => Kernel::ThenScalar(Simd::Avx2),
+            Kernel::Avx512 => Kernel::ThenScalar(Simd::Avx512),
+            Kernel::Neon => Kernel::ThenScalar(Simd::Neon),
+            Kernel::WasmSimd => Kernel::ThenScalar(Simd::WasmSimd),
+            other => other,
+        }
+    }
+}
+
+/// The kernel of a plain SIMD family, per the dispatch macros; `avx512`:
+/// whether the operation has an AVX-512 kernel.
+fn simd_kernel(tag: Backend, avx512: bool) -> Kernel {
+    match tag {
+        Backend::Scalar => Kernel::Scalar,
+        #[cfg(target_arch = "x86_64")]
+        Backend::SSE2 | Backend::AVX => Kernel::Sse2,
+        #[cfg(target_arch = "x86_64")]
+        Backend::AVX2 => Kernel::Avx2,
+        #[cfg(target_arch = "x86_64")]
+        Backend::AVX512 if avx512 => Kernel::Avx512,
+        #[cfg(target_arch = "x86_64")]
+        Backend::AVX512 => Kernel::Avx2,
+        #[cfg(any(target_arch = "aarch64", target_arch = "arm"))]
+        Backend::NEON => Kernel::Neon,
+        #[cfg(target_arch = "wasm32")]
+        Backend::WasmSIMD => Kernel::WasmSimd,
+        _ => Kernel::Scalar,
     }
 }
 
@@ -269,86 +361,72 @@ pub struct MatmulShape {
 
 /// The kernel trueno 0.72 runs for `op` on a value tagged `tag` (`shape`
 /// for `matmul`), and why it is below the tag when it is.
-pub fn kernel(
-    op: Op,
-    tag: Backend,
-    shape: Option<MatmulShape>,
-) -> (&'static str, Option<&'static str>) {
+pub fn kernel(op: Op, tag: Backend, shape: Option<MatmulShape>) -> (Kernel, Option<&'static str>) {
     let ran = match op {
         // trueno's `scale` returns `UnsupportedBackend` for these tags: no
         // kernel runs (the block records the error).
-        Op::Scale if matches!(tag, Backend::GPU | Backend::Auto) => return ("none", None),
+        Op::Scale if matches!(tag, Backend::GPU | Backend::Auto) => return (Kernel::None, None),
         Op::Sum | Op::Mean | Op::Dot | Op::Add | Op::Sub | Op::Mul | Op::Relu | Op::Sigmoid => {
             simd_kernel(tag, true)
         }
         Op::Min | Op::Max | Op::Scale | Op::Matvec => simd_kernel(tag, false),
-        Op::Variance | Op::Stddev => then_scalar(simd_kernel(tag, true)),
-        Op::Softmax => then_scalar(simd_kernel(tag, false)),
+        Op::Variance | Op::Stddev => simd_kernel(tag, true).then_scalar(),
+        Op::Softmax => simd_kernel(tag, false).then_scalar(),
         Op::Matmul => return matmul_kernel(tag, shape),
     };
-    (ran, fallback_reason(op, tag, ran))
+    (ran, ran.below(tag).then(|| fallback_reason(op, tag)))
 }
 
-fn matmul_kernel(tag: Backend, shape: Option<MatmulShape>) -> (&'static str, Option<&'static str>) {
+fn matmul_kernel(tag: Backend, shape: Option<MatmulShape>) -> (Kernel, Option<&'static str>) {
     let MatmulShape { m, k, n } = shape.unwrap_or(MatmulShape { m: 0, k: 0, n: 0 });
     let fma = cpu_has_avx2_fma();
+    let why = |ran: Kernel, reason: &'static str| (ran, ran.below(tag).then_some(reason));
     if m == 1 {
         let ran = if fma {
-            "blis-gemv-avx2-fma"
+            Kernel::BlisGemvAvx2Fma
         } else {
-            "blis-gemv-scalar"
+            Kernel::BlisGemvScalar
         };
-        return (
+        return why(
             ran,
-            below(
-                tag,
-                ran,
-                "Matrix::matmul of one row uses BLIS gemv, whatever the tag",
-            ),
+            "Matrix::matmul of one row uses BLIS gemv, whatever the tag",
         );
     }
     #[cfg(feature = "trueno-gpu")]
     if m >= 500 && k >= 500 && n >= 500 {
         if trueno::backends::gpu::GpuBackend::is_available() {
-            return ("wgpu", None);
+            return (Kernel::Wgpu, None);
         }
-        let ran = if fma { "blis-avx2-fma" } else { "blis-scalar" };
+        let ran = if fma {
+            Kernel::BlisAvx2Fma
+        } else {
+            Kernel::BlisScalar
+        };
         return (
             ran,
             Some("no GPU adapter: Matrix::matmul ran BLIS instead of wgpu"),
         );
     }
     if m >= 64 || k >= 64 || n >= 64 {
-        let ran = if fma { "blis-avx2-fma" } else { "blis-scalar" };
-        (
+        let ran = if fma {
+            Kernel::BlisAvx2Fma
+        } else {
+            Kernel::BlisScalar
+        };
+        why(
             ran,
-            below(
-                tag,
-                ran,
-                "Matrix::matmul uses BLIS's AVX2+FMA microkernel whatever the tag",
-            ),
+            "Matrix::matmul uses BLIS's AVX2+FMA microkernel whatever the tag",
         )
     } else {
-        (
-            "scalar",
-            below(
-                tag,
-                "scalar",
-                "Matrix::matmul multiplies matrices under 64 in every dimension with a scalar loop",
-            ),
+        why(
+            Kernel::Scalar,
+            "Matrix::matmul multiplies matrices under 64 in every dimension with a scalar loop",
         )
     }
 }
 
-fn below(tag: Backend, ran: &str, why: &'static str) -> Option<&'static str> {
-    (rank(ran) < rank(tag_name(tag))).then_some(why)
-}
-
-fn fallback_reason(op: Op, tag: Backend, ran: &'static str) -> Option<&'static str> {
-    if rank(ran) >= rank(tag_name(tag)) {
-        return None;
-    }
-    Some(match tag {
+fn fallback_reason(op: Op, tag: Backend) -> &'static str {
+    match tag {
         Backend::GPU | Backend::Auto => {
             "a GPU- or Auto-tagged vector runs trueno's scalar kernel (its GPU paths are disabled)"
         }
@@ -362,22 +440,53 @@ fn fallback_reason(op: Op, tag: Backend, ran: &'static str) -> Option<&'static s
             "trueno has no AVX-512 kernel for this operation: it runs the AVX2 kernel"
         }
         _ => "trueno runs a lesser kernel than the tag for this operation",
-    })
+    }
 }
 
-/// Whether this CPU can run the kernels of `tag` (trueno does not check).
+/// Bit `tag as u8` set: this CPU runs the tag's kernels (bit 15: known).
+static RUNNABLE: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(0);
+
+/// Whether this CPU can run the kernels of `tag` (trueno does not check):
+/// one relaxed load after the first call.
+#[inline]
 fn runnable(tag: Backend) -> bool {
-    #[cfg(target_arch = "x86_64")]
-    return match tag {
-        Backend::AVX512 => std::arch::is_x86_feature_detected!("avx512f"),
-        Backend::AVX2 => cpu_has_avx2_fma(),
-        _ => true,
-    };
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        let _ = tag;
-        true
+    let mut bits = RUNNABLE.load(std::sync::atomic::Ordering::Relaxed);
+    if bits == 0 {
+        bits = runnable_bits();
+        RUNNABLE.store(bits, std::sync::atomic::Ordering::Relaxed);
     }
+    bits & (1 << tag as u16) != 0
+}
+
+#[cold]
+fn runnable_bits() -> u16 {
+    let all = [
+        Backend::Scalar,
+        Backend::SSE2,
+        Backend::AVX,
+        Backend::AVX2,
+        Backend::AVX512,
+        Backend::NEON,
+        Backend::WasmSIMD,
+        Backend::GPU,
+        Backend::Auto,
+    ];
+    let ok = |tag: Backend| {
+        #[cfg(target_arch = "x86_64")]
+        return match tag {
+            Backend::AVX512 => std::arch::is_x86_feature_detected!("avx512f"),
+            Backend::AVX2 => cpu_has_avx2_fma(),
+            _ => true,
+        };
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            let _ = tag;
+            true
+        }
+    };
+    all.iter()
+        .filter(|&&t| ok(t))
+        .fold(1 << 15, |bits, &t| bits | 1 << t as u16)
 }
 
 const UNRUNNABLE: &str =
@@ -391,20 +500,16 @@ pub struct TracedVector<'a>(&'a Vector<f32>);
 #[derive(Debug, Clone, Copy)]
 pub struct TracedMatrix<'a>(&'a Matrix<f32>);
 
-/// `v`, or a copy tagged with the best available backend when the CPU
-/// cannot run `v`'s tag.
-fn runnable_vector(v: &Vector<f32>) -> Cow<'_, Vector<f32>> {
-    if runnable(v.backend()) {
-        Cow::Borrowed(v)
-    } else {
-        Cow::Owned(Vector::from_slice_with_backend(
-            v.as_slice(),
-            trueno::select_best_available_backend(),
-        ))
-    }
+/// A copy of `v` tagged with the best available backend, for a tag the CPU
+/// cannot run.
+#[cold]
+#[inline(never)]
+fn retagged(v: &Vector<f32>) -> Vector<f32> {
+    Vector::from_slice_with_backend(v.as_slice(), trueno::select_best_available_backend())
 }
 
 /// Runs `f` as the compute block `op` over `elements` values tagged `tag`.
+#[inline(always)]
 fn block<T>(
     op: Op,
     tag: Backend,
@@ -418,29 +523,43 @@ fn block<T>(
         return f(retag);
     }
     let out = f(retag);
+    record(op, tag, retag, shape, elements, timer, out.as_ref().err());
+    out
+}
+
+/// The sampled path: what ran, then the record (out of line: the
+/// unsampled path stays a countdown and the call).
+#[inline(never)]
+fn record(
+    op: Op,
+    tag: Backend,
+    retag: bool,
+    shape: Option<MatmulShape>,
+    elements: usize,
+    timer: super::ComputeTimer,
+    error: Option<&TruenoError>,
+) {
     let ran_tag = if retag {
         trueno::select_best_available_backend()
     } else {
         tag
     };
-    let (backend, reason) = kernel(op, ran_tag, shape);
-    let reason = if retag { Some(UNRUNNABLE) } else { reason };
-    let requested = tag_name(tag);
+    let (kernel, reason) = kernel(op, ran_tag, shape);
     let info = ComputeInfo {
         library: "trueno",
         operation: op.name(),
-        backend,
-        // `avx2+scalar` honours an AVX2 request: compare the main kernel.
-        backend_requested: (backend.split('+').next() != Some(requested)).then_some(requested),
+        backend: kernel.name(),
+        backend_requested: kernel.differs_from(tag).then(|| tag_name(tag)),
         elements: elements as u64,
         data_type: "f32",
-        fallback_reason: reason,
+        fallback_reason: if retag { Some(UNRUNNABLE) } else { reason },
+        class: if kernel == Kernel::Wgpu {
+            ComputeClass::Gpu
+        } else {
+            ComputeClass::Simd
+        },
     };
-    match &out {
-        Ok(_) => timer.finish(&info, None),
-        Err(e) => timer.finish(&info, Some(e)),
-    }
-    out
+    timer.finish(&info, error.map(|e| e as &dyn std::fmt::Display));
 }
 
 macro_rules! unary {
@@ -450,7 +569,9 @@ macro_rules! unary {
                 #[$doc]
                 pub fn $name(&self) -> Result<$ret, TruenoError> {
                     let v = self.0;
-                    block($op, v.backend(), None, v.len(), |_| runnable_vector(v).$name())
+                    block($op, v.backend(), None, v.len(), |retag| {
+                        if retag { retagged(v).$name() } else { v.$name() }
+                    })
                 }
             )*
         }
@@ -464,7 +585,9 @@ macro_rules! binary {
                 #[$doc]
                 pub fn $name(&self, other: &Vector<f32>) -> Result<$ret, TruenoError> {
                     let v = self.0;
-                    block($op, v.backend(), None, v.len(), |_| runnable_vector(v).$name(other))
+                    block($op, v.backend(), None, v.len(), |retag| {
+                        if retag { retagged(v).$name(other) } else { v.$name(other) }
+                    })
                 }
             )*
         }
@@ -507,8 +630,12 @@ impl TracedVector<'_> {
     /// `Vector::scale`, traced.
     pub fn scale(&self, factor: f32) -> Result<Vector<f32>, TruenoError> {
         let v = self.0;
-        block(Op::Scale, v.backend(), None, v.len(), |_| {
-            runnable_vector(v).scale(factor)
+        block(Op::Scale, v.backend(), None, v.len(), |retag| {
+            if retag {
+                retagged(v).scale(factor)
+            } else {
+                v.scale(factor)
+            }
         })
     }
 }
