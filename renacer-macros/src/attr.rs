@@ -22,6 +22,9 @@ pub(crate) struct TraceArgs {
     pub(crate) sample: Option<LitFloat>,
     /// Transpiler decision `(category, name, literal)` (`decision = "c::n"`).
     pub(crate) decision: Option<Decision>,
+    /// Where the transpiler made that decision, in its own input
+    /// (`source = "fib.ruchy:3"`); the Rust location otherwise.
+    pub(crate) source: Option<DecisionSource>,
     /// Captured fields, in declaration order (`fields(x, y = expr)`).
     pub(crate) fields: Vec<Field>,
     /// Path of the renacer crate (`crate = my_runtime::renacer`), for crates
@@ -63,6 +66,13 @@ pub(crate) struct Decision {
     pub(crate) lit: LitStr,
 }
 
+/// A `source = "FILE:LINE"` option: the decision's location in the
+/// transpiler's input, which its id is computed over.
+pub(crate) struct DecisionSource {
+    pub(crate) file: String,
+    pub(crate) line: u32,
+}
+
 /// How a field's value is recorded.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum FieldFormat {
@@ -99,12 +109,13 @@ impl Parse for TraceArgs {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         let mut args = TraceArgs::default();
         let mut seen_fields: Option<Ident> = None;
+        let mut source_key: Option<Ident> = None;
         while !input.is_empty() {
             // `crate` is a keyword: parse any identifier, keywords included.
             let key: Ident = input.call(Ident::parse_any).map_err(|e| {
                 syn::Error::new(
                     e.span(),
-                    "expected an option: `name`, `sample`, `decision`, `fields`, `ret`, `err` or `crate`",
+                    "expected an option: `name`, `sample`, `decision`, `source`, `fields`, `ret`, `err` or `crate`",
                 )
             })?;
             match key.to_string().as_str() {
@@ -133,6 +144,16 @@ impl Parse for TraceArgs {
                     )?;
                     args.decision = Some(parse_decision(lit)?);
                 }
+                "source" => {
+                    reject_duplicate(args.source.is_some(), &key)?;
+                    let lit = parse_value::<LitStr>(
+                        input,
+                        &key,
+                        "the decision's `FILE:LINE` in the transpiler's input, e.g. `source = \"fib.ruchy:3\"`",
+                    )?;
+                    args.source = Some(parse_source(&lit)?);
+                    source_key = Some(key);
+                }
                 "fields" => {
                     reject_duplicate(seen_fields.is_some(), &key)?;
                     args.fields = parse_fields(input, &key)?;
@@ -158,7 +179,7 @@ impl Parse for TraceArgs {
                     return Err(syn::Error::new_spanned(
                         &key,
                         format!(
-                        "unknown option `{key}`; expected `name`, `sample`, `decision`, `fields`, `ret`, `err` or `crate`"
+                        "unknown option `{key}`; expected `name`, `sample`, `decision`, `source`, `fields`, `ret`, `err` or `crate`"
                     ),
                     ))
                 }
@@ -170,7 +191,34 @@ impl Parse for TraceArgs {
                 .parse::<Token![,]>()
                 .map_err(|e| syn::Error::new(e.span(), "expected `,` between options"))?;
         }
+        if let (Some(key), None) = (&source_key, &args.decision) {
+            return Err(syn::Error::new_spanned(
+                key,
+                "`source` locates a decision: it needs `decision = \"category::name\"` too",
+            ));
+        }
         Ok(args)
+    }
+}
+
+/// `"fib.ruchy:3"` → file and line (≥ 1).
+fn parse_source(lit: &LitStr) -> syn::Result<DecisionSource> {
+    let v = lit.value();
+    match v.rsplit_once(':') {
+        Some((file, line)) if !file.is_empty() => match line.parse::<u32>() {
+            Ok(line) if line > 0 => Ok(DecisionSource {
+                file: file.to_string(),
+                line,
+            }),
+            _ => Err(syn::Error::new_spanned(
+                lit,
+                format!("`source` line must be a number ≥ 1, got `{line}` in \"{v}\""),
+            )),
+        },
+        _ => Err(syn::Error::new_spanned(
+            lit,
+            format!("`source` must be `FILE:LINE`, e.g. \"fib.ruchy:3\", got \"{v}\""),
+        )),
     }
 }
 

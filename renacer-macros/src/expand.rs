@@ -255,10 +255,20 @@ fn site_static(args: &TraceArgs, sig: &syn::Signature) -> TokenStream {
             // written, the location a transpiler knows when it emits the
             // decision, so both sides compute the same id.
             let at = d.lit.span();
-            quote_spanned! {at=>
-                const __RENACER_DECISION: u64 = #rt::decision_id(
-                    #category, #dname, ::core::file!(), ::core::line!(),
-                );
+            match &args.source {
+                // Tied to the transpiler's input (`source = "fib.ruchy:3"`),
+                // where the decision was made: the id its manifest has.
+                Some(src) => {
+                    let (file, line) = (&src.file, src.line);
+                    quote_spanned! {at=>
+                        const __RENACER_DECISION: u64 = #rt::decision_id(#category, #dname, #file, #line);
+                    }
+                }
+                None => quote_spanned! {at=>
+                    const __RENACER_DECISION: u64 = #rt::decision_id(
+                        #category, #dname, ::core::file!(), ::core::line!(),
+                    );
+                },
             }
         }
         None => quote! { const __RENACER_DECISION: u64 = 0; },

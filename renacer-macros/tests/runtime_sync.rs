@@ -62,6 +62,11 @@ const SPLIT_ATTR_LINE: u32 = line!() + 2;
 )]
 fn split_attribute() {}
 
+// Tied to the transpiler's input: the id is computed over `fib.ruchy:3`,
+// as the decision manifest has it, not over this file.
+#[renacer::trace(decision = "optimization::inline_candidate", source = "fib.ruchy:3")]
+fn from_ruchy() {}
+
 #[derive(Debug)]
 struct ParseError;
 
@@ -109,6 +114,7 @@ fn sync_functions_export_named_nested_spans_with_ids_fields_and_status() {
     assert!(io_fails().is_err());
     with_costly_field();
     split_attribute();
+    from_ruchy();
     assert_eq!(panics(false), 1);
     assert!(std::panic::catch_unwind(|| panics(true)).is_err());
     let spans = traced.spans();
@@ -163,6 +169,10 @@ fn sync_functions_export_named_nested_spans_with_ids_fields_and_status() {
         );
     }
     assert_eq!(root["decision_id"], serde_json::Value::Null);
+
+    let ruchy = one(&spans, "from_ruchy");
+    let ruchy_id = renacer::decision_id("optimization", "inline_candidate", "fib.ruchy", 3);
+    assert_eq!(ruchy["decision_id"], hex(ruchy_id));
 
     let split = one(&spans, "split");
     let split_id = renacer::decision_id("codegen", "split_attribute", file!(), SPLIT_ATTR_LINE + 2);

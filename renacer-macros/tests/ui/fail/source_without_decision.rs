@@ -1,0 +1,4 @@
+#[renacer::trace(source = "fib.ruchy:3")]
+fn f() {}
+
+fn main() {}
