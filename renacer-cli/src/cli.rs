@@ -8,7 +8,11 @@ use std::process::ExitCode;
 
 /// Runs `renacer` with `argv` (program name excluded): usage errors exit 2,
 /// tracer errors their own code, otherwise the traced command's status.
-pub fn main(argv: Vec<OsString>) -> ExitCode {
+pub fn main(mut argv: Vec<OsString>) -> ExitCode {
+    if argv.first().is_some_and(|a| a == "decisions") {
+        argv.remove(0);
+        return ExitCode::from(crate::decisions::main(argv));
+    }
     let opts = match args::parse(argv) {
         Ok(args::Parsed::Run(o)) => o,
         Ok(args::Parsed::Help) => {

@@ -9,6 +9,7 @@
 mod arch;
 mod args;
 mod cli;
+mod decisions;
 mod decode;
 mod filter;
 mod output;

@@ -1,0 +1,128 @@
+//! `renacer decisions …`: the transpiler-decision tools.
+//!
+//! * `renacer decisions report [--manifest PATH] [--format text|json]
+//!   [--flamegraph SVG] TRACE`: what each decision cost at run time
+//!   ([`report`]), from a JSON-lines span file or a unified JSON trace.
+//!
+//! (A program called `decisions` is traced with `renacer -- decisions`.)
+
+mod flame;
+mod report;
+mod spans;
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+const USAGE: &str = "\
+usage: renacer decisions report [--manifest PATH] [--format text|json] [--flamegraph SVG] TRACE
+
+  TRACE            a JSON-lines span file (jsonl: sink) or a unified JSON trace
+                   (renacer --format unified-json)
+  --manifest PATH  decision_manifest.json: names and sources of the decision ids,
+                   and the decisions that never ran
+  --format F       text (default) or json (an array of rows, docs/formats.md)
+  --flamegraph SVG also write a flame graph, frames labelled by decision
+";
+
+#[derive(Debug, Default)]
+struct ReportArgs {
+    manifest: Option<PathBuf>,
+    json: bool,
+    flamegraph: Option<PathBuf>,
+    trace: Option<PathBuf>,
+}
+
+fn parse_report(args: Vec<OsString>) -> Result<ReportArgs, String> {
+    use lexopt::Arg::{Long, Short, Value};
+    let mut p = lexopt::Parser::from_args(args);
+    let mut out = ReportArgs::default();
+    let value = |p: &mut lexopt::Parser, flag: &str| {
+        p.value()
+            .map(PathBuf::from)
+            .map_err(|_| format!("option '--{flag}' requires an argument"))
+    };
+    while let Some(arg) = p.next().map_err(|e| e.to_string())? {
+        match arg {
+            Long("manifest") => out.manifest = Some(value(&mut p, "manifest")?),
+            Long("flamegraph") => out.flamegraph = Some(value(&mut p, "flamegraph")?),
+            Long("format") => {
+                let v = value(&mut p, "format")?;
+                out.json = match v.to_str() {
+                    Some("json") => true,
+                    Some("text") => false,
+                    _ => return Err(format!("invalid --format '{}' (text or json)", v.display())),
+                };
+            }
+            Long("help") | Short('h') => return Err(USAGE.trim_end().to_string()),
+            Value(v) if out.trace.is_none() => out.trace = Some(PathBuf::from(v)),
+            Value(v) => return Err(format!("unexpected argument '{}'", v.to_string_lossy())),
+            Long(other) => {
+                return Err(format!(
+                    "unrecognized option '--{other}' (see renacer decisions --help)"
+                ))
+            }
+            Short(c) => {
+                return Err(format!(
+                    "invalid option -- '{c}' (see renacer decisions --help)"
+                ))
+            }
+        }
+    }
+    if out.trace.is_none() {
+        return Err("decisions report needs a TRACE file (see renacer decisions --help)".into());
+    }
+    Ok(out)
+}
+
+fn report_main(args: ReportArgs) -> Result<(), String> {
+    let manifest = match &args.manifest {
+        Some(p) => Some(
+            renacer_decisions::manifest::Manifest::read(p)
+                .map_err(|e| format!("{}: {e}", p.display()))?,
+        ),
+        None => None,
+    };
+    let trace = args
+        .trace
+        .as_deref()
+        .unwrap_or_else(|| std::path::Path::new(""));
+    let spans = spans::read(trace)?;
+    let rows = report::rows(&spans, manifest.as_ref());
+    let text = if args.json {
+        format!("{:#}\n", report::json(&rows))
+    } else {
+        report::text(&rows)
+    };
+    crate::report::stdout(format_args!("{text}"));
+    if let Some(svg) = &args.flamegraph {
+        let f = std::fs::File::create(svg).map_err(|e| format!("{}: {e}", svg.display()))?;
+        flame::write(&spans, manifest.as_ref(), std::io::BufWriter::new(f))
+            .map_err(|e| format!("{}: {e}", svg.display()))?;
+    }
+    Ok(())
+}
+
+/// Runs `renacer decisions ARGS`; the exit status.
+pub(crate) fn main(mut args: Vec<OsString>) -> u8 {
+    let sub = if args.is_empty() {
+        None
+    } else {
+        Some(args.remove(0))
+    };
+    let result = match sub.as_ref().and_then(|s| s.to_str()) {
+        Some("report") => parse_report(args).map(report_main),
+        Some("--help" | "-h") | None => Err(USAGE.trim_end().to_string()),
+        Some(other) => Err(format!("unknown decisions command '{other}' (report)")),
+    };
+    match result {
+        Ok(Ok(())) => 0,
+        Ok(Err(e)) => {
+            crate::report::say!("renacer: {e}");
+            1
+        }
+        Err(e) => {
+            crate::report::say!("renacer: {e}");
+            2
+        }
+    }
+}
