@@ -8,6 +8,7 @@
 
 mod arch;
 mod args;
+mod capture;
 mod cli;
 mod decisions;
 mod decode;

@@ -31,6 +31,8 @@ pub(crate) struct UnifiedSink {
     /// Signals and stops for the text output (`--- SIGCHLD {...} ---`).
     signals: Vec<SignalRecord>,
     signals_dropped: u64,
+    /// `[DECISION]` lines the program wrote to stderr.
+    decisions: crate::capture::DecisionCapture,
 }
 
 /// Signal lines kept at most (the trace is held in memory until the run
@@ -95,6 +97,7 @@ impl UnifiedSink {
             perfetto_files,
             signals: Vec::new(),
             signals_dropped: 0,
+            decisions: Default::default(),
         })
     }
 }
@@ -114,6 +117,68 @@ impl UnifiedSink {
     }
 }
 
+/// Captured decisions as span records of kind `decision` at the time of
+/// their write; the merge puts each under the span open on its thread then.
+fn decision_spans(
+    decisions: &[crate::capture::Captured],
+    trace_id: renacer::model::TraceId,
+) -> Vec<renacer::model::SpanRecord> {
+    use renacer::model::{FieldValue, SpanId, SpanKind, SpanRecord, SpanStatus};
+    use std::borrow::Cow;
+    decisions
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let mut fields = vec![
+                (
+                    Cow::Borrowed("decision.category"),
+                    FieldValue::Str(d.category.clone().into()),
+                ),
+                (
+                    Cow::Borrowed("decision.name"),
+                    FieldValue::Str(d.name.clone().into()),
+                ),
+                (
+                    Cow::Borrowed("decision.input"),
+                    FieldValue::Str(d.input.clone().into()),
+                ),
+            ];
+            if let Some(r) = &d.result {
+                fields.push((
+                    Cow::Borrowed("decision.result"),
+                    FieldValue::Str(r.clone().into()),
+                ));
+            }
+            SpanRecord {
+                trace_id,
+                // Distinct from SDK ids (random) in all but astronomically
+                // rare cases; the merge deduplicates by id.
+                span_id: SpanId(
+                    renacer_format::hash::splitmix64(
+                        (trace_id.0 as u64) ^ 0xdec1_5105 ^ (i as u64) << 20,
+                    ) | 1,
+                ),
+                parent_span_id: None,
+                name: Cow::Owned(format!("{}::{}", d.category, d.name)),
+                kind: SpanKind::Decision,
+                flags: Default::default(),
+                start_ns: d.ts_ns,
+                end_ns: d.ts_ns,
+                pid: u32_of(d.pid),
+                tid: u32_of(d.tid),
+                thread_name: None,
+                site_id: 0,
+                decision_id: None,
+                module_path: Cow::Borrowed(""),
+                file: Cow::Borrowed(""),
+                line: 0,
+                fields,
+                status: SpanStatus::Unset,
+            }
+        })
+        .collect()
+}
+
 fn u32_of(id: i32) -> u32 {
     u32::try_from(id).unwrap_or(0)
 }
@@ -124,17 +189,20 @@ impl Sink for UnifiedSink {
             return Ok(());
         };
         match ev {
-            Event::Syscall(s) => b.syscall(SyscallRecord {
-                pid: u32_of(s.pid),
-                tid: u32_of(s.tid),
-                name: s.name.clone(),
-                args: s.args_text.clone(),
-                ret: s.ret_text.clone(),
-                ret_value: s.ret.unwrap_or(0),
-                start_ns: s.entry_ns,
-                end_ns: s.exit_ns.unwrap_or(s.entry_ns),
-                source: s.source.as_ref().and_then(|x| x.location.clone()),
-            }),
+            Event::Syscall(s) => {
+                self.decisions.syscall(s);
+                b.syscall(SyscallRecord {
+                    pid: u32_of(s.pid),
+                    tid: u32_of(s.tid),
+                    name: s.name.clone(),
+                    args: s.args_text.clone(),
+                    ret: s.ret_text.clone(),
+                    ret_value: s.ret.unwrap_or(0),
+                    start_ns: s.entry_ns,
+                    end_ns: s.exit_ns.unwrap_or(s.entry_ns),
+                    source: s.source.as_ref().and_then(|x| x.location.clone()),
+                })
+            }
             Event::Exited {
                 pid,
                 tid,
@@ -187,13 +255,16 @@ impl Sink for UnifiedSink {
                 child_pid,
                 child_tid,
                 ts_ns,
-            } => b.spawned(
-                u32_of(*parent_pid),
-                u32_of(*parent_tid),
-                u32_of(*child_pid),
-                u32_of(*child_tid),
-                *ts_ns,
-            ),
+            } => {
+                self.decisions.spawned(*parent_pid, *child_pid);
+                b.spawned(
+                    u32_of(*parent_pid),
+                    u32_of(*parent_tid),
+                    u32_of(*child_pid),
+                    u32_of(*child_tid),
+                    *ts_ns,
+                )
+            }
             Event::Exec {
                 pid,
                 ts_ns,
@@ -228,6 +299,11 @@ impl Sink for UnifiedSink {
                 Vec::new()
             }
         };
+        let mut spans = spans;
+        spans.extend(decision_spans(
+            &std::mem::take(&mut self.decisions.decisions),
+            self.session.trace_id(),
+        ));
         let mut trace = builder.finish(spans);
         trace.signals = std::mem::take(&mut self.signals);
         if self.signals_dropped > 0 {

@@ -34,6 +34,36 @@ fn worker(path: &Path) -> std::io::Result<()> {
     save(path)
 }
 
+/// Prints transpiler decisions on stderr in the v1 protocol: through a
+/// `dup` of fd 2, one line split across two writes, the result through
+/// `writev` on fd 2 itself.
+#[renacer::trace]
+fn decide() {
+    fn write(fd: i32, bytes: &[u8]) {
+        // SAFETY: a plain write of a live buffer.
+        let n = unsafe { libc::write(fd, bytes.as_ptr().cast(), bytes.len()) };
+        assert_eq!(n as usize, bytes.len());
+    }
+    // SAFETY: dup of an open fd.
+    let copy = unsafe { libc::dup(2) };
+    assert!(copy > 2);
+    write(copy, b"[DECISION] optimization::inline_ca");
+    write(copy, b"ndidate input={\"size\":3}\n");
+    let parts = [&b"[RESULT] inline_candidate"[..], b" = \"inline\"\n"];
+    let iov: Vec<libc::iovec> = parts
+        .iter()
+        .map(|p| libc::iovec {
+            iov_base: p.as_ptr() as *mut libc::c_void,
+            iov_len: p.len(),
+        })
+        .collect();
+    // SAFETY: the iovecs point at live buffers.
+    let n = unsafe { libc::writev(2, iov.as_ptr(), iov.len() as i32) };
+    assert!(n > 0);
+    // SAFETY: closing our own copy.
+    unsafe { libc::close(copy) };
+}
+
 /// A compute block that reads its input: the read nests under the block,
 /// the block under the function.
 #[renacer::trace]
@@ -66,6 +96,7 @@ fn run_as_app() -> bool {
     let dir = Path::new(&dir);
     std::fs::write(dir.join("compute-input.bin"), b"0123456789").expect("input");
     assert_eq!(crunch(&dir.join("compute-input.bin")), 525);
+    decide();
     save(&dir.join("main-file.txt")).expect("save");
     assert_eq!(load(&dir.join("main-file.txt")).expect("load"), "unified\n");
     let thread_file = dir.join("thread-file.txt");
@@ -296,4 +327,28 @@ fn export_errors_are_reported_before_tracing() {
     assert!(e.contains("unknown sink `nope`"), "{e}");
     let e = run(&["--format", "unified", "--export", "perfetto:", "true"]);
     assert!(e.contains("perfetto:PATH"), "{e}");
+}
+
+#[test]
+fn decisions_on_stderr_become_items_under_their_function() {
+    if run_as_app() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let name = "decisions_on_stderr_become_items_under_their_function";
+    let v: Value =
+        serde_json::from_str(&trace("unified-json", dir.path(), name)).expect("valid JSON");
+    let items = v["items"].as_array().expect("items");
+    let decisions: Vec<&Value> = items.iter().filter(|i| i["kind"] == "decision").collect();
+    assert_eq!(decisions.len(), 1, "{decisions:?}");
+    let d = decisions[0];
+    assert_eq!(d["name"], "optimization::inline_candidate");
+    assert_eq!(d["fields"]["decision.input"], "{\"size\":3}");
+    assert_eq!(d["fields"]["decision.result"], "\"inline\"");
+    assert_eq!(selftrace::parent_name(items, d), "decide");
+    let text = trace("unified", dir.path(), name);
+    assert!(
+        text.contains("◆ optimization::inline_candidate input={\"size\":3} → \"inline\""),
+        "{text}"
+    );
 }

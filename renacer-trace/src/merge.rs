@@ -149,6 +149,7 @@ pub fn merge(input: MergeInput) -> UnifiedTrace {
     );
     parent_spans(&spans, &span_index, layout, &procs, &mut graph, &mut stats);
     let span_keys = span_keys(&spans, &graph, layout);
+    parent_captured_decisions(&spans, &span_index, &span_keys, layout, &mut graph);
     let syscall_keys = syscall_keys(&syscalls);
     parent_syscalls(
         &spans,
@@ -327,6 +328,42 @@ fn parent_spans(
             }
         };
         graph.span_id[item] = s.span_id;
+    }
+}
+
+/// Decisions the CLI captured from the program's stderr (`SpanKind::Decision`
+/// records without an SDK parent) go under the innermost span open on their
+/// thread at their time, as a syscall would; a decision outside every span
+/// stays under its process.
+fn parent_captured_decisions(
+    spans: &[SpanRecord],
+    span_index: &IdMap<u64, usize>,
+    span_keys: &[SpanKey],
+    layout: Layout,
+    graph: &mut Graph,
+) {
+    for (i, d) in spans.iter().enumerate() {
+        let orphan = d
+            .parent_span_id
+            .is_none_or(|p| !span_index.contains_key(&p.0));
+        if d.kind != SpanKind::Decision || !orphan {
+            continue;
+        }
+        let lo = span_keys.partition_point(|k| (k.pid, k.tid) < (d.pid, d.tid));
+        let open = span_keys[lo..]
+            .iter()
+            .take_while(|k| (k.pid, k.tid) == (d.pid, d.tid) && k.start_ns <= d.start_ns)
+            .filter(|k| {
+                let s = &spans[k.span as usize];
+                k.span as usize != i
+                    && s.kind != SpanKind::Decision
+                    && !s.flags.is_async()
+                    && d.start_ns < s.end_ns
+            })
+            .last();
+        if let Some(k) = open {
+            graph.parent[layout.span(i) as usize] = layout.span(k.span as usize);
+        }
     }
 }
 

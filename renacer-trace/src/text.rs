@@ -89,7 +89,8 @@ pub fn write_text(trace: &UnifiedTrace, out: &mut dyn Write, opts: TextOptions) 
             order: it.depth,
             item: i as u32,
         });
-        if it.kind.is_in_process() {
+        // A captured decision is an instant: one line, no exit.
+        if it.kind.is_in_process() && it.kind != SpanKind::Decision {
             ev.push(Event {
                 time: it.end_ns,
                 class: 0,
@@ -194,6 +195,14 @@ pub fn write_text(trace: &UnifiedTrace, out: &mut dyn Write, opts: TextOptions) 
                 }
             };
             match it.source {
+                ItemSource::Function(k) if it.kind == SpanKind::Decision => writeln!(
+                    out,
+                    "{} {}{indent}◆ {}{}",
+                    prefix(it),
+                    stamp(e.time),
+                    trace.name(it),
+                    decision_detail(&trace.spans[k])
+                )?,
                 ItemSource::Function(k) if e.class == 1 => writeln!(
                     out,
                     "{} {}{indent}→ {}{}",
@@ -265,4 +274,23 @@ fn compute_detail(s: &crate::model::SpanRecord) -> String {
         parts.push(format!("{how} {asked}"));
     }
     format!(" [{}]", parts.join(", "))
+}
+
+/// ` input=… → result` after a captured decision's name.
+fn decision_detail(s: &crate::model::SpanRecord) -> String {
+    use crate::model::FieldValue;
+    let get = |key: &str| {
+        s.fields.iter().find_map(|(k, v)| match v {
+            FieldValue::Str(v) if k == key => Some(v.to_string()),
+            _ => None,
+        })
+    };
+    let mut out = format!(
+        " input={}",
+        get("decision.input").unwrap_or_else(|| "null".into())
+    );
+    if let Some(r) = get("decision.result") {
+        out.push_str(&format!(" → {r}"));
+    }
+    out
 }

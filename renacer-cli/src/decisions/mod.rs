@@ -2,10 +2,14 @@
 //!
 //! * `renacer decisions report [--manifest PATH] [--format text|json]
 //!   [--flamegraph SVG] TRACE`: what each decision cost at run time
-//!   ([`report`]), from a JSON-lines span file or a unified JSON trace.
+//!   ([`report`]), from a JSON-lines span file or a unified JSON trace;
+//! * `renacer decisions annotate --ruchy SRC.ruchy --manifest OUT.json
+//!   [--transpiler VERSION] [-o OUT.rs] GENERATED.rs`: tie generated
+//!   functions to their `.ruchy` lines ([`annotate`]).
 //!
 //! (A program called `decisions` is traced with `renacer -- decisions`.)
 
+mod annotate;
 mod flame;
 mod report;
 mod spans;
@@ -15,6 +19,8 @@ use std::path::PathBuf;
 
 const USAGE: &str = "\
 usage: renacer decisions report [--manifest PATH] [--format text|json] [--flamegraph SVG] TRACE
+       renacer decisions annotate --ruchy SRC.ruchy --manifest OUT.json
+                                  [--transpiler VERSION] [-o OUT.rs] GENERATED.rs
 
   TRACE            a JSON-lines span file (jsonl: sink) or a unified JSON trace
                    (renacer --format unified-json)
@@ -22,7 +28,99 @@ usage: renacer decisions report [--manifest PATH] [--format text|json] [--flameg
                    and the decisions that never ran
   --format F       text (default) or json (an array of rows, docs/formats.md)
   --flamegraph SVG also write a flame graph, frames labelled by decision
+
+annotate adds #[cfg_attr(feature = \"trace\", renacer::trace(decision = \"codegen::NAME\",
+source = \"SRC.ruchy:LINE\"))] above each generated fn of a .ruchy `fun`, and writes the
+decision manifest (-o: the annotated file; default stdout).
 ";
+
+#[derive(Debug, Default)]
+struct AnnotateArgs {
+    ruchy: Option<PathBuf>,
+    manifest: Option<PathBuf>,
+    transpiler: Option<String>,
+    output: Option<PathBuf>,
+    generated: Option<PathBuf>,
+}
+
+fn parse_annotate(args: Vec<OsString>) -> Result<AnnotateArgs, String> {
+    use lexopt::Arg::{Long, Short, Value};
+    let mut p = lexopt::Parser::from_args(args);
+    let mut out = AnnotateArgs::default();
+    let value = |p: &mut lexopt::Parser, flag: &str| {
+        p.value()
+            .map(PathBuf::from)
+            .map_err(|_| format!("option '{flag}' requires an argument"))
+    };
+    while let Some(arg) = p.next().map_err(|e| e.to_string())? {
+        match arg {
+            Long("ruchy") => out.ruchy = Some(value(&mut p, "--ruchy")?),
+            Long("manifest") => out.manifest = Some(value(&mut p, "--manifest")?),
+            Long("transpiler") => {
+                out.transpiler = Some(
+                    value(&mut p, "--transpiler")?
+                        .to_string_lossy()
+                        .into_owned(),
+                )
+            }
+            Short('o') | Long("output") => out.output = Some(value(&mut p, "-o")?),
+            Value(v) if out.generated.is_none() => out.generated = Some(PathBuf::from(v)),
+            Value(v) => return Err(format!("unexpected argument '{}'", v.to_string_lossy())),
+            Long(other) => {
+                return Err(format!(
+                    "unrecognized option '--{other}' (see renacer decisions --help)"
+                ))
+            }
+            Short(c) => {
+                return Err(format!(
+                    "invalid option -- '{c}' (see renacer decisions --help)"
+                ))
+            }
+        }
+    }
+    for (missing, what) in [
+        (out.generated.is_none(), "the GENERATED.rs file"),
+        (out.ruchy.is_none(), "--ruchy SRC.ruchy"),
+        (out.manifest.is_none(), "--manifest OUT.json"),
+    ] {
+        if missing {
+            return Err(format!(
+                "decisions annotate needs {what} (see renacer decisions --help)"
+            ));
+        }
+    }
+    Ok(out)
+}
+
+fn annotate_main(args: AnnotateArgs) -> Result<(), String> {
+    let read = |p: &std::path::Path| {
+        std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))
+    };
+    let (generated, ruchy) = match (&args.generated, &args.ruchy) {
+        (Some(g), Some(r)) => (g, r),
+        _ => return Err("decisions annotate: missing arguments".into()),
+    };
+    let ruchy_name = ruchy
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut manifest = renacer_decisions::manifest::Manifest::new(
+        "1.0",
+        "",
+        args.transpiler.as_deref().unwrap_or("ruchy"),
+    );
+    let out = annotate::annotate(&read(generated)?, &read(ruchy)?, &ruchy_name, &mut manifest)?;
+    match &args.output {
+        Some(p) => std::fs::write(p, out).map_err(|e| format!("{}: {e}", p.display()))?,
+        None => crate::report::stdout(format_args!("{out}")),
+    }
+    if let Some(m) = &args.manifest {
+        manifest
+            .write(m)
+            .map_err(|e| format!("{}: {e}", m.display()))?;
+    }
+    Ok(())
+}
 
 #[derive(Debug, Default)]
 struct ReportArgs {
@@ -111,8 +209,11 @@ pub(crate) fn main(mut args: Vec<OsString>) -> u8 {
     };
     let result = match sub.as_ref().and_then(|s| s.to_str()) {
         Some("report") => parse_report(args).map(report_main),
+        Some("annotate") => parse_annotate(args).map(annotate_main),
         Some("--help" | "-h") | None => Err(USAGE.trim_end().to_string()),
-        Some(other) => Err(format!("unknown decisions command '{other}' (report)")),
+        Some(other) => Err(format!(
+            "unknown decisions command '{other}' (report or annotate)"
+        )),
     };
     match result {
         Ok(Ok(())) => 0,
