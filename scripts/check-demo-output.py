@@ -54,6 +54,11 @@ check(
     re.search(r"→ trueno\.(mean|dot|stddev|matmul) \[[a-z0-9+-]+, \d+ f32", compute) is not None,
     "compute.txt: a trueno block with the kernel that ran and its size",
 )
+report = open(os.path.join(out, "ruchy-sum.report.txt"), encoding="utf-8").read()
+row = next((l for l in report.splitlines() if l.startswith("codegen::array_sum")), "")
+check(re.search(r"sum\.ruchy:11\s+20\s", row) is not None, f"ruchy-sum.report.txt: array_sum at sum.ruchy:11, 20 calls ({row!r})")
+check("codegen::fill" in report, "ruchy-sum.report.txt: the fill decision")
+check(open(os.path.join(out, "ruchy-sum.svg"), encoding="utf-8").read().startswith("<?xml"), "ruchy-sum.svg: an SVG")
 procs = [it for it in items if it["kind"] == "process"]
 check(all(p.get("argv") for p in procs), "trace.json: every process has its argv")
 check(sum(1 for p in procs if p.get("parent_span_id")) >= 1, "trace.json: the child process has a parent")
