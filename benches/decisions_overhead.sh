@@ -28,6 +28,7 @@ for p in "${PROGRAMS[@]}"; do
 done
 
 ROWS=""
+declare -A MED=()
 for p in "${PROGRAMS[@]}"; do
     declare -A s=()
     for ((i = 0; i < RUNS; i++)); do
@@ -39,12 +40,19 @@ for p in "${PROGRAMS[@]}"; do
     for k in bare off on; do
         m[$k]=$(tr ' ' '\n' <<<"${s[$k]}" | grep . | median)
     done
+    MED[$p.off]=${m[off]}
+    MED[$p.on]=${m[on]}
     row="| $p | $(ms "${m[bare]}") | $(ms "${m[off]}") | $(ms "${m[on]}") | $(ratio "${m[off]}" "${m[bare]}") | $(ratio "${m[on]}" "${m[bare]}") |"
     echo "$row"
     ROWS+="$row"$'\n'
     unset s m
 done
 
+# init: the sieve's on − off (one traced call); fib's per-call cost: the rest
+# of its on − off over its 29,860,703 calls.
+INIT_US=$((MED[sieve.on] - MED[sieve.off]))
+PER_CALL=$(awk -v on="${MED[fib.on]}" -v off="${MED[fib.off]}" -v init="$INIT_US" \
+    'BEGIN { printf "%.2f", (on - off - init) * 1000 / 29860703 }')
 CPU=$(lscpu | awk -F: '/Model name/ { gsub(/^ +/, "", $2); print $2; exit }')
 SECTION=$(cat <<MD
 ## Decision attributes on generated code (\`benches/decisions_overhead.sh\`)
@@ -60,11 +68,12 @@ configured: what is sampled is counted and dropped at export).
 | program | bare | trace off | trace on (0.1 %) | off / bare | on / bare |
 |---|---:|---:|---:|---:|---:|
 $ROWS
-fib(35) makes 30 million calls of the traced \`fib\`: with the feature on, each
-unsampled call pays the countdown (about a nanosecond) and the function can no
-longer be inlined into itself the same way; the sieve and the sum make 1 and 21
-traced calls, so their cost is \`renacer::init\` (the collector thread and clock
-calibration, a few milliseconds). Re-run: \`benches/decisions_overhead.sh\`.
+fib(35) makes 29.9 million calls of the traced \`fib\`; with the feature on, each
+unsampled call pays the sampling countdown. The sieve and the sum make 1 and 21
+traced calls, so their "on − off" is \`renacer::init\` itself (collector thread,
+clock calibration with its 2 ms wait): $(ms "$INIT_US") ms for the sieve here. fib's
+on − off − init is then $PER_CALL ns per unsampled call (× 29.9 million), the SDK's
+unsampled-call cost (SDK section). Re-run: \`benches/decisions_overhead.sh\`.
 MD
 )
 if [ -z "${NO_DOC:-}" ]; then
