@@ -212,3 +212,106 @@ fn bad_input_is_one_clear_line() {
     assert!(e.contains("truncated or not JSON"), "{e}");
     assert_eq!(e.lines().count(), 1, "{e}");
 }
+
+#[test]
+fn list_reads_renacer_logs_and_depyler_files() {
+    use renacer_decisions::log::{encode, Record, Writer};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("decisions.msgpack");
+    let rec = |i: u64| Record {
+        timestamp_us: i,
+        category: "optimization".into(),
+        name: "inline_candidate".into(),
+        input: json!({"size": i}),
+        result: Some(json!("inline")),
+        source_location: Some("foo.rb:3".into()),
+        decision_id: None,
+    };
+    let mut w = Writer::open(&path).unwrap();
+    w.append(&rec(1)).unwrap();
+    w.append(&rec(2)).unwrap();
+    // A writer killed mid-record.
+    let partial = encode(&rec(3));
+    use std::io::Write;
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap()
+        .write_all(&partial[..partial.len() / 2])
+        .unwrap();
+    let out = renacer_output(&["decisions", "list", path.to_str().unwrap()]);
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with("# renacer decision file, 2 records"),
+        "{text}"
+    );
+    assert!(
+        text.contains("0x75662DCF23047DFE optimization::inline_candidate foo.rb:3 -> inline"),
+        "{text}"
+    );
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("cut short") && err.lines().count() == 1,
+        "{err}"
+    );
+
+    // Depyler's file, serialized as Depyler does (rmp_serde of its structs).
+    #[derive(serde::Serialize)]
+    enum DecisionCategory {
+        TypeMapping,
+    }
+    #[derive(serde::Serialize)]
+    struct DepylerDecision {
+        id: u64,
+        timestamp_ns: u64,
+        thread_id: u64,
+        source_file: String,
+        source_line: u32,
+        category: DecisionCategory,
+        name: String,
+        py_ast_hash: u64,
+        chosen_path: String,
+        alternatives: Vec<String>,
+        confidence: f32,
+        py_span: (usize, usize),
+        rs_span: Option<(usize, usize)>,
+    }
+    let d = DepylerDecision {
+        id: 0xAB,
+        timestamp_ns: 1,
+        thread_id: 2,
+        source_file: "type_mapper.rs".into(),
+        source_line: 40,
+        category: DecisionCategory::TypeMapping,
+        name: "int_type".into(),
+        py_ast_hash: 3,
+        chosen_path: "i64".into(),
+        alternatives: vec!["i32".into()],
+        confidence: 0.9,
+        py_span: (1, 2),
+        rs_span: None,
+    };
+    let dep = dir.path().join("depyler_decisions.msgpack");
+    std::fs::write(&dep, rmp_serde::to_vec(&vec![d]).unwrap()).unwrap();
+    let out = renacer_output(&[
+        "decisions",
+        "list",
+        "--format",
+        "json",
+        dep.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let rows: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["category"], "type_mapping");
+    assert_eq!(rows[0]["source"], "type_mapper.rs:40");
+    assert_eq!(rows[0]["result"], "i64");
+    assert_eq!(rows[0]["decision_id"], "0xAB");
+
+    // Neither: one line, exit 1.
+    let junk = dir.path().join("junk");
+    std::fs::write(&junk, b"\xc1\xc1\xc1").unwrap();
+    let e = renacer_failure(&["decisions", "list", junk.to_str().unwrap()], 1);
+    assert!(e.contains("not a renacer decision log"), "{e}");
+}

@@ -3,6 +3,9 @@
 //! * `renacer decisions report [--manifest PATH] [--format text|json]
 //!   [--flamegraph SVG] TRACE`: what each decision cost at run time
 //!   ([`report`]), from a JSON-lines span file or a unified JSON trace;
+//! * `renacer decisions list [--format text|json] FILE`: the records of a
+//!   decision log — renacer's msgpack log or Depyler's file, told apart by
+//!   their layout — with a warning for a file cut short;
 //! * `renacer decisions annotate --ruchy SRC.ruchy --manifest OUT.json
 //!   [--transpiler VERSION] [-o OUT.rs] GENERATED.rs`: tie generated
 //!   functions to their `.ruchy` lines ([`annotate`]).
@@ -11,6 +14,7 @@
 
 mod annotate;
 mod flame;
+mod list;
 mod report;
 mod spans;
 
@@ -19,6 +23,7 @@ use std::path::PathBuf;
 
 const USAGE: &str = "\
 usage: renacer decisions report [--manifest PATH] [--format text|json] [--flamegraph SVG] TRACE
+       renacer decisions list [--format text|json] DECISIONS.msgpack
        renacer decisions annotate --ruchy SRC.ruchy --manifest OUT.json
                                   [--transpiler VERSION] [-o OUT.rs] GENERATED.rs
 
@@ -172,6 +177,37 @@ fn parse_report(args: Vec<OsString>) -> Result<ReportArgs, String> {
     Ok(out)
 }
 
+/// `decisions list`: one line (or JSON object) per logged decision.
+fn list_main(args: Vec<OsString>) -> Result<Result<(), String>, String> {
+    let mut json = false;
+    let mut file = None;
+    let mut p = lexopt::Parser::from_args(args);
+    while let Some(arg) = p.next().map_err(|e| e.to_string())? {
+        match arg {
+            lexopt::Arg::Long("format") => {
+                json = match p.value().ok().and_then(|v| v.into_string().ok()).as_deref() {
+                    Some("json") => true,
+                    Some("text") => false,
+                    other => {
+                        return Err(format!(
+                            "invalid --format '{}' (text or json)",
+                            other.unwrap_or("")
+                        ))
+                    }
+                }
+            }
+            lexopt::Arg::Value(v) if file.is_none() => file = Some(PathBuf::from(v)),
+            other => {
+                return Err(format!(
+                    "unexpected {other:?} (see renacer decisions --help)"
+                ))
+            }
+        }
+    }
+    let file = file.ok_or("decisions list needs a FILE (see renacer decisions --help)")?;
+    Ok(list::list(&file, json))
+}
+
 fn report_main(args: ReportArgs) -> Result<(), String> {
     let manifest = match &args.manifest {
         Some(p) => Some(
@@ -210,9 +246,10 @@ pub(crate) fn main(mut args: Vec<OsString>) -> u8 {
     let result = match sub.as_ref().and_then(|s| s.to_str()) {
         Some("report") => parse_report(args).map(report_main),
         Some("annotate") => parse_annotate(args).map(annotate_main),
+        Some("list") => list_main(args),
         Some("--help" | "-h") | None => Err(USAGE.trim_end().to_string()),
         Some(other) => Err(format!(
-            "unknown decisions command '{other}' (report or annotate)"
+            "unknown decisions command '{other}' (report, list or annotate)"
         )),
     };
     match result {
