@@ -7,8 +7,10 @@
 #   RUNS=9 benches/strace_compare.sh
 #   NO_DOC=1 benches/strace_compare.sh   # print the table, leave the doc alone
 #
-# Modes, for each workload: native (no tracer); full trace to a file; -c;
-# -e trace=openat. Each cell is the median wall time of RUNS runs
+# Modes, for each workload: native (no tracer); the floor (benches/c/
+# ptrace_floor.c: a bare waitpid + PTRACE_SYSCALL loop following threads and
+# forks, what any full ptrace trace pays); full trace to a file (-f -o);
+# -c; -e trace=openat. Each cell is the median wall time of RUNS runs
 # (date +%s%N around the whole command, tracer start-up included), with the
 # runs of all cells of a workload interleaved.
 set -euo pipefail
@@ -32,10 +34,14 @@ PY=/usr/bin/python3
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
+cc -O2 -o "$TMP/ptrace_floor" "$ROOT/benches/c/ptrace_floor.c"
+cc -O2 -pthread -o "$TMP/threads8" "$ROOT/benches/c/threads8.c"
+FLOOR=$TMP/ptrace_floor
+
 WORKLOADS=(
-    "dd|dd if=/dev/zero of=/dev/null bs=1 count=200000"
-    "find|find /usr/share -maxdepth 3"
-    "ls|ls -la /usr/lib"
+    "dd|dd if=/dev/zero of=/dev/null bs=1 count=20000"
+    "find|find /usr -maxdepth 3"
+    "8 threads|$TMP/threads8 5000"
     "python|$PY -c pass"
 )
 
@@ -45,19 +51,20 @@ WORKLOADS=(
 MODES=(full c openat)
 mode_flags() {
     case $1 in
-        full) FLAGS=() ;;
+        full) FLAGS=(-f) ;;
         c) FLAGS=(-c) ;;
         openat) FLAGS=(-e trace=openat) ;;
     esac
 }
 mode_label() {
     case $1 in
-        full) echo "full trace -o file" ;;
+        full) echo "full trace -f -o file" ;;
         c) echo "-c" ;;
         openat) echo "-e trace=openat" ;;
     esac
 }
 
+LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 ROWS=""
 for w in "${WORKLOADS[@]}"; do
     name=${w%%|*}
@@ -68,6 +75,8 @@ for w in "${WORKLOADS[@]}"; do
     for ((i = 0; i < RUNS; i++)); do
         # shellcheck disable=SC2086
         samples[native]+="$(once_us $cmd) "
+        # shellcheck disable=SC2086
+        samples[floor]+="$(once_us "$FLOOR" $cmd) "
         for mode in "${MODES[@]}"; do
             mode_flags "$mode"
             # shellcheck disable=SC2086
@@ -77,10 +86,15 @@ for w in "${WORKLOADS[@]}"; do
         done
     done
     native=$(tr ' ' '\n' <<<"${samples[native]}" | grep . | median)
+    floor=$(tr ' ' '\n' <<<"${samples[floor]}" | grep . | median)
     for mode in "${MODES[@]}"; do
         st=$(tr ' ' '\n' <<<"${samples[strace_$mode]}" | grep . | median)
         rn=$(tr ' ' '\n' <<<"${samples[renacer_$mode]}" | grep . | median)
-        row="| $name | $(mode_label "$mode") | $(ms "$native") | $(ms "$st") | $(ms "$rn") | $(ratio "$rn" "$st") | $(ratio "$rn" "$native") |"
+        # The floor stops at every syscall: the reference of the modes that
+        # do too (a filtered trace is compared with native instead).
+        f="—"
+        [ "$mode" = openat ] || f=$(ratio "$rn" "$floor")
+        row="| $name | $(mode_label "$mode") | $(ms "$native") | $(ms "$floor") | $(ms "$st") | $(ms "$rn") | $f | $(ratio "$rn" "$st") | $(ratio "$rn" "$native") |"
         echo "$row"
         ROWS+="$row"$'\n'
     done
@@ -95,16 +109,19 @@ SECTION=$(cat <<MD
 ### CLI tracer vs strace (\`benches/strace_compare.sh\`)
 
 Machine: $CPU, $CORES cores, kernel $(uname -r). Date: $DATE. $STRACE_V.
+Load average at start: $LOAD.
 Median wall time of $RUNS runs per cell, milliseconds, tracer start-up included;
 both tracers write to a file (\`-o\`). renacer is the release build; with
 \`-e trace=openat\` it installs a seccomp-bpf filter automatically, strace (no
 \`--seccomp-bpf\`) stops on every syscall.
 
-| workload | mode | native | strace | renacer | renacer/strace | renacer/native |
-|---|---|---:|---:|---:|---:|---:|
+| workload | mode | native | floor | strace | renacer | renacer/floor | renacer/strace | renacer/native |
+|---|---|---:|---:|---:|---:|---:|---:|---:|
 $ROWS
-Budgets (docs/cli.md): full trace and \`-c\` ≤ 0.8× strace; \`-e trace=openat\`
-≤ 0.2× strace and ≤ 1.5× native. Re-run: \`benches/strace_compare.sh\`.
+"floor": \`benches/c/ptrace_floor.c\`, a bare \`waitpid\` + \`PTRACE_SYSCALL\` loop
+following threads and forks. Budgets (issue 14): full trace ≤ 1.1× the floor,
+\`-c\` ≤ 1.05× the floor; \`-e trace=openat\` ≤ 0.05× strace and ≤ 1.3× native on dd,
+≤ 1.5× native on find. Re-run: \`benches/strace_compare.sh\`.
 MD
 )
 
