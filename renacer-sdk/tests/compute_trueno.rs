@@ -632,3 +632,45 @@ fn compute_blocks_in_json_lines_and_perfetto_files() {
     );
     assert_eq!(inner["args"]["compute.library"], "trueno");
 }
+
+#[test]
+fn a_compute_block_left_early_or_by_panic_is_still_recorded() {
+    let run = start();
+    fn early(fail: bool) -> Result<u32, String> {
+        renacer::compute!(
+            "checked",
+            elements = 3,
+            data_type = "u32",
+            backend = "scalar",
+            {
+                if fail {
+                    return Err("stop".to_string());
+                }
+                Ok::<u32, String>(3)
+            }
+        )
+    }
+    assert!(early(true).is_err());
+    assert_eq!(early(false), Ok(3));
+    let caught = std::panic::catch_unwind(|| {
+        renacer::compute!(
+            "boom",
+            elements = 1,
+            data_type = "u8",
+            backend = "scalar",
+            { panic!("kernel bug") }
+        )
+    });
+    assert!(caught.is_err());
+    let spans = run.finish();
+    let blocks = compute_blocks(&spans);
+    assert_eq!(blocks.iter().filter(|b| b.name == "checked").count(), 2);
+    let boom = blocks
+        .iter()
+        .find(|b| b.name == "boom")
+        .expect("the panicked block");
+    assert!(
+        matches!(&boom.status, SpanStatus::Error(m) if m == "panic"),
+        "{boom:?}"
+    );
+}

@@ -135,11 +135,14 @@ pub const fn class_of(backend: &str) -> ComputeClass {
 }
 
 /// A block being timed: the raw start timestamp, 0 when unsampled.
+///
+/// Not `Send`: the block is pushed to the ring of the thread it started on.
 #[must_use = "finish the block to record it"]
 #[derive(Debug)]
 pub struct ComputeTimer {
     start: u64,
     site: &'static Site,
+    _not_send: std::marker::PhantomData<*const ()>,
 }
 
 impl ComputeTimer {
@@ -192,6 +195,37 @@ pub fn begin(site: &'static Site) -> ComputeTimer {
     ComputeTimer {
         start: record::begin_compute(),
         site,
+        _not_send: std::marker::PhantomData,
+    }
+}
+
+/// A block whose [`ComputeInfo`] is known before it runs (what
+/// [`compute!`](crate::compute!) builds): recorded when dropped, so a body
+/// that returns early (`?`, `return`) or panics is still recorded — a panic
+/// with an error status.
+#[must_use = "the block ends when the guard is dropped"]
+#[derive(Debug)]
+pub struct ComputeGuard {
+    timer: Option<ComputeTimer>,
+    info: ComputeInfo,
+}
+
+/// Starts a block of `site` described by `info`; it ends when the guard drops.
+#[inline(always)]
+pub fn guard(site: &'static Site, info: ComputeInfo) -> ComputeGuard {
+    ComputeGuard {
+        timer: Some(begin(site)),
+        info,
+    }
+}
+
+impl Drop for ComputeGuard {
+    #[inline]
+    fn drop(&mut self) {
+        if let Some(t) = self.timer.take().filter(ComputeTimer::is_sampled) {
+            let panicked = std::thread::panicking().then_some(&"panic" as &dyn std::fmt::Display);
+            t.finish(&self.info, panicked);
+        }
     }
 }
 
@@ -218,22 +252,21 @@ macro_rules! compute {
         )
         .with_kind($crate::model::SpanKind::Compute);
         const __RENACER_CLASS: $crate::compute::ComputeClass = $crate::compute::class_of($be);
-        let __renacer_elements = ($n) as u64;
-        let __renacer_timer = $crate::compute::begin(&__RENACER_COMPUTE_SITE);
-        let __renacer_out = $body;
-        __renacer_timer.finish(
-            &$crate::compute::ComputeInfo {
+        let __renacer_block = $crate::compute::guard(
+            &__RENACER_COMPUTE_SITE,
+            $crate::compute::ComputeInfo {
                 library: "user",
                 operation: $op,
                 backend: $be,
                 backend_requested: None,
-                elements: __renacer_elements,
+                elements: ($n) as u64,
                 data_type: $dt,
                 fallback_reason: None,
                 class: __RENACER_CLASS,
             },
-            None,
         );
+        let __renacer_out = $body;
+        drop(__renacer_block);
         __renacer_out
     }};
 }
