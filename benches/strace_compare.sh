@@ -52,15 +52,15 @@ MODES=(full c openat)
 mode_flags() {
     case $1 in
         full) FLAGS=(-f) ;;
-        c) FLAGS=(-c) ;;
-        openat) FLAGS=(-e trace=openat) ;;
+        c) FLAGS=(-f -c) ;;
+        openat) FLAGS=(-f -e trace=openat) ;;
     esac
 }
 mode_label() {
     case $1 in
         full) echo "full trace -f -o file" ;;
-        c) echo "-c" ;;
-        openat) echo "-e trace=openat" ;;
+        c) echo "-f -c" ;;
+        openat) echo "-f -e trace=openat" ;;
     esac
 }
 
