@@ -104,6 +104,16 @@ pub(crate) struct Options {
     pub output: Output,
     /// `-q`: no attach/detach messages.
     pub quiet: bool,
+    /// `-qq`: no exit lines (`+++ exited with N +++`, `+++ killed by ...`).
+    pub quiet_exits: bool,
+    /// `-n`: the syscall number before each call, `[   1] `.
+    pub syscall_number: bool,
+    /// `-i`: the instruction pointer at each call, `[00007f...] `.
+    pub instruction_pointer: bool,
+    /// `-a N`: the column results are aligned at (default 40).
+    pub columns: usize,
+    /// `-A`: open `-o FILE` for appending.
+    pub append: bool,
     /// `--format`.
     pub format: Format,
     /// `--export SPEC` (repeatable): SDK sinks (`otlp[:ENDPOINT]`,
@@ -136,7 +146,7 @@ pub(crate) enum Parsed {
 
 /// Usage text for `--help`.
 pub(crate) const USAGE: &str = "\
-usage: renacer [-cCfkqrTty] [-e EXPR] [-o FILE] [-p PID[,PID...]] [-s N]
+usage: renacer [-AcCfiknqrTtyzZ] [-a N] [-e EXPR] [-o FILE] [-p PID[,PID...]] [-s N]
                [--format FORMAT] [--export SPEC] { -p PID | [--] PROG [ARGS...] }
 
   -f             follow forks, vforks and threads (pid prefixes)
@@ -151,7 +161,12 @@ usage: renacer [-cCfkqrTty] [-e EXPR] [-o FILE] [-p PID[,PID...]] [-s N]
   -s N           string size to print (default 32)
   -y             print paths associated with file descriptors
   -o FILE        write to FILE (- for stdout); default stderr
-  -q             suppress attach/detach messages
+  -q / -qq       suppress attach/detach messages / and exit lines
+  -z / -Z        only successful / only failed calls (-e status=)
+  -n             print the syscall number, [ NR]
+  -i             print the instruction pointer at each call
+  -a N           align results at column N (default 40)
+  -A             append to -o FILE
   --format F     text (default), json, jsonl; unified, unified-json, perfetto:
                  one trace of syscalls and the program's #[renacer::trace] spans
   --export SPEC  also send the unified trace to otlp[:ENDPOINT] (OTEL_* variables
@@ -182,6 +197,13 @@ fn apply_expr(opts: &mut Options, expr: &str) -> Result<(), String> {
     Ok(())
 }
 
+fn parse_columns(v: &str) -> Result<usize, String> {
+    v.parse::<usize>()
+        .ok()
+        .filter(|&n| n <= 1000)
+        .ok_or_else(|| format!("invalid -a argument: '{v}'"))
+}
+
 fn parse_pids(v: &str, out: &mut Vec<i32>) -> Result<(), String> {
     for p in v.split([',', ' ']).filter(|s| !s.is_empty()) {
         match p.parse::<i32>() {
@@ -193,7 +215,7 @@ fn parse_pids(v: &str, out: &mut Vec<i32>) -> Result<(), String> {
 }
 
 /// Long options, for "did you mean".
-const LONG_OPTIONS: [&str; 8] = [
+const LONG_OPTIONS: [&str; 27] = [
     "help",
     "version",
     "format",
@@ -202,6 +224,25 @@ const LONG_OPTIONS: [&str; 8] = [
     "stack-trace",
     "source-skip",
     "debug-dir",
+    "follow-forks",
+    "summary-only",
+    "summary",
+    "syscall-times",
+    "relative-timestamps",
+    "decode-fds",
+    "quiet",
+    "successful-only",
+    "failed-only",
+    "syscall-number",
+    "instruction-pointer",
+    "output-append-mode",
+    "seccomp-bpf",
+    "output",
+    "trace",
+    "status",
+    "string-limit",
+    "columns",
+    "attach",
 ];
 /// `--format` values, for "did you mean".
 const FORMATS: [&str; 6] = [
@@ -258,6 +299,7 @@ pub(crate) fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
     use lexopt::Arg::{Long, Short, Value};
     let mut opts = Options {
         strsize: 32,
+        columns: 40,
         ..Options::default()
     };
     let mut t_count = 0;
@@ -279,7 +321,23 @@ pub(crate) fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
             Short('t') => t_count += 1,
             Short('r') => opts.relative = true,
             Short('y') => opts.decode_fds = true,
-            Short('q') => opts.quiet = true,
+            Short('q') => {
+                opts.quiet_exits = opts.quiet;
+                opts.quiet = true;
+            }
+            Short('z') => opts.status = StatusFilter::Successful,
+            Short('Z') => opts.status = StatusFilter::Failed,
+            Short('n') => opts.syscall_number = true,
+            Short('i') => opts.instruction_pointer = true,
+            Short('A') => opts.append = true,
+            Short('a') => {
+                let v = p
+                    .value()
+                    .map_err(|_| "option requires an argument -- 'a'".to_string())?
+                    .into_string()
+                    .map_err(|_| "invalid UTF-8 in argument of -a".to_string())?;
+                opts.columns = parse_columns(&v)?;
+            }
             Short('k') => opts.stack_trace = true,
             Short('h') => return Ok(Parsed::Help),
             Short('V') => return Ok(Parsed::Version),
@@ -318,6 +376,42 @@ pub(crate) fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
                     }
                     "help" => return Ok(Parsed::Help),
                     "version" => return Ok(Parsed::Version),
+                    // strace's long spellings of the short flags.
+                    "follow-forks" => opts.follow = true,
+                    "summary-only" => opts.summary = Summary::Only,
+                    "summary" => opts.summary = Summary::Also,
+                    "syscall-times" => opts.syscall_times = true,
+                    "relative-timestamps" => opts.relative = true,
+                    "decode-fds" => opts.decode_fds = true,
+                    "quiet" => opts.quiet = true,
+                    "successful-only" => opts.status = StatusFilter::Successful,
+                    "failed-only" => opts.status = StatusFilter::Failed,
+                    "syscall-number" => opts.syscall_number = true,
+                    "instruction-pointer" => opts.instruction_pointer = true,
+                    "output-append-mode" => opts.append = true,
+                    // Filtering is already automatic (seccomp-bpf whenever
+                    // `-e trace=` selects a subset): accepted, nothing to do.
+                    "seccomp-bpf" => {}
+                    "output" => {
+                        let v = utf8_value(&mut p, "--output")?;
+                        opts.output = if v == "-" {
+                            Output::Stdout
+                        } else {
+                            Output::File(PathBuf::from(v))
+                        };
+                    }
+                    "trace" => opts.trace = TraceSet::parse(&utf8_value(&mut p, "--trace")?)?,
+                    "status" => {
+                        opts.status = StatusFilter::parse(&utf8_value(&mut p, "--status")?)?
+                    }
+                    "string-limit" => {
+                        let v = utf8_value(&mut p, "--string-limit")?;
+                        opts.strsize = v
+                            .parse()
+                            .map_err(|_| format!("invalid --string-limit argument: '{v}'"))?;
+                    }
+                    "columns" => opts.columns = parse_columns(&utf8_value(&mut p, "--columns")?)?,
+                    "attach" => parse_pids(&utf8_value(&mut p, "--attach")?, &mut opts.pids)?,
                     "format" => opts.format = parse_format(&utf8_value(&mut p, "--format")?)?,
                     "export" => opts.export.push(utf8_value(&mut p, "--export")?),
                     "source" | "stack-trace" if p.optional_value().is_some() => {
@@ -441,7 +535,7 @@ mod tests {
 
     #[test]
     fn errors() {
-        assert!(p(&["-Z", "ls"]).unwrap_err().contains("'Z'"));
+        assert!(p(&["-J", "ls"]).unwrap_err().contains("'J'"));
         assert!(p(&["-e", "trace=nosuch", "ls"])
             .unwrap_err()
             .contains("nosuch"));

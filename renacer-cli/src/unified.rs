@@ -232,6 +232,7 @@ impl Sink for UnifiedSink {
                 ts_ns,
                 signo,
                 info,
+                ..
             } => self.signal(
                 *pid,
                 *tid,

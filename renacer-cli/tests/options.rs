@@ -237,7 +237,7 @@ fn json_and_jsonl_formats() {
 #[test]
 fn bad_usage_exits_2_with_one_line() {
     for args in [
-        vec!["-Z", "true"],
+        vec!["-J", "true"],
         vec!["-e", "trace=nosuchcall", "true"],
         vec!["-e", "trace=%bogus", "true"],
         vec!["-e", "bogus=1", "true"],
@@ -263,4 +263,154 @@ fn unwritable_output_is_one_clear_line() {
         err.trim_end(),
         "renacer: can't open '/nonexistent-dir/trace.txt': No such file or directory"
     );
+}
+
+/// Replaces `[` + 16 hex digits + `]` (an `-i` address) by `[IP]` and
+/// `0x…` by `0xADDR`: what differs between two runs of the same program.
+fn without_addresses(text: &str) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        let mut l = line.to_string();
+        let mut from = 0;
+        while let Some(i) = l[from..].find('[').map(|i| i + from) {
+            let b = l.as_bytes();
+            if b.len() >= i + 18
+                && b[i + 17] == b']'
+                && b[i + 1..i + 17].iter().all(u8::is_ascii_hexdigit)
+            {
+                l.replace_range(i..i + 18, "[IP]");
+            }
+            from = i + 1;
+        }
+        // A child's pid differs between runs.
+        if let Some(i) = l.find("si_pid=") {
+            let n = l[i + 7..].bytes().take_while(u8::is_ascii_digit).count();
+            l.replace_range(i + 7..i + 7 + n, "PID");
+        }
+        out.push_str(&normalise_keep_spaces(&l));
+        out.push('\n');
+    }
+    out
+}
+
+/// `0x…` → `0xADDR`, whitespace kept (alignment is what `-a` changes).
+fn normalise_keep_spaces(l: &str) -> String {
+    let mut out = String::new();
+    let mut rest = l;
+    while let Some(i) = rest.find("0x") {
+        out.push_str(&rest[..i]);
+        out.push_str("0xADDR");
+        let tail = &rest[i + 2..];
+        let n = tail.bytes().take_while(u8::is_ascii_hexdigit).count();
+        rest = &tail[n..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[test]
+fn strace_line_options_match_strace() {
+    let sh = "echo hi; ls /nonexistent-renacer 2>/dev/null; true";
+    for flags in [
+        &["-n"][..],
+        &["-i"],
+        &["-n", "-i", "-tt"][..],
+        &["-a", "50"],
+        &["-a", "10"],
+        &["-z"],
+        &["-Z"],
+        &["-qq"],
+        &["--syscall-number"],
+        &["--instruction-pointer"],
+        &["--successful-only"],
+        &["--failed-only"],
+        &["--columns=60"],
+    ] {
+        let mut args = flags.to_vec();
+        args.extend([
+            "-e",
+            "trace=openat,access,write,close,exit_group",
+            "sh",
+            "-c",
+            sh,
+        ]);
+        let (_, ours, _) = trace(&args);
+        let theirs = strace(&args);
+        // -tt times differ; compare everything after them. When the child's
+        // SIGCHLD arrives (which call it interrupts) differs from run to
+        // run: signal lines are compared by form only.
+        let strip = |t: &str| {
+            without_addresses(t)
+                .lines()
+                .filter(|l| {
+                    let signal = l.contains("--- SIG");
+                    if signal && flags.contains(&"-n") {
+                        assert!(l.contains("] --- SIG") && l.contains('['), "{l}");
+                    }
+                    !signal
+                })
+                .map(|l| match flags.contains(&"-tt") {
+                    true => l.split_once(' ').map_or(l, |(_, r)| r).to_string(),
+                    false => l.to_string(),
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(strip(&ours), strip(&theirs), "{flags:?}");
+    }
+}
+
+#[test]
+fn append_mode_and_long_spellings() {
+    let out = workdir().join("append.txt");
+    let o = out.to_str().unwrap();
+    for _ in 0..2 {
+        let st = renacer_output(&["-A", "-o", o, "-e", "trace=none", "true"]);
+        assert!(st.status.success());
+    }
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(text.matches("+++ exited with 0 +++").count(), 2, "{text}");
+    let st = renacer_output(&[
+        "--output-append-mode",
+        "--output",
+        o,
+        "--trace=none",
+        "true",
+    ]);
+    assert!(st.status.success());
+    assert_eq!(
+        std::fs::read_to_string(&out)
+            .unwrap()
+            .matches("+++ exited")
+            .count(),
+        3
+    );
+
+    // Long spellings give what the short flags give.
+    let same = |long: &[&str], short: &[&str]| {
+        let (_, a, _) = trace(
+            &[
+                long,
+                &["-e", "trace=openat", "sh", "-c", "cat /etc/hostname"],
+            ]
+            .concat(),
+        );
+        let (_, b, _) = trace(
+            &[
+                short,
+                &["-e", "trace=openat", "sh", "-c", "cat /etc/hostname"],
+            ]
+            .concat(),
+        );
+        let norm = |t: &str| syscall_lines(t);
+        assert_eq!(norm(&a), norm(&b), "{long:?} vs {short:?}");
+    };
+    same(&["--follow-forks"], &["-f"]);
+    same(&["--string-limit=5", "--decode-fds"], &["-s5", "-y"]);
+    same(&["--seccomp-bpf"], &[]);
+    let (_, summary, _) = trace(&["--summary-only", "true"]);
+    assert!(summary.starts_with("% time"), "{summary}");
+    let e = renacer_failure(&["-a", "x", "true"], 2);
+    assert!(e.contains("invalid -a argument"), "{e}");
+    let e = renacer_failure(&["--follow-forks=yes", "true"], 2);
+    assert!(e.contains("doesn't allow an argument"), "{e}");
 }

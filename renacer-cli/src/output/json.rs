@@ -117,7 +117,7 @@ pub(super) fn object(ev: &Event) -> Option<String> {
                 s.entry_ns
             )
         }
-        Event::Signal { pid, tid, ts_ns, signo, info } => format!(
+        Event::Signal { pid, tid, ts_ns, signo, info, .. } => format!(
             "{{\"type\":\"signal\",\"pid\":{pid},\"tid\":{tid},\"ts_ns\":{ts_ns},\"signal\":\"{}\",\"info\":{}}}",
             signals::name(*signo),
             quote(info)

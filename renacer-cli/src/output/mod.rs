@@ -45,6 +45,8 @@ pub(crate) struct SyscallEvent {
     pub exit_ns: Option<u64>,
     /// `--source` / `-k`: where the program's own code made the call.
     pub source: Option<Box<crate::source::SyscallSource>>,
+    /// The instruction pointer at the call (`-i`).
+    pub ip: u64,
 }
 
 /// Everything the tracer reports.
@@ -59,6 +61,10 @@ pub(crate) enum Event {
         ts_ns: u64,
         signo: i32,
         info: String,
+        /// The instruction pointer at delivery, when read (`-i`).
+        ip: Option<u64>,
+        /// The syscall the thread last entered, when read (`-n`).
+        nr: Option<u64>,
     },
     /// A group-stop (`--- stopped by SIGSTOP ---`).
     Stopped {
@@ -241,5 +247,9 @@ pub(crate) fn text_opts(
         realtime_offset_ns,
         line_flush: tty,
         source: opts.source,
+        syscall_number: opts.syscall_number,
+        instruction_pointer: opts.instruction_pointer,
+        columns: opts.columns,
+        quiet_exits: opts.quiet_exits,
     }
 }

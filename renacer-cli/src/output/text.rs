@@ -26,6 +26,14 @@ pub(crate) struct TextOpts {
     pub line_flush: bool,
     /// `--source`: a ` > file:line (function)` line after each syscall.
     pub source: bool,
+    /// `-n`: `[ NR] ` before each line.
+    pub syscall_number: bool,
+    /// `-i`: `[IP] ` before each line.
+    pub instruction_pointer: bool,
+    /// `-a N`: the column ` = result` is aligned at.
+    pub columns: usize,
+    /// `-qq`: no `+++ exited ... +++` / `+++ killed ... +++` lines.
+    pub quiet_exits: bool,
 }
 
 /// The strace-compatible text sink.
@@ -33,6 +41,9 @@ pub(crate) struct TextSink {
     out: Box<dyn Write>,
     opts: TextOpts,
     last_ts: Option<u64>,
+    /// Each thread's last syscall number (`-n` on signal and exit lines,
+    /// as strace prints it).
+    last_nr: std::collections::HashMap<i32, u64>,
 }
 
 impl TextSink {
@@ -42,6 +53,7 @@ impl TextSink {
             out,
             opts,
             last_ts: None,
+            last_nr: std::collections::HashMap::new(),
         }
     }
 
@@ -67,6 +79,26 @@ impl TextSink {
             Timestamps::Seconds => line.push_str(&format!("{} ", time_of_day(secs))),
             Timestamps::Micros => line.push_str(&format!("{}.{micros:06} ", time_of_day(secs))),
             Timestamps::Epoch => line.push_str(&format!("{secs}.{micros:06} ")),
+        }
+    }
+
+    /// `-n` and `-i` (strace's order: number, then address); `ip` is `None`
+    /// where strace prints question marks (exit lines).
+    fn call_site(&mut self, line: &mut String, tid: i32, nr: Option<u64>, ip: Option<u64>) {
+        if self.opts.syscall_number {
+            if let Some(nr) = nr {
+                self.last_nr.insert(tid, nr);
+            }
+            match self.last_nr.get(&tid) {
+                Some(nr) => line.push_str(&format!("[{nr:>4}] ")),
+                None => line.push_str("[????] "),
+            }
+        }
+        if self.opts.instruction_pointer {
+            match ip {
+                Some(ip) => line.push_str(&format!("[{ip:016x}] ")),
+                None => line.push_str("[????????????????] "),
+            }
         }
     }
 }
@@ -118,13 +150,17 @@ impl Sink for TextSink {
         match ev {
             Event::Syscall(s) => {
                 self.prefix(&mut line, s.tid, s.entry_ns, multi);
+                self.call_site(&mut line, s.tid, Some(s.nr), Some(s.ip));
                 line.push_str(&s.name);
                 line.push('(');
                 line.push_str(&s.args_text);
                 line.push(')');
+                // strace aligns ` = ` at column `-a` (40) of the line,
+                // prefixes included.
                 let width = line.chars().count();
-                if width < 39 {
-                    line.extend(std::iter::repeat_n(' ', 39 - width));
+                let col = self.opts.columns.saturating_sub(1);
+                if width < col {
+                    line.extend(std::iter::repeat_n(' ', col - width));
                 }
                 line.push_str(" = ");
                 line.push_str(&s.ret_text);
@@ -157,21 +193,27 @@ impl Sink for TextSink {
                 ts_ns,
                 signo,
                 info,
+                ip,
+                nr,
                 ..
             } => {
                 self.prefix(&mut line, *tid, *ts_ns, multi);
+                self.call_site(&mut line, *tid, *nr, *ip);
                 line.push_str(&format!("--- {} {info} ---", signals::name(*signo)));
             }
             Event::Stopped {
                 tid, ts_ns, signo, ..
             } => {
                 self.prefix(&mut line, *tid, *ts_ns, multi);
+                self.call_site(&mut line, *tid, None, None);
                 line.push_str(&format!("--- stopped by {} ---", signals::name(*signo)));
             }
+            Event::Exited { .. } | Event::Killed { .. } if self.opts.quiet_exits => return Ok(()),
             Event::Exited {
                 tid, ts_ns, code, ..
             } => {
                 self.prefix(&mut line, *tid, *ts_ns, multi);
+                self.call_site(&mut line, *tid, None, None);
                 line.push_str(&format!("+++ exited with {code} +++"));
             }
             Event::Killed {
@@ -182,6 +224,7 @@ impl Sink for TextSink {
                 ..
             } => {
                 self.prefix(&mut line, *tid, *ts_ns, multi);
+                self.call_site(&mut line, *tid, None, None);
                 let c = if *core { " (core dumped)" } else { "" };
                 line.push_str(&format!("+++ killed by {}{c} +++", signals::name(*signo)));
             }

@@ -31,6 +31,8 @@ pub(super) struct Pending {
     fd_hint: Option<(u64, String)>,
     /// `--source` / `-k`: unwound at entry (the image is gone after execve).
     source: Option<Box<crate::source::SyscallSource>>,
+    /// The instruction pointer at entry (`-i`).
+    ip: u64,
 }
 
 /// One traced thread.
@@ -197,12 +199,28 @@ impl<'a> Tracer<'a> {
                     let info = sys::siginfo(tid)
                         .map(|r| signals::siginfo(&r))
                         .unwrap_or_default();
+                    #[cfg(target_arch = "x86_64")]
+                    let ip = self
+                        .opts
+                        .instruction_pointer
+                        .then(|| sys::instruction_pointer(tid).ok())
+                        .flatten();
+                    #[cfg(target_arch = "x86_64")]
+                    let nr = self
+                        .opts
+                        .syscall_number
+                        .then(|| sys::last_syscall(tid))
+                        .flatten();
+                    #[cfg(not(target_arch = "x86_64"))]
+                    let (ip, nr) = (None, None);
                     self.emit(Event::Signal {
                         pid,
                         tid,
                         ts_ns: now_monotonic_ns(),
                         signo: sig,
                         info,
+                        ip,
+                        nr,
                     })?;
                 }
                 self.resume(tid, sig);
@@ -339,6 +357,7 @@ impl<'a> Tracer<'a> {
             pre_text: None,
             fd_hint: None,
             source: None,
+            ip,
         };
         let tgid = self.task(tid).tgid;
         if let Some(r) = self
@@ -409,6 +428,7 @@ impl<'a> Tracer<'a> {
             entry_ns: p.entry_ns,
             exit_ns,
             source: p.source,
+            ip: p.ip,
         }
     }
 

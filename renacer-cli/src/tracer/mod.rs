@@ -71,7 +71,13 @@ fn open_output(opts: &Options) -> Result<(Box<dyn Write>, bool), Error> {
             )
         }
         Output::File(p) => {
-            let f = std::fs::File::create(p)
+            // `-A`: append, as strace's --output-append-mode.
+            let f = std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .append(opts.append)
+                .truncate(!opts.append)
+                .open(p)
                 .map_err(|e| Error::msg(format!("can't open '{}': {e}", p.display())))?;
             (Box::new(io::BufWriter::with_capacity(256 * 1024, f)), false)
         }

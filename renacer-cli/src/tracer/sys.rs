@@ -141,22 +141,39 @@ pub(crate) fn syscall_info(pid: i32) -> io::Result<SyscallInfo> {
     })
 }
 
-/// The frame-pointer register (`rbp`) of a stopped tracee: with the
-/// instruction and stack pointers from [`syscall_info`], what unwinding
-/// needs.
+/// One word of a stopped tracee's `user_regs_struct`, at byte `offset`.
 #[cfg(target_arch = "x86_64")]
-pub(crate) fn frame_pointer(pid: i32) -> io::Result<u64> {
-    // `rbp` is the fifth word of the kernel's `user_regs_struct`.
-    const RBP: usize = 4 * 8;
+fn peek_user(pid: i32, offset: usize) -> io::Result<u64> {
     // SAFETY: PEEKUSER reads a word of the stopped tracee's registers and
     // returns it; errno tells a -1 word from an error.
     unsafe { *libc::__errno_location() = 0 };
-    let v = ptrace(libc::PTRACE_PEEKUSER, pid, RBP, 0);
-    match v {
+    match ptrace(libc::PTRACE_PEEKUSER, pid, offset, 0) {
         Err(e) if e.raw_os_error() != Some(0) => Err(e),
         Err(_) => Ok(u64::MAX),
         Ok(v) => Ok(v as u64),
     }
+}
+
+/// The frame-pointer register (`rbp`, the fifth word of the kernel's
+/// `user_regs_struct`) of a stopped tracee: with the instruction and stack
+/// pointers from [`syscall_info`], what unwinding needs.
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn frame_pointer(pid: i32) -> io::Result<u64> {
+    peek_user(pid, 4 * 8)
+}
+
+/// The syscall number the tracee last entered (`orig_rax`, word 15; `-n`
+/// on signal lines, as strace prints it), if any.
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn last_syscall(pid: i32) -> Option<u64> {
+    peek_user(pid, 15 * 8).ok().filter(|&nr| (nr as i64) >= 0)
+}
+
+/// The instruction pointer (`rip`, word 16) of a stopped tracee (`-i` on
+/// signal lines).
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn instruction_pointer(pid: i32) -> io::Result<u64> {
+    peek_user(pid, 16 * 8)
 }
 
 /// `waitpid(-1, __WALL | flags)`. `Ok(None)` with `WNOHANG` and nothing ready.
