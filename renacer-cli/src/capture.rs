@@ -21,6 +21,9 @@ use crate::output::SyscallEvent;
 
 /// Longest line kept (a longer one is cut there, then dropped at its end).
 const MAX_LINE: usize = 64 * 1024;
+/// Decisions kept at most (the trace is held in memory until the run
+/// ends); later ones are counted in `dropped`.
+pub(crate) const MAX_DECISIONS: usize = 1_000_000;
 
 /// One captured decision.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,6 +47,8 @@ pub(crate) struct DecisionCapture {
     /// Per process: bytes after the last newline.
     partial: HashMap<i32, Vec<u8>>,
     pub decisions: Vec<Captured>,
+    /// Decisions past [`MAX_DECISIONS`].
+    pub dropped: u64,
 }
 
 /// `[DECISION] category::name input=<json>` → (category, name, input).
@@ -134,6 +139,10 @@ impl DecisionCapture {
 
     fn line(&mut self, s: &SyscallEvent, line: &str) {
         if let Some((category, name, input)) = parse_decision(line) {
+            if self.decisions.len() >= MAX_DECISIONS {
+                self.dropped += 1;
+                return;
+            }
             self.decisions.push(Captured {
                 pid: s.pid,
                 tid: s.tid,

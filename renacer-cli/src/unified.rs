@@ -300,6 +300,13 @@ impl Sink for UnifiedSink {
                 Vec::new()
             }
         };
+        if self.decisions.dropped > 0 {
+            crate::report::say!(
+                "renacer: {} decisions not kept in the unified trace (limit {})",
+                self.decisions.dropped,
+                crate::capture::MAX_DECISIONS
+            );
+        }
         let mut spans = spans;
         spans.extend(decision_spans(
             &std::mem::take(&mut self.decisions.decisions),
