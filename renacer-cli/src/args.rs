@@ -114,6 +114,8 @@ pub(crate) struct Options {
     pub columns: usize,
     /// `-A`: open `-o FILE` for appending.
     pub append: bool,
+    /// `-ff` (with `-o FILE`): one file per task, `FILE.TID`.
+    pub per_task_files: bool,
     /// `--format`.
     pub format: Format,
     /// `--export SPEC` (repeatable): SDK sinks (`otlp[:ENDPOINT]`,
@@ -150,6 +152,7 @@ usage: renacer [-AcCfiknqrTtyzZ] [-a N] [-e EXPR] [-o FILE] [-p PID[,PID...]] [-
                [--format FORMAT] [--export SPEC] { -p PID | [--] PROG [ARGS...] }
 
   -f             follow forks, vforks and threads (pid prefixes)
+  -ff            with -o FILE: one file per process/thread, FILE.PID
   -p PID,...     attach to running processes; Ctrl-C detaches
   -e trace=SET   names, %file %network %process %memory %signal %ipc %desc %creds,
                  /regex/, all, none, !negation (seccomp-bpf filtered)
@@ -314,7 +317,10 @@ pub(crate) fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
             Err(e) => return Err(e.to_string()),
         };
         match arg {
-            Short('f') => opts.follow = true,
+            Short('f') => {
+                opts.per_task_files = opts.follow;
+                opts.follow = true;
+            }
             Short('c') => opts.summary = Summary::Only,
             Short('C') => opts.summary = Summary::Also,
             Short('T') => opts.syscall_times = true,

@@ -414,3 +414,41 @@ fn append_mode_and_long_spellings() {
     let e = renacer_failure(&["--follow-forks=yes", "true"], 2);
     assert!(e.contains("doesn't allow an argument"), "{e}");
 }
+
+#[test]
+fn ff_writes_one_file_per_task_like_strace() {
+    let files = |tracer: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().join("t");
+        let prog = if tracer == "strace" {
+            std::path::PathBuf::from("strace")
+        } else {
+            renacer()
+        };
+        let st = std::process::Command::new(prog)
+            .args(["-ff", "-e", "trace=write,exit_group", "-o"])
+            .arg(&base)
+            .args(["sh", "-c", "echo a; (echo b); echo c | cat"])
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(st.success(), "{tracer}");
+        assert!(!base.exists(), "{tracer}: no FILE itself, only FILE.PID");
+        let mut texts: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                let name = e.file_name().to_string_lossy().into_owned();
+                assert!(
+                    name.starts_with("t.") && name[2..].parse::<u32>().is_ok(),
+                    "{name}"
+                );
+                // Pids differ between the two runs.
+                without_addresses(&std::fs::read_to_string(e.path()).unwrap())
+            })
+            .collect();
+        texts.sort();
+        texts
+    };
+    assert_eq!(files("renacer"), files("strace"));
+}

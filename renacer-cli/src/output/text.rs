@@ -44,6 +44,37 @@ pub(crate) struct TextSink {
     /// Each thread's last syscall number (`-n` on signal and exit lines,
     /// as strace prints it).
     last_nr: std::collections::HashMap<i32, u64>,
+    /// `-ff -o FILE`: one file per task, `FILE.TID`, opened at its first
+    /// line and closed at its exit.
+    per_task: Option<PerTask>,
+    /// `-A` for the per-task files.
+    append: bool,
+}
+
+/// `-ff`'s files.
+struct PerTask {
+    base: std::path::PathBuf,
+    open: std::collections::HashMap<i32, io::BufWriter<std::fs::File>>,
+}
+
+impl PerTask {
+    fn file(&mut self, tid: i32, append: bool) -> io::Result<&mut io::BufWriter<std::fs::File>> {
+        use std::collections::hash_map::Entry;
+        match self.open.entry(tid) {
+            Entry::Occupied(e) => Ok(e.into_mut()),
+            Entry::Vacant(v) => {
+                let mut name = self.base.clone().into_os_string();
+                name.push(format!(".{tid}"));
+                let f = std::fs::OpenOptions::new()
+                    .write(true)
+                    .create(true)
+                    .append(append)
+                    .truncate(!append)
+                    .open(&name)?;
+                Ok(v.insert(io::BufWriter::with_capacity(64 * 1024, f)))
+            }
+        }
+    }
 }
 
 impl TextSink {
@@ -54,7 +85,23 @@ impl TextSink {
             opts,
             last_ts: None,
             last_nr: std::collections::HashMap::new(),
+            per_task: None,
+            append: false,
         }
+    }
+
+    /// `-ff -o BASE`: each task's lines go to `BASE.TID`, without pid
+    /// prefixes (strace's layout); `append` with `-A`.
+    pub(crate) fn per_task(base: std::path::PathBuf, mut opts: TextOpts, append: bool) -> Self {
+        opts.follow = false;
+        opts.to_file = true;
+        let mut sink = TextSink::new(Box::new(io::sink()), opts);
+        sink.append = append;
+        sink.per_task = Some(PerTask {
+            base,
+            open: std::collections::HashMap::new(),
+        });
+        sink
     }
 
     fn prefix(&mut self, line: &mut String, tid: i32, ts: u64, multi: bool) {
@@ -146,6 +193,8 @@ fn time_of_day(secs: u64) -> String {
 
 impl Sink for TextSink {
     fn event(&mut self, ev: &Event, multi: bool) -> io::Result<()> {
+        // One file per task: no `[pid N]` prefixes.
+        let multi = multi && self.per_task.is_none();
         let mut line = String::with_capacity(128);
         match ev {
             Event::Syscall(s) => {
@@ -232,6 +281,17 @@ impl Sink for TextSink {
             Event::Spawned { .. } | Event::Exec { .. } => return Ok(()),
         }
         line.push('\n');
+        let append = self.append;
+        if let Some(files) = &mut self.per_task {
+            let tid = event_tid(ev);
+            files.file(tid, append)?.write_all(line.as_bytes())?;
+            if matches!(ev, Event::Exited { .. } | Event::Killed { .. }) {
+                if let Some(mut f) = files.open.remove(&tid) {
+                    f.flush()?;
+                }
+            }
+            return Ok(());
+        }
         self.out.write_all(line.as_bytes())?;
         if self.opts.line_flush {
             self.out.flush()?;
@@ -240,10 +300,26 @@ impl Sink for TextSink {
     }
 
     fn flush(&mut self) -> io::Result<()> {
+        for f in self.per_task.iter_mut().flat_map(|p| p.open.values_mut()) {
+            f.flush()?;
+        }
         self.out.flush()
     }
 
     fn finish(&mut self) -> io::Result<()> {
-        self.out.flush()
+        self.flush()
+    }
+}
+
+/// The task an event's line belongs to.
+fn event_tid(ev: &Event) -> i32 {
+    match ev {
+        Event::Syscall(s) => s.tid,
+        Event::Signal { tid, .. }
+        | Event::Stopped { tid, .. }
+        | Event::Exited { tid, .. }
+        | Event::Killed { tid, .. } => *tid,
+        Event::Spawned { child_tid, .. } => *child_tid,
+        Event::Exec { pid, .. } => *pid,
     }
 }

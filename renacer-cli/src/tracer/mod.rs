@@ -86,6 +86,18 @@ fn open_output(opts: &Options) -> Result<(Box<dyn Write>, bool), Error> {
 
 /// Build the sink the options ask for.
 pub(crate) fn make_sink(opts: &Options) -> Result<Box<dyn Sink>, Error> {
+    // `-ff -o FILE`: strace's one file per task (text, no summary).
+    if let (true, Output::File(base), Format::Text, Summary::Off) =
+        (opts.per_task_files, &opts.output, opts.format, opts.summary)
+    {
+        let offset = renacer::clock::monotonic_to_unix_ns(0) as i64;
+        let text = crate::output::text_opts(opts, false, offset);
+        return Ok(Box::new(TextSink::per_task(
+            base.clone(),
+            text,
+            opts.append,
+        )));
+    }
     let (out, tty) = open_output(opts)?;
     if opts.summary == Summary::Only {
         return Ok(Box::new(SummarySink::new(out, false, opts.syscall_times)));
