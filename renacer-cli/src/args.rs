@@ -116,6 +116,8 @@ pub(crate) struct Options {
     pub append: bool,
     /// `-ff` (with `-o FILE`): one file per task, `FILE.TID`.
     pub per_task_files: bool,
+    /// `-x` / `-xx`.
+    pub hex_strings: crate::decode::HexStrings,
     /// `--format`.
     pub format: Format,
     /// `--export SPEC` (repeatable): SDK sinks (`otlp[:ENDPOINT]`,
@@ -148,7 +150,7 @@ pub(crate) enum Parsed {
 
 /// Usage text for `--help`.
 pub(crate) const USAGE: &str = "\
-usage: renacer [-AcCfiknqrTtyzZ] [-a N] [-e EXPR] [-o FILE] [-p PID[,PID...]] [-s N]
+usage: renacer [-AcCfiknqrTtxyzZ] [-a N] [-e EXPR] [-o FILE] [-p PID[,PID...]] [-s N]
                [--format FORMAT] [--export SPEC] { -p PID | [--] PROG [ARGS...] }
 
   -f             follow forks, vforks and threads (pid prefixes)
@@ -169,6 +171,7 @@ usage: renacer [-AcCfiknqrTtyzZ] [-a N] [-e EXPR] [-o FILE] [-p PID[,PID...]] [-
   -n             print the syscall number, [ NR]
   -i             print the instruction pointer at each call
   -a N           align results at column N (default 40)
+  -x / -xx       print non-ASCII strings / all strings in hex
   -A             append to -o FILE
   --format F     text (default), json, jsonl; unified, unified-json, perfetto:
                  one trace of syscalls and the program's #[renacer::trace] spans
@@ -334,6 +337,12 @@ pub(crate) fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
             Short('z') => opts.status = StatusFilter::Successful,
             Short('Z') => opts.status = StatusFilter::Failed,
             Short('n') => opts.syscall_number = true,
+            Short('x') => {
+                opts.hex_strings = match opts.hex_strings {
+                    crate::decode::HexStrings::Off => crate::decode::HexStrings::NonAscii,
+                    _ => crate::decode::HexStrings::All,
+                }
+            }
             Short('i') => opts.instruction_pointer = true,
             Short('A') => opts.append = true,
             Short('a') => {

@@ -452,3 +452,32 @@ fn ff_writes_one_file_per_task_like_strace() {
     };
     assert_eq!(files("renacer"), files("strace"));
 }
+
+#[test]
+fn hex_strings_match_strace() {
+    let exe = compile(
+        "hexstrings",
+        r#"
+#include <fcntl.h>
+#include <unistd.h>
+int main(void) {
+    write(1, "plain\n\ttext", 11);
+    write(1, "caf\xc3\xa9", 5);
+    write(1, "a\x01\xff", 3);
+    open("/nonexistent/\xe2\x9c\x93", O_RDONLY);
+    return 0;
+}
+"#,
+    );
+    let exe = exe.to_str().unwrap();
+    for flag in ["-x", "-xx"] {
+        let args = [flag, "-e", "trace=write,openat", exe];
+        let (_, ours, _) = trace(&args);
+        let theirs = strace(&args);
+        assert_eq!(
+            without_addresses(&ours),
+            without_addresses(&theirs),
+            "{flag}"
+        );
+    }
+}

@@ -64,7 +64,45 @@ impl Mem {
 
 /// Escape bytes like strace: printable ASCII as is, `\n \t \r \v \f`,
 /// `\"` `\\`, other bytes in the shortest octal that cannot be misread.
+/// strace's `-x` / `-xx`: how strings are printed, one style per run (set
+/// once from the options, before tracing starts; read by every decoder).
+static HEX: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+
+/// `-x`: a string with any byte that is neither printable ASCII nor
+/// `\t\n\v\f\r` is printed all in hex; `-xx`: every string in hex.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum HexStrings {
+    /// strace's default escapes.
+    #[default]
+    Off,
+    /// `-x`.
+    NonAscii,
+    /// `-xx`.
+    All,
+}
+
+/// Sets the string style of this run.
+pub(crate) fn set_hex_strings(mode: HexStrings) {
+    HEX.store(mode as u8, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn hex_strings() -> HexStrings {
+    match HEX.load(std::sync::atomic::Ordering::Relaxed) {
+        1 => HexStrings::NonAscii,
+        2 => HexStrings::All,
+        _ => HexStrings::Off,
+    }
+}
+
 pub(crate) fn escape(bytes: &[u8], force_hex: bool) -> String {
+    let plain =
+        |b: u8| (0x20..=0x7e).contains(&b) || matches!(b, b'\t' | b'\n' | 0x0b | 0x0c | b'\r');
+    let force_hex = force_hex
+        || match hex_strings() {
+            HexStrings::Off => false,
+            HexStrings::NonAscii => !bytes.iter().all(|&b| plain(b)),
+            HexStrings::All => true,
+        };
     let mut s = String::with_capacity(bytes.len() + 2);
     s.push('"');
     for (i, &b) in bytes.iter().enumerate() {

@@ -17,7 +17,7 @@ pub(crate) mod structs;
 mod tables;
 
 use crate::arch::Arch;
-pub(crate) use mem::Mem;
+pub(crate) use mem::{set_hex_strings, HexStrings, Mem};
 
 /// Everything a decoder may need about the call being printed.
 #[derive(Debug)]
