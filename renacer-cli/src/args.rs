@@ -118,6 +118,8 @@ pub(crate) struct Options {
     pub per_task_files: bool,
     /// `-x` / `-xx`.
     pub hex_strings: crate::decode::HexStrings,
+    /// `-e signal=`: the signals whose delivery lines are printed.
+    pub signals: crate::filter::SignalSet,
     /// `--format`.
     pub format: Format,
     /// `--export SPEC` (repeatable): SDK sinks (`otlp[:ENDPOINT]`,
@@ -159,6 +161,7 @@ usage: renacer [-AcCfiknqrTtxyzZ] [-a N] [-e EXPR] [-o FILE] [-p PID[,PID...]] [
   -e trace=SET   names, %file %network %process %memory %signal %ipc %desc %creds,
                  /regex/, all, none, !negation (seccomp-bpf filtered)
   -e status=S    failed | successful | all
+  -e signal=SET  signal lines to print: names, numbers, all, none, !negation
   -c / -C        summary table only / output and summary table
   -T             time spent in each call
   -t -tt -ttt    time of day / with microseconds / epoch seconds
@@ -194,9 +197,10 @@ fn apply_expr(opts: &mut Options, expr: &str) -> Result<(), String> {
     match qual {
         "trace" | "t" => opts.trace = TraceSet::parse(value)?,
         "status" => opts.status = StatusFilter::parse(value)?,
+        "signal" | "signals" | "s" => opts.signals = crate::filter::SignalSet::parse(value)?,
         other => {
             return Err(format!(
-                "invalid -e qualifier '{other}' (expected trace= or status=)"
+                "invalid -e qualifier '{other}' (expected trace=, status= or signal=)"
             ))
         }
     }

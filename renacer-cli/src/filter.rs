@@ -306,3 +306,48 @@ mod tests {
         assert!(!StatusFilter::Successful.admits(Some(true)));
     }
 }
+
+/// `-e signal=SET`: which signal-delivery lines are printed (strace's
+/// syntax: names with or without `SIG`, numbers, `all`, `none`, a leading
+/// `!` negating the set).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SignalSet {
+    /// Bit `n` set: signal `n` is printed.
+    bits: u128,
+}
+
+impl Default for SignalSet {
+    fn default() -> Self {
+        SignalSet { bits: u128::MAX }
+    }
+}
+
+impl SignalSet {
+    /// Parses `SET`.
+    pub(crate) fn parse(v: &str) -> Result<SignalSet, String> {
+        let (negate, body) = match v.strip_prefix('!') {
+            Some(rest) => (true, rest),
+            None => (false, v),
+        };
+        let mut bits = 0u128;
+        for item in body.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            match item {
+                "all" => bits = u128::MAX,
+                "none" => {}
+                name => {
+                    let n = crate::decode::signals::number(name)
+                        .ok_or_else(|| format!("invalid signal '{name}' in -e signal="))?;
+                    bits |= 1 << n;
+                }
+            }
+        }
+        Ok(SignalSet {
+            bits: if negate { !bits } else { bits },
+        })
+    }
+
+    /// Whether signal `sig` is printed.
+    pub(crate) fn contains(&self, sig: i32) -> bool {
+        (0..128).contains(&sig) && self.bits & (1 << sig) != 0
+    }
+}

@@ -481,3 +481,33 @@ int main(void) {
         );
     }
 }
+
+#[test]
+fn signal_qualifier_matches_strace() {
+    let sh = "trap '' USR1; kill -USR1 $$; (true); true";
+    for set in [
+        "signal=none",
+        "signal=!SIGCHLD",
+        "signal=USR1",
+        "signal=10,17",
+        "signal=all",
+    ] {
+        let args = ["-e", set, "-e", "trace=kill", "sh", "-c", sh];
+        let (_, ours, _) = trace(&args);
+        let theirs = strace(&args);
+        let norm = |t: &str| {
+            without_addresses(t)
+                .lines()
+                // pids differ between the runs
+                .map(|l| {
+                    l.chars()
+                        .map(|c| if c.is_ascii_digit() { '0' } else { c })
+                        .collect::<String>()
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(norm(&ours), norm(&theirs), "{set}");
+    }
+    let e = renacer_failure(&["-e", "signal=SIGNOPE", "true"], 2);
+    assert!(e.contains("invalid signal 'SIGNOPE'"), "{e}");
+}

@@ -46,6 +46,20 @@ pub(crate) fn name(sig: i32) -> String {
     }
 }
 
+/// The number of a signal named `SIGTERM`, `TERM`, `sigterm` or `15`.
+pub(crate) fn number(name: &str) -> Option<i32> {
+    if let Ok(n) = name.parse::<i32>() {
+        return (1..=64).contains(&n).then_some(n);
+    }
+    let up = name.to_ascii_uppercase();
+    let full = if up.starts_with("SIG") {
+        up
+    } else {
+        format!("SIG{up}")
+    };
+    (1..=64).find(|&s| self::name(s) == full)
+}
+
 /// A signal set of `bytes` bytes at the given bits, strace style: the
 /// complement is printed when more than half the signals are set.
 pub(crate) fn sigset(mask: u64, bytes: usize) -> String {

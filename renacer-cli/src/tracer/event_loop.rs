@@ -192,9 +192,10 @@ impl<'a> Tracer<'a> {
                 self.resume(tid, 0);
             }
             Status::Signal(sig) => {
-                // Signal-delivery stop: show it, then deliver it unchanged.
+                // Signal-delivery stop: show it (unless `-e signal=`
+                // leaves it out), then deliver it unchanged.
                 let t = &self.tasks[&tid];
-                if t.visible && !t.hidden {
+                if t.visible && !t.hidden && self.opts.signals.contains(sig) {
                     let pid = t.tgid;
                     let info = sys::siginfo(tid)
                         .map(|r| signals::siginfo(&r))
