@@ -159,6 +159,7 @@ usage: renacer [-AcCfiknqrTtxyzZ] [-a N] [-e EXPR] [-o FILE] [-p PID[,PID...]] [
   -ff            with -o FILE: one file per process/thread, FILE.PID
   -p PID,...     attach to running processes; Ctrl-C detaches
   -e trace=SET   names, %file %network %process %memory %signal %ipc %desc %creds,
+                 %stat %lstat %fstat %%stat %statfs %fstatfs %%statfs %clock %pure %net,
                  /regex/, all, none, !negation (seccomp-bpf filtered)
   -e status=S    failed | successful | all
   -e signal=SET  signal lines to print: names, numbers, all, none, !negation

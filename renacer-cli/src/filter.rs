@@ -1,6 +1,6 @@
 //! `-e` expressions: which syscalls to show (`trace=`) and which outcomes
 //! (`status=`), with strace's syntax: names, `%class`, `/regex/`, `!`
-//! negation, `all`, `none`.
+//! negation, `all`, `none`; and which signal lines (`signal=`).
 //!
 //! A set is resolved by *name*, then turned into per-ABI number bitmaps, so
 //! the same expression selects `open` on i386 and `openat` everywhere.
@@ -73,6 +73,31 @@ const CLASSES: &[(&str, &str)] = &[
          geteuid32 getgid32 getegid32 setuid32 setgid32 setreuid32 setregid32 setresuid32 \
          getresuid32 setresgid32 getresgid32 setfsuid32 setfsgid32 getgroups32 setgroups32 \
          prctl",
+    ),
+    // The stat families (strace's TRACE_STAT / LSTAT / FSTAT / STATFS ...;
+    // `%%stat` is all of stat, lstat and fstat, `%%statfs` both statfs).
+    ("stat", "stat stat64 oldstat"),
+    ("lstat", "lstat lstat64 oldlstat"),
+    ("fstat", "fstat fstat64 oldfstat newfstatat fstatat64 statx"),
+    (
+        "%stat",
+        "stat stat64 oldstat lstat lstat64 oldlstat fstat fstat64 oldfstat newfstatat \
+         fstatat64 statx",
+    ),
+    ("statfs", "statfs statfs64"),
+    ("fstatfs", "fstatfs fstatfs64"),
+    ("%statfs", "statfs statfs64 fstatfs fstatfs64 ustat"),
+    (
+        "clock",
+        "adjtimex clock_adjtime clock_adjtime64 clock_getres clock_getres_time64 \
+         clock_gettime clock_gettime64 clock_settime clock_settime64 gettimeofday \
+         settimeofday time stime",
+    ),
+    // Calls that take no argument and cannot fail.
+    (
+        "pure",
+        "getegid geteuid getgid getpgrp getpid getppid gettid getuid getegid32 geteuid32 \
+         getgid32 getuid32",
     ),
 ];
 
@@ -200,6 +225,8 @@ fn resolve_item(
         *everything = true;
     } else if item == "none" {
     } else if let Some(class) = item.strip_prefix('%') {
+        // strace's short spelling.
+        let class = if class == "net" { "network" } else { class };
         let (_, list) = CLASSES
             .iter()
             .find(|(c, _)| *c == class)

@@ -511,3 +511,47 @@ fn signal_qualifier_matches_strace() {
     let e = renacer_failure(&["-e", "signal=SIGNOPE", "true"], 2);
     assert!(e.contains("invalid signal 'SIGNOPE'"), "{e}");
 }
+
+#[test]
+fn stat_clock_and_pure_classes_match_strace() {
+    let exe = compile(
+        "classes",
+        r#"
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+int main(void) {
+    struct stat st; struct statfs sf; struct timespec ts; struct statx sx;
+    syscall(SYS_stat, "/", &st); syscall(SYS_lstat, "/", &st); syscall(SYS_fstat, 0, &st);
+    syscall(SYS_newfstatat, AT_FDCWD, "/", &st, 0);
+    syscall(SYS_statx, AT_FDCWD, "/", 0, STATX_ALL, &sx);
+    syscall(SYS_statfs, "/", &sf); syscall(SYS_fstatfs, 0, &sf);
+    syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &ts); syscall(SYS_clock_getres, CLOCK_MONOTONIC, &ts);
+    syscall(SYS_gettimeofday, 0, 0); syscall(SYS_time, 0);
+    syscall(SYS_getpid); syscall(SYS_getppid); syscall(SYS_getuid); syscall(SYS_gettid);
+    syscall(SYS_getpgid, 0); syscall(SYS_getsid, 0);
+    return 0;
+}
+"#,
+    );
+    let exe = exe.to_str().unwrap();
+    for class in [
+        "%stat", "%lstat", "%fstat", "%statfs", "%fstatfs", "%%stat", "%%statfs", "%clock",
+        "%pure", "%net",
+    ] {
+        let set = format!("trace={class}");
+        let names = |t: &str| {
+            syscall_lines(t)
+                .iter()
+                .map(|l| name_of(l).to_string())
+                .collect::<Vec<_>>()
+        };
+        let (_, ours, _) = trace(&["-e", &set, exe]);
+        let theirs = strace(&["-e", &set, exe]);
+        assert_eq!(names(&ours), names(&theirs), "{class}");
+    }
+}
