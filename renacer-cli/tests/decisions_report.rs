@@ -186,6 +186,14 @@ fn bad_input_is_one_clear_line() {
     assert!(e.contains("needs a TRACE file"), "{e}");
     let e = renacer_failure(&["decisions", "report", "--format", "xml", "x"], 2);
     assert!(e.contains("invalid --format 'xml'"), "{e}");
+    let e = renacer_failure(&["decisions", "list", "--bogus", "x"], 2);
+    assert!(e.contains("unrecognized option '--bogus'"), "{e}");
+    let e = renacer_failure(&["decisions", "list", "--format", "yaml", "x"], 2);
+    assert!(e.contains("invalid --format 'yaml'"), "{e}");
+    let e = renacer_failure(&["decisions", "annotate", "gen.rs"], 2);
+    assert!(e.contains("needs --ruchy"), "{e}");
+    let e = renacer_failure(&["decisions", "annotate", "-q", "gen.rs"], 2);
+    assert!(e.contains("invalid option -- 'q'"), "{e}");
     let e = renacer_failure(&["decisions", "frobnicate"], 2);
     assert!(e.contains("unknown decisions command"), "{e}");
     let e = renacer_failure(&["decisions", "report", "/nonexistent/spans.jsonl"], 1);

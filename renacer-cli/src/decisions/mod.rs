@@ -39,6 +39,35 @@ source = \"SRC.ruchy:LINE\"))] above each generated fn of a .ruchy `fun`, and wr
 decision manifest (-o: the annotated file; default stdout).
 ";
 
+/// The value of `flag` as a path.
+fn path_value(p: &mut lexopt::Parser, flag: &str) -> Result<PathBuf, String> {
+    p.value()
+        .map(PathBuf::from)
+        .map_err(|_| format!("option '{flag}' requires an argument"))
+}
+
+/// `--format text|json`: whether JSON was asked for.
+fn json_format(p: &mut lexopt::Parser) -> Result<bool, String> {
+    match path_value(p, "--format")?.to_str() {
+        Some("json") => Ok(true),
+        Some("text") => Ok(false),
+        other => Err(format!(
+            "invalid --format '{}' (text or json)",
+            other.unwrap_or("?")
+        )),
+    }
+}
+
+/// The one-line error for an argument a subcommand does not take.
+fn unexpected(arg: lexopt::Arg<'_>) -> String {
+    use lexopt::Arg::{Long, Short, Value};
+    match arg {
+        Long(name) => format!("unrecognized option '--{name}' (see renacer decisions --help)"),
+        Short(c) => format!("invalid option -- '{c}' (see renacer decisions --help)"),
+        Value(v) => format!("unexpected argument '{}'", v.to_string_lossy()),
+    }
+}
+
 #[derive(Debug, Default)]
 struct AnnotateArgs {
     ruchy: Option<PathBuf>,
@@ -52,35 +81,17 @@ fn parse_annotate(args: Vec<OsString>) -> Result<AnnotateArgs, String> {
     use lexopt::Arg::{Long, Short, Value};
     let mut p = lexopt::Parser::from_args(args);
     let mut out = AnnotateArgs::default();
-    let value = |p: &mut lexopt::Parser, flag: &str| {
-        p.value()
-            .map(PathBuf::from)
-            .map_err(|_| format!("option '{flag}' requires an argument"))
-    };
     while let Some(arg) = p.next().map_err(|e| e.to_string())? {
         match arg {
-            Long("ruchy") => out.ruchy = Some(value(&mut p, "--ruchy")?),
-            Long("manifest") => out.manifest = Some(value(&mut p, "--manifest")?),
+            Long("ruchy") => out.ruchy = Some(path_value(&mut p, "--ruchy")?),
+            Long("manifest") => out.manifest = Some(path_value(&mut p, "--manifest")?),
             Long("transpiler") => {
-                out.transpiler = Some(
-                    value(&mut p, "--transpiler")?
-                        .to_string_lossy()
-                        .into_owned(),
-                )
+                let v = path_value(&mut p, "--transpiler")?;
+                out.transpiler = Some(v.to_string_lossy().into_owned());
             }
-            Short('o') | Long("output") => out.output = Some(value(&mut p, "-o")?),
+            Short('o') | Long("output") => out.output = Some(path_value(&mut p, "-o")?),
             Value(v) if out.generated.is_none() => out.generated = Some(PathBuf::from(v)),
-            Value(v) => return Err(format!("unexpected argument '{}'", v.to_string_lossy())),
-            Long(other) => {
-                return Err(format!(
-                    "unrecognized option '--{other}' (see renacer decisions --help)"
-                ))
-            }
-            Short(c) => {
-                return Err(format!(
-                    "invalid option -- '{c}' (see renacer decisions --help)"
-                ))
-            }
+            other => return Err(unexpected(other)),
         }
     }
     for (missing, what) in [
@@ -139,36 +150,14 @@ fn parse_report(args: Vec<OsString>) -> Result<ReportArgs, String> {
     use lexopt::Arg::{Long, Short, Value};
     let mut p = lexopt::Parser::from_args(args);
     let mut out = ReportArgs::default();
-    let value = |p: &mut lexopt::Parser, flag: &str| {
-        p.value()
-            .map(PathBuf::from)
-            .map_err(|_| format!("option '--{flag}' requires an argument"))
-    };
     while let Some(arg) = p.next().map_err(|e| e.to_string())? {
         match arg {
-            Long("manifest") => out.manifest = Some(value(&mut p, "manifest")?),
-            Long("flamegraph") => out.flamegraph = Some(value(&mut p, "flamegraph")?),
-            Long("format") => {
-                let v = value(&mut p, "format")?;
-                out.json = match v.to_str() {
-                    Some("json") => true,
-                    Some("text") => false,
-                    _ => return Err(format!("invalid --format '{}' (text or json)", v.display())),
-                };
-            }
+            Long("manifest") => out.manifest = Some(path_value(&mut p, "--manifest")?),
+            Long("flamegraph") => out.flamegraph = Some(path_value(&mut p, "--flamegraph")?),
+            Long("format") => out.json = json_format(&mut p)?,
             Long("help") | Short('h') => return Err(USAGE.trim_end().to_string()),
             Value(v) if out.trace.is_none() => out.trace = Some(PathBuf::from(v)),
-            Value(v) => return Err(format!("unexpected argument '{}'", v.to_string_lossy())),
-            Long(other) => {
-                return Err(format!(
-                    "unrecognized option '--{other}' (see renacer decisions --help)"
-                ))
-            }
-            Short(c) => {
-                return Err(format!(
-                    "invalid option -- '{c}' (see renacer decisions --help)"
-                ))
-            }
+            other => return Err(unexpected(other)),
         }
     }
     if out.trace.is_none() {
@@ -184,24 +173,9 @@ fn list_main(args: Vec<OsString>) -> Result<Result<(), String>, String> {
     let mut p = lexopt::Parser::from_args(args);
     while let Some(arg) = p.next().map_err(|e| e.to_string())? {
         match arg {
-            lexopt::Arg::Long("format") => {
-                json = match p.value().ok().and_then(|v| v.into_string().ok()).as_deref() {
-                    Some("json") => true,
-                    Some("text") => false,
-                    other => {
-                        return Err(format!(
-                            "invalid --format '{}' (text or json)",
-                            other.unwrap_or("")
-                        ))
-                    }
-                }
-            }
+            lexopt::Arg::Long("format") => json = json_format(&mut p)?,
             lexopt::Arg::Value(v) if file.is_none() => file = Some(PathBuf::from(v)),
-            other => {
-                return Err(format!(
-                    "unexpected {other:?} (see renacer decisions --help)"
-                ))
-            }
+            other => return Err(unexpected(other)),
         }
     }
     let file = file.ok_or("decisions list needs a FILE (see renacer decisions --help)")?;
