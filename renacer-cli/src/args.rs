@@ -482,6 +482,9 @@ pub(crate) fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
     if (opts.source || opts.stack_trace) && !cfg!(target_arch = "x86_64") {
         return Err("--source and -k unwind x86_64 stacks only, for now".into());
     }
+    if (opts.source || opts.stack_trace) && opts.summary == Summary::Only {
+        return Err("--source and -k annotate per-call lines; -c prints none (use -C)".into());
+    }
     if opts.source_skip.is_some() && !(opts.source || opts.stack_trace) {
         return Err("--source-skip needs --source or -k".into());
     }

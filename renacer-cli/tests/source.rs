@@ -367,6 +367,8 @@ fn source_flags_are_checked() {
     assert!(e.contains("--source-skip needs --source or -k"), "{e}");
     let e = renacer_failure(&["--source=yes", "true"], 2);
     assert!(e.contains("doesn't allow an argument"), "{e}");
+    let e = renacer_failure(&["--source", "-c", "true"], 2);
+    assert!(e.contains("-c prints none"), "{e}");
     let e = renacer_failure(&["--sourse", "true"], 2);
     assert!(e.contains("did you mean '--source'?"), "{e}");
 }

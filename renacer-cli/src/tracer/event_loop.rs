@@ -338,6 +338,7 @@ impl<'a> Tracer<'a> {
         let want_text = self.want_text;
         let (strsize, decode_fds) = (self.opts.strsize, self.opts.decode_fds);
         let task = self.task(tid);
+        let tgid = task.tgid;
         // The launched command's first execve is still renacer's code (the
         // forked tracer child): shown, but its stack is not the program's.
         let launching = task.hidden;
@@ -360,7 +361,6 @@ impl<'a> Tracer<'a> {
             source: None,
             ip,
         };
-        let tgid = self.task(tid).tgid;
         if let Some(r) = self
             .source
             .as_deref_mut()
