@@ -618,6 +618,65 @@ mod tests {
     }
 
     #[test]
+    fn long_spellings_set_what_the_short_flags_set() {
+        let key = |o: &Options| {
+            format!(
+                "{} {:?} {} {} {} {:?} {} {} {} {} {} {} {:?} {}",
+                o.follow,
+                o.summary,
+                o.syscall_times,
+                o.relative,
+                o.decode_fds,
+                o.status,
+                o.quiet,
+                o.syscall_number,
+                o.instruction_pointer,
+                o.append,
+                o.columns,
+                o.strsize,
+                o.pids,
+                o.stack_trace
+            )
+        };
+        for (long, short) in [
+            (&["--follow-forks"][..], &["-f"][..]),
+            (&["--summary"], &["-C"]),
+            (&["--summary-only"], &["-c"]),
+            (&["--syscall-times"], &["-T"]),
+            (&["--relative-timestamps"], &["-r"]),
+            (&["--decode-fds"], &["-y"]),
+            (&["--quiet"], &["-q"]),
+            (&["--status=failed"], &["-e", "status=failed"]),
+            (&["--successful-only"], &["-z"]),
+            (&["--failed-only"], &["-Z"]),
+            (&["--syscall-number"], &["-n"]),
+            (&["--instruction-pointer"], &["-i"]),
+            (&["--output-append-mode"], &["-A"]),
+            (&["--columns=50"], &["-a50"]),
+            (&["--string-limit", "7"], &["-s7"]),
+            (&["--stack-trace"], &["-k"]),
+        ] {
+            let run = |flags: &[&str]| {
+                let mut a = flags.to_vec();
+                a.push("true");
+                p(&a).unwrap()
+            };
+            assert_eq!(key(&run(long)), key(&run(short)), "{long:?} vs {short:?}");
+            assert_ne!(
+                key(&run(long)),
+                key(&run(&[])),
+                "{long:?} changes something"
+            );
+        }
+        let a = p(&["--attach=12,34"]).unwrap();
+        assert_eq!(a.pids, vec![12, 34]);
+        let t = p(&["--trace=openat", "true"]).unwrap();
+        assert!(!t.trace.is_all());
+        let o = p(&["--output=x.txt", "true"]).unwrap();
+        assert_eq!(o.output, Output::File("x.txt".into()));
+    }
+
+    #[test]
     fn non_utf8_command_is_kept() {
         use std::os::unix::ffi::OsStringExt;
         let prog = OsString::from_vec(b"/tmp/\xff-prog".to_vec());
