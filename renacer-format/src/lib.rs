@@ -10,6 +10,7 @@
 //! - [`json`]: the one JSON string escaper and number rules (NaN/inf → null);
 //! - [`w3c`]: `traceparent`/`tracestate` parsing and formatting;
 //! - [`le`]: the one little-endian integer reader;
+//! - [`gpu`]: GPU items' field keys, tracks and launches;
 //! - [`fnv`]: compile-time FNV-1a 64 site and decision ids;
 //! - [`hash`]: the one SplitMix64 mixer and the one id-map hasher.
 //!
@@ -18,6 +19,7 @@
 #![warn(missing_docs, unreachable_pub)]
 
 pub mod fnv;
+pub mod gpu;
 pub mod hash;
 pub mod json;
 pub mod le;

@@ -14,7 +14,9 @@
 //! microseconds with three decimals, from integers, so no precision is lost.
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 
+use crate::gpu::{GpuTrack, Launch};
 use crate::json;
 use crate::model::{FieldValue, SpanId, SpanRecord, SpanStatus, TraceId};
 
@@ -147,6 +149,56 @@ impl Events {
         let mut args = Args::open(out);
         args.then_end = Some((*s, id));
         args
+    }
+
+    /// A GPU item (kernel, copy, set) as a complete slice on its device's
+    /// stream track — named `GPU 0 stream 7` the first time `named` has not
+    /// seen it — with its span args, and, when its launch is known, a flow
+    /// arrow from the launching thread's track at the launch (the slice
+    /// enclosing that instant: the launching span) to the item's start.
+    /// Other spans are ignored. Both Perfetto writers draw GPU items here.
+    pub fn gpu_item(
+        &mut self,
+        out: &mut Vec<u8>,
+        s: &SpanRecord,
+        ids: (TraceId, Option<SpanId>),
+        named: &mut HashSet<GpuTrack>,
+    ) {
+        let Some(track) = GpuTrack::of(s) else {
+            return;
+        };
+        if named.insert(track) {
+            self.thread_name(out, s.pid, track.tid(), &track.label());
+        }
+        let slice = Slice {
+            name: &s.name,
+            cat: s.kind.as_str(),
+            pid: s.pid,
+            tid: track.tid(),
+            start_ns: s.start_ns,
+            end_ns: s.end_ns.max(s.start_ns),
+        };
+        self.complete(out, &slice).span(s, ids.0, ids.1);
+        if let Some(launch) = Launch::of(s) {
+            let from = Slice {
+                name: "launch",
+                cat: "gpu_launch",
+                tid: launch.tid,
+                start_ns: launch.start_ns,
+                ..slice
+            };
+            self.begin(out);
+            Self::async_event(out, b"s", &from, s.span_id.0, launch.start_ns);
+            out.push(b'}');
+            self.begin(out);
+            let to = Slice {
+                name: "launch",
+                cat: "gpu_launch",
+                ..slice
+            };
+            Self::async_event(out, b"f", &to, s.span_id.0, s.start_ns);
+            out.extend_from_slice(b",\"bp\":\"e\"}");
+        }
     }
 
     fn async_event(out: &mut Vec<u8>, ph: &[u8], s: &Slice<'_>, id: u64, ts_ns: u64) {
@@ -378,5 +430,86 @@ mod tests {
         assert_eq!(thread_label(5, 6, Some("echo-server")), "echo-server");
         assert_eq!(thread_label(5, 5, None), "main");
         assert_eq!(thread_label(5, 6, Some("")), "thread 6");
+    }
+
+    #[test]
+    fn gpu_items_go_on_a_named_stream_track_with_a_flow_from_the_launch() {
+        use crate::gpu;
+        use crate::model::{FieldValue, SpanFlags, SpanKind};
+        use std::borrow::Cow;
+        let kernel = |stream: u64, launch: bool| {
+            let mut fields = vec![
+                (Cow::Borrowed(gpu::DEVICE), FieldValue::U64(0)),
+                (Cow::Borrowed(gpu::STREAM), FieldValue::U64(stream)),
+            ];
+            if launch {
+                fields.push((Cow::Borrowed(gpu::LAUNCH_START_NS), FieldValue::U64(1_000)));
+                fields.push((Cow::Borrowed(gpu::LAUNCH_END_NS), FieldValue::U64(1_500)));
+            }
+            SpanRecord {
+                trace_id: TraceId(1),
+                span_id: SpanId(0x99 + stream),
+                parent_span_id: Some(SpanId(0x42)),
+                name: Cow::Borrowed("vec_add(float*)"),
+                kind: SpanKind::GpuKernel,
+                flags: SpanFlags::NONE,
+                start_ns: 2_000,
+                end_ns: 5_000,
+                pid: 7,
+                tid: 8,
+                thread_name: None,
+                site_id: 0,
+                decision_id: None,
+                module_path: Cow::Borrowed(""),
+                file: Cow::Borrowed(""),
+                line: 0,
+                fields,
+                status: SpanStatus::Unset,
+            }
+        };
+        let mut out = Vec::new();
+        header(&mut out, None, None);
+        let mut ev = Events::default();
+        let mut named = HashSet::new();
+        let a = kernel(7, true);
+        ev.gpu_item(&mut out, &a, (a.trace_id, a.parent_span_id), &mut named);
+        let b = kernel(7, false);
+        ev.gpu_item(&mut out, &b, (b.trace_id, b.parent_span_id), &mut named);
+        out.extend_from_slice(TAIL);
+        let v: serde_json::Value = serde_json::from_slice(&out).expect("valid JSON");
+        let e = v["traceEvents"].as_array().expect("events");
+        // Track name once, the kernel, flow start + end, the second kernel.
+        assert_eq!(e.len(), 5, "{v}");
+        let track = u64::from(
+            gpu::GpuTrack {
+                device: 0,
+                stream: 7,
+            }
+            .tid(),
+        );
+        assert_eq!(e[0]["ph"], "M");
+        assert_eq!(e[0]["tid"], track);
+        assert_eq!(e[0]["args"]["name"], "GPU 0 stream 7");
+        assert_eq!(
+            (e[1]["ph"].as_str(), e[1]["tid"].as_u64()),
+            (Some("X"), Some(track))
+        );
+        assert_eq!(e[1]["cat"], "gpu_kernel");
+        assert_eq!(e[1]["args"]["parent_span_id"], "0000000000000042");
+        // The flow starts on the launching thread at the launch and ends,
+        // bound to the enclosing slice, at the kernel's start.
+        assert_eq!(
+            (e[2]["ph"].as_str(), e[2]["tid"].as_u64()),
+            (Some("s"), Some(8))
+        );
+        assert_eq!(e[2]["ts"].as_f64(), Some(1.0));
+        assert_eq!(
+            (e[3]["ph"].as_str(), e[3]["tid"].as_u64()),
+            (Some("f"), Some(track))
+        );
+        assert_eq!(e[3]["bp"], "e");
+        assert_eq!(e[3]["ts"].as_f64(), Some(2.0));
+        assert_eq!(e[2]["id"], e[3]["id"]);
+        assert_eq!(e[4]["ph"], "X");
     }
 }

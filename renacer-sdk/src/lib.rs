@@ -36,6 +36,7 @@ pub mod compute;
 pub mod config;
 pub mod context;
 pub mod export;
+pub mod gpu;
 #[cfg(feature = "tracing")]
 pub mod interop;
 mod record;

@@ -121,6 +121,7 @@ pub(crate) fn start(cfg: Config) -> InitGuard {
             return InitGuard { active: false };
         }
     }
+    crate::gpu::start(cfg.recipe.cuda);
     thread::set_owner_process();
     *RECIPE.lock().unwrap_or_else(|p| p.into_inner()) = Some(cfg.recipe.clone());
     #[cfg(not(loom))]
@@ -188,7 +189,10 @@ pub fn flush() -> bool {
     }
     let shared: Option<Arc<Shared>> = runtime().as_ref().map(|c| c.shared.clone());
     match shared {
-        Some(s) => s.flush(FLUSH_TIMEOUT),
+        Some(s) => {
+            crate::gpu::flush();
+            s.flush(FLUSH_TIMEOUT)
+        }
         None => false,
     }
 }
@@ -206,6 +210,7 @@ pub(crate) fn shutdown() {
     let collector = runtime().take();
     if let Some(c) = collector {
         ACTIVE.store(0, Ordering::Release);
+        crate::gpu::stop();
         c.stop(shutdown_timeout());
         if EXIT_SUMMARY.load(Ordering::Relaxed) {
             if let Some(line) = crate::stats::exit_summary(&crate::stats()) {

@@ -3,8 +3,8 @@
 //! counters, and they add up exactly (once [`crate::flush`] returned):
 //!
 //! ```text
-//! instrumented calls = recorded + sampled_out + below_threshold
-//!                      + rate_limited + ring_dropped
+//! instrumented calls + gpu_items = recorded + sampled_out
+//!                      + below_threshold + rate_limited + ring_dropped
 //! recorded           = exported + export_dropped + collector_dropped + open
 //! ```
 //!
@@ -29,6 +29,8 @@ static COLLECTOR_DROPPED: AtomicU64 = AtomicU64::new(0);
 static MISNESTED: AtomicU64 = AtomicU64::new(0);
 /// Gauge: recorded spans not yet exported or dropped, as of the last pass.
 static OPEN: AtomicU64 = AtomicU64::new(0);
+static GPU_ITEMS: AtomicU64 = AtomicU64::new(0);
+static GPU_DROPPED: AtomicU64 = AtomicU64::new(0);
 
 /// A snapshot of renacer's counters (totals since process start).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,6 +74,14 @@ pub struct Stats {
     /// last pass: still open (entered, not exited), or async spans
     /// completed and waiting for the next drain.
     pub open: u64,
+    /// GPU items (kernels, copies, sets; feature `cuda`) that reached the
+    /// collector. They travel in the same batches as spans and are counted
+    /// in `recorded` too, so `instrumented calls + gpu_items = recorded +
+    /// sampled_out + below_threshold + rate_limited + ring_dropped`.
+    pub gpu_items: u64,
+    /// CUDA activity lost: records CUPTI dropped for lack of a buffer,
+    /// records that could not be decoded, items the full queue refused.
+    pub gpu_dropped: u64,
     /// State of the rate limiter's circuit breaker.
     pub breaker: BreakerState,
 }
@@ -98,6 +108,8 @@ pub fn stats() -> Stats {
         export_dropped,
         misnested: MISNESTED.load(Ordering::Relaxed),
         open: OPEN.load(Ordering::Relaxed),
+        gpu_items: GPU_ITEMS.load(Ordering::Relaxed),
+        gpu_dropped: GPU_DROPPED.load(Ordering::Relaxed),
         breaker: crate::record::breaker::state(),
     }
 }
@@ -114,6 +126,13 @@ pub(crate) fn add_export_errors(n: u64) {
 pub(crate) fn add_export_dropped(n: u64) {
     EXPORT_DROPPED.fetch_add(n, Ordering::Relaxed);
 }
+pub(crate) fn add_gpu_items(n: u64) {
+    GPU_ITEMS.fetch_add(n, Ordering::Relaxed);
+}
+#[cfg_attr(not(feature = "cuda"), allow(dead_code))]
+pub(crate) fn add_gpu_dropped(n: u64) {
+    GPU_DROPPED.fetch_add(n, Ordering::Relaxed);
+}
 pub(crate) fn add_misnested(n: u64) {
     MISNESTED.fetch_add(n, Ordering::Relaxed);
 }
@@ -122,7 +141,7 @@ pub(crate) fn add_misnested(n: u64) {
 /// (`None` when nothing was): what was lost, where, and the knob to turn.
 pub(crate) fn exit_summary(s: &Stats) -> Option<String> {
     let lost = s.rate_limited + s.ring_dropped + s.collector_dropped + s.export_dropped;
-    if lost == 0 && s.events_dropped == 0 && s.misnested == 0 {
+    if lost == 0 && s.events_dropped == 0 && s.misnested == 0 && s.gpu_dropped == 0 {
         return None;
     }
     let mut parts = Vec::new();
@@ -150,6 +169,9 @@ pub(crate) fn exit_summary(s: &Stats) -> Option<String> {
             s.events_dropped
         ));
     }
+    if s.gpu_dropped > 0 {
+        parts.push(format!("{} CUDA activity records lost", s.gpu_dropped));
+    }
     if s.misnested > 0 {
         parts.push(format!(
             "{} spans ended out of order (a span! guard held across .await?)",
@@ -174,6 +196,8 @@ pub(crate) fn reset_after_fork() {
         &COLLECTOR_DROPPED,
         &MISNESTED,
         &OPEN,
+        &GPU_ITEMS,
+        &GPU_DROPPED,
     ] {
         c.store(0, Ordering::Relaxed);
     }

@@ -1,5 +1,6 @@
 //! Perfetto / Chrome Trace Event JSON of a unified trace: one track per
-//! thread, named processes and threads, function spans as complete (`X`)
+//! thread, named processes and threads, GPU items on a track per device
+//! stream with a flow arrow from their launch, function spans as complete (`X`)
 //! slices with the syscalls they issued nested inside (nesting follows from
 //! time containment, which the merge guarantees for parented syscalls).
 //! Opens in ui.perfetto.dev and chrome://tracing.
@@ -12,10 +13,11 @@
 //! level above every thread's work. A thread is named after the SDK's
 //! `thread_name` of its spans when the program reported one.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::io::{self, Write};
 
 use super::{process_name, ItemSource, UnifiedTrace};
+use renacer_format::gpu;
 use renacer_format::perfetto::{self as events, thread_label, Events, Slice};
 
 use crate::model::SpanKind;
@@ -48,8 +50,14 @@ pub fn write_perfetto(trace: &UnifiedTrace, out: &mut dyn Write) -> io::Result<(
     for (&(pid, tid), &name) in &threads {
         ev.thread_name(&mut buf, pid, tid, &thread_label(pid, tid, name));
     }
+    let mut gpu_tracks = HashSet::new();
     for it in &trace.items {
         if it.kind == SpanKind::Process {
+            continue;
+        }
+        if let (ItemSource::Function(k), true) = (it.source, gpu::is_gpu(it.kind)) {
+            let ids = (trace.trace_id, it.parent_span_id);
+            ev.gpu_item(&mut buf, &trace.spans[k], ids, &mut gpu_tracks);
             continue;
         }
         // The tracer stamps a syscall's exit late (after its ptrace stop), so

@@ -211,12 +211,13 @@ pub fn write_text(trace: &UnifiedTrace, out: &mut dyn Write, opts: TextOptions) 
                     trace.name(it),
                     compute_detail(&trace.spans[k])
                 )?,
-                ItemSource::Function(_) => writeln!(
+                ItemSource::Function(k) => writeln!(
                     out,
-                    "{} {}{indent}← {}{}",
+                    "{} {}{indent}← {}{}{}",
                     prefix(it),
                     stamp(e.time),
                     trace.name(it),
+                    renacer_format::gpu::detail(&trace.spans[k]),
                     dur(it)
                 )?,
                 ItemSource::Syscall(k) => {

@@ -230,6 +230,11 @@ impl State {
         let completed = self.pairing.take_completed();
         self.drain_and_replay(exporters, &conv, &mut batch);
         self.pairing.emit_completed(completed, &conv, &mut batch);
+        // GPU items queued by the CUPTI delivery (feature `cuda`): already
+        // complete records, exported with this batch.
+        let gpu = crate::gpu::drain_into(&mut batch.spans);
+        stats::add_recorded(gpu);
+        stats::add_gpu_items(gpu);
         for ring in closed {
             let done = ring.is_empty()
                 && self

@@ -39,6 +39,8 @@ pub(crate) struct Recipe {
     pub(crate) seed: Option<u64>,
     /// Duration thresholds of compute blocks: (SIMD, GPU).
     pub(crate) compute_thresholds: (Duration, Duration),
+    /// Whether to read CUDA activity (`RENACER_CUDA`).
+    pub(crate) cuda: crate::gpu::CudaMode,
     specs: Vec<(String, &'static str)>,
     options: SinkOptions,
     env_spool: Option<std::ffi::OsString>,
@@ -123,6 +125,7 @@ pub struct ConfigBuilder {
     shutdown_timeout: Duration,
     exit_summary: bool,
     compute_thresholds: (Duration, Duration),
+    cuda: crate::gpu::CudaMode,
     service_name: Option<String>,
     env_output: Option<String>,
     /// `RENACER_SPOOL`: set by the renacer CLI; always adds a spool sink.
@@ -196,6 +199,7 @@ impl ConfigBuilder {
                 crate::compute::DEFAULT_SIMD_THRESHOLD,
                 crate::compute::DEFAULT_GPU_THRESHOLD,
             ),
+            cuda: crate::gpu::CudaMode::Auto,
             service_name: None,
             env_output: None,
             env_spool: None,
@@ -245,6 +249,9 @@ impl ConfigBuilder {
         }
         if let Some(us) = env_parse("RENACER_COMPUTE_GPU_THRESHOLD_US", parse_u64, "100") {
             b.compute_thresholds.1 = Duration::from_micros(us);
+        }
+        if let Some(mode) = env_parse("RENACER_CUDA", crate::gpu::CudaMode::parse, "auto") {
+            b.cuda = mode;
         }
         // Read by the clock at init; only checked here, so a typo is not
         // silently taken for the default.
@@ -316,6 +323,15 @@ impl ConfigBuilder {
         self
     }
 
+    /// Whether to read CUDA kernels, copies and sets from CUPTI (feature
+    /// `cuda`; `RENACER_CUDA=auto|on|off`, default `auto`: when the driver
+    /// and CUPTI are present). `On` says in one line at init why not when
+    /// they are not; `Auto` is silent.
+    pub fn cuda(mut self, mode: crate::gpu::CudaMode) -> Self {
+        self.cuda = mode;
+        self
+    }
+
     /// Whether shutdown prints one line on stderr when spans were lost
     /// (rate limit, full rings, sinks) or ended out of order
     /// (`RENACER_EXIT_SUMMARY=off` turns it off; default on), so a thin
@@ -384,6 +400,7 @@ impl ConfigBuilder {
             exit_summary: self.exit_summary,
             seed: self.seed,
             compute_thresholds: self.compute_thresholds,
+            cuda: self.cuda,
             specs,
             options: SinkOptions {
                 service_name: self.service_name.clone(),

@@ -134,3 +134,15 @@ pub(crate) fn current_in(h: &Hot) -> Option<(u128, u64)> {
 pub(crate) fn current() -> Option<(u128, u64)> {
     HOT.try_with(current_in).ok().flatten()
 }
+
+/// Thread number no thread ever gets (numbers count up from 1 and stay
+/// below 2^24): span ids of GPU items come from its sequence.
+const GPU_THREAD_NO: u64 = (1 << 24) - 1;
+
+/// Span id of the `n`th GPU item of this process: the same keyed mix as
+/// every other span id, over a sequence no thread uses, so it collides
+/// with none of them.
+#[cfg_attr(not(feature = "cuda"), allow(dead_code))]
+pub(crate) fn gpu_span_id(n: u64) -> u64 {
+    span_id(GPU_THREAD_NO, n, true)
+}

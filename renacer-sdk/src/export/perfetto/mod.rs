@@ -22,7 +22,7 @@
 
 use renacer_format::perfetto::{self as events, thread_label, Events, Slice};
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -55,6 +55,8 @@ pub struct PerfettoExporter {
     /// The last span's thread and whether its name is a real one: spans
     /// come in runs per thread, so most skip the maps.
     last_track: Option<(u32, u32, bool)>,
+    /// GPU (device, stream) tracks whose name was written.
+    gpu_tracks: HashSet<renacer_format::gpu::GpuTrack>,
 }
 
 impl PerfettoExporter {
@@ -114,6 +116,7 @@ impl PerfettoExporter {
             own_pid: std::process::id(),
             own_name: None,
             last_track: None,
+            gpu_tracks: HashSet::new(),
         };
         me.finish_file();
         Ok(me)
@@ -159,6 +162,12 @@ impl PerfettoExporter {
 
     fn span(&mut self, s: &SpanRecord) {
         self.metadata(s);
+        if renacer_format::gpu::is_gpu(s.kind) {
+            let ids = (s.trace_id, s.parent_span_id);
+            self.events
+                .gpu_item(&mut self.buf, s, ids, &mut self.gpu_tracks);
+            return;
+        }
         let slice = Slice {
             name: &s.name,
             cat: s.kind.as_str(),
