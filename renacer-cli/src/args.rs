@@ -135,6 +135,9 @@ pub(crate) struct Options {
     /// `--debug-dir DIR` (repeatable): where separate debug files are
     /// looked up by build-id (default `/usr/lib/debug`).
     pub debug_dirs: Vec<PathBuf>,
+    /// `--cuda`: the injection library CUDA loads into the program
+    /// (`CUDA_INJECTION64_PATH`), found at parse time.
+    pub cuda_inject: Option<PathBuf>,
     /// The command to run (empty with `-p`).
     pub command: Vec<OsString>,
 }
@@ -188,7 +191,33 @@ usage: renacer [-AcCfiknqrTtxyzZ] [-a N] [-e EXPR] [-o FILE] [-p PID[,PID...]] [
                  frames whose file or function match RE are not the program's
   --debug-dir D  look for separate debug files under D/.build-id (repeatable;
                  default /usr/lib/debug)
+  --cuda         CUDA kernels and copies of the program in the unified trace
+                 (CUPTI through CUDA_INJECTION64_PATH; any CUDA program)
 ";
+
+/// File name of the injection library (crate `renacer-cuda-inject`).
+pub(crate) const CUDA_INJECT_LIB: &str = "librenacer_cuda_inject.so";
+
+/// `--cuda`'s library: `RENACER_CUDA_INJECT` when set, else next to the
+/// renacer binary (where `cargo build` puts both).
+fn find_cuda_inject() -> Result<PathBuf, String> {
+    if let Some(p) = std::env::var_os("RENACER_CUDA_INJECT") {
+        let p = PathBuf::from(p);
+        return if p.is_file() {
+            std::fs::canonicalize(&p)
+                .map_err(|e| format!("RENACER_CUDA_INJECT={}: {e}", p.display()))
+        } else {
+            Err(format!("RENACER_CUDA_INJECT={} is not a file", p.display()))
+        };
+    }
+    let beside = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().map(|d| d.join(CUDA_INJECT_LIB)))
+        .filter(|p| p.is_file());
+    beside.ok_or_else(|| {
+        format!("--cuda needs {CUDA_INJECT_LIB} next to the renacer binary or RENACER_CUDA_INJECT=PATH (build it: cargo build --release -p renacer-cuda-inject)")
+    })
+}
 
 fn apply_expr(opts: &mut Options, expr: &str) -> Result<(), String> {
     let (qual, value) = match expr.split_once('=') {
@@ -226,8 +255,9 @@ fn parse_pids(v: &str, out: &mut Vec<i32>) -> Result<(), String> {
 }
 
 /// Long options, for "did you mean".
-const LONG_OPTIONS: [&str; 27] = [
+const LONG_OPTIONS: [&str; 28] = [
     "help",
+    "cuda",
     "version",
     "format",
     "export",
@@ -434,10 +464,11 @@ pub(crate) fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
                     "attach" => parse_pids(&utf8_value(&mut p, "--attach")?, &mut opts.pids)?,
                     "format" => opts.format = parse_format(&utf8_value(&mut p, "--format")?)?,
                     "export" => opts.export.push(utf8_value(&mut p, "--export")?),
-                    "source" | "stack-trace" if p.optional_value().is_some() => {
+                    "source" | "stack-trace" | "cuda" if p.optional_value().is_some() => {
                         return Err(format!("option '--{name}' doesn't allow an argument"))
                     }
                     "source" => opts.source = true,
+                    "cuda" => opts.cuda_inject = Some(find_cuda_inject()?),
                     "stack-trace" => opts.stack_trace = true,
                     "source-skip" => {
                         let v = utf8_value(&mut p, "--source-skip")?;
@@ -484,6 +515,18 @@ pub(crate) fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
     }
     if (opts.source || opts.stack_trace) && opts.summary == Summary::Only {
         return Err("--source and -k annotate per-call lines; -c prints none (use -C)".into());
+    }
+    if opts.cuda_inject.is_some() && !opts.pids.is_empty() {
+        return Err("--cuda injects into a program renacer starts; it cannot attach (-p)".into());
+    }
+    if opts.cuda_inject.is_some()
+        && opts.export.is_empty()
+        && !matches!(
+            opts.format,
+            Format::Unified | Format::UnifiedJson | Format::Perfetto
+        )
+    {
+        return Err("--cuda puts GPU work into the unified trace: add --format unified (or unified-json, perfetto) or --export".into());
     }
     if opts.source_skip.is_some() && !(opts.source || opts.stack_trace) {
         return Err("--source-skip needs --source or -k".into());

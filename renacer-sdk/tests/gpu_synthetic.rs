@@ -7,143 +7,24 @@
 //!
 //! One test function: the runtime is process-wide.
 
-use std::ffi::CStr;
-use std::mem::{offset_of, size_of};
+use renacer::gpu::synthetic::{self, Work};
+use renacer::gpu::{CudaMode, GpuStatus};
 
-use cudarc::cupti::sys::{
-    CUpti_ActivityAPI as Api, CUpti_ActivityExternalCorrelation as Ext,
-    CUpti_ActivityKernel9 as Kernel9, CUpti_ActivityMemcpy5 as Memcpy5,
-    CUpti_ActivityMemset4 as Memset4,
-};
-use renacer::gpu::{synthetic, CudaMode, GpuStatus};
+static KERNEL_NAME: &std::ffi::CStr = c"_Z6vecAddPKfS0_Pfi";
 
-const KERNEL: u32 = 10; // CONCURRENT_KERNEL
-const MEMCPY: u32 = 1;
-const MEMSET: u32 = 2;
-const DRIVER: u32 = 4;
-const RUNTIME: u32 = 5;
-const EXTERNAL: u32 = 39;
-
-/// A record of `len` bytes with fields written at their layout offsets.
-struct Rec(Vec<u8>);
-
-impl Rec {
-    fn new(len: usize, kind: u32) -> Rec {
-        assert_eq!(synthetic::record_len(kind), Some(len));
-        let mut r = Rec(vec![0; len]);
-        r.put(0, kind);
-        r
-    }
-    fn put<T: Bytes>(&mut self, off: usize, v: T) -> &mut Rec {
-        let b = v.le();
-        self.0[off..off + b.len()].copy_from_slice(&b);
-        self
+fn work(correlation: u32, start: u64, end: u64, stream: u32) -> Work {
+    Work {
+        correlation,
+        start,
+        end,
+        device: 0,
+        stream,
     }
 }
 
-trait Bytes {
-    fn le(self) -> Vec<u8>;
-}
-impl Bytes for u8 {
-    fn le(self) -> Vec<u8> {
-        vec![self]
-    }
-}
-impl Bytes for u16 {
-    fn le(self) -> Vec<u8> {
-        self.to_le_bytes().to_vec()
-    }
-}
-impl Bytes for u32 {
-    fn le(self) -> Vec<u8> {
-        self.to_le_bytes().to_vec()
-    }
-}
-impl Bytes for i32 {
-    fn le(self) -> Vec<u8> {
-        self.to_le_bytes().to_vec()
-    }
-}
-impl Bytes for u64 {
-    fn le(self) -> Vec<u8> {
-        self.to_le_bytes().to_vec()
-    }
-}
-
-static KERNEL_NAME: &CStr = c"_Z6vecAddPKfS0_Pfi";
-
-fn kernel(corr: u32, start: u64, end: u64) -> Rec {
-    let mut r = Rec::new(size_of::<Kernel9>(), KERNEL);
-    r.put(offset_of!(Kernel9, start), start)
-        .put(offset_of!(Kernel9, end), end)
-        .put(offset_of!(Kernel9, deviceId), 0u32)
-        .put(offset_of!(Kernel9, contextId), 1u32)
-        .put(offset_of!(Kernel9, streamId), 13u32)
-        .put(offset_of!(Kernel9, correlationId), corr)
-        .put(offset_of!(Kernel9, gridX), 4096i32)
-        .put(offset_of!(Kernel9, gridY), 1i32)
-        .put(offset_of!(Kernel9, gridZ), 1i32)
-        .put(offset_of!(Kernel9, blockX), 256i32)
-        .put(offset_of!(Kernel9, blockY), 1i32)
-        .put(offset_of!(Kernel9, blockZ), 1i32)
-        .put(offset_of!(Kernel9, registersPerThread), 18u16)
-        .put(offset_of!(Kernel9, staticSharedMemory), 0i32)
-        .put(offset_of!(Kernel9, dynamicSharedMemory), 2048i32)
-        .put(
-            offset_of!(Kernel9, name),
-            KERNEL_NAME.as_ptr() as usize as u64,
-        );
-    r
-}
-
-fn memcpy(corr: u32, start: u64, end: u64, bytes: u64) -> Rec {
-    let mut r = Rec::new(size_of::<Memcpy5>(), MEMCPY);
-    r.put(offset_of!(Memcpy5, copyKind), 1u8) // HtoD
-        .put(offset_of!(Memcpy5, srcKind), 1u8) // pageable
-        .put(offset_of!(Memcpy5, dstKind), 3u8) // device
-        .put(offset_of!(Memcpy5, bytes), bytes)
-        .put(offset_of!(Memcpy5, start), start)
-        .put(offset_of!(Memcpy5, end), end)
-        .put(offset_of!(Memcpy5, streamId), 13u32)
-        .put(offset_of!(Memcpy5, correlationId), corr);
-    r
-}
-
-fn memset(corr: u32, start: u64, end: u64) -> Rec {
-    let mut r = Rec::new(size_of::<Memset4>(), MEMSET);
-    r.put(offset_of!(Memset4, value), 0u32)
-        .put(offset_of!(Memset4, bytes), 1u64 << 20)
-        .put(offset_of!(Memset4, start), start)
-        .put(offset_of!(Memset4, end), end)
-        .put(offset_of!(Memset4, streamId), 14u32)
-        .put(offset_of!(Memset4, correlationId), corr)
-        .put(offset_of!(Memset4, memoryKind), 3u16);
-    r
-}
-
-fn api(kind: u32, corr: u32, start: u64, end: u64, tid: u32) -> Rec {
-    let mut r = Rec::new(size_of::<Api>(), kind);
-    r.put(offset_of!(Api, cbid), 307u32)
-        .put(offset_of!(Api, start), start)
-        .put(offset_of!(Api, end), end)
-        .put(offset_of!(Api, processId), std::process::id())
-        .put(offset_of!(Api, threadId), tid)
-        .put(offset_of!(Api, correlationId), corr);
-    r
-}
-
-fn ext(corr: u32, kind: u32, id: u64) -> Rec {
-    let mut r = Rec::new(size_of::<Ext>(), EXTERNAL);
-    r.put(offset_of!(Ext, externalKind), kind)
-        .put(offset_of!(Ext, externalId), id)
-        .put(offset_of!(Ext, correlationId), corr);
-    r
-}
-
-fn deliver(records: &[&Rec]) {
-    let slices: Vec<&[u8]> = records.iter().map(|r| &r.0[..]).collect();
+fn deliver(records: &[Vec<u8>]) {
     // SAFETY: the only name pointer is `KERNEL_NAME`, a static C string.
-    unsafe { synthetic::deliver_buffer(&slices) };
+    unsafe { synthetic::deliver_buffer(records) };
 }
 
 fn gettid() -> u32 {
@@ -179,31 +60,35 @@ fn gpu_activity_nests_under_the_launching_span_in_every_output() {
     let (span_id, trace_id, launch_at) = {
         let _launch = renacer::span!("launch_vec_add");
         let tp = renacer::context::current_context().expect("inside a recorded span");
-        let now = renacer::clock::now_monotonic_ns() - BEHIND;
+        let now = synthetic::now();
         let (span, trace) = (tp.parent_id.0, tp.trace_id.0);
         // Buffer 1: the kernel and the copy, before their launch records.
         deliver(&[
-            &kernel(1, now + 2_000, now + 12_000),
-            &memcpy(2, now + 500, now + 1_500, 1 << 20),
+            synthetic::kernel(
+                work(1, now + 2_000, now + 12_000, 13),
+                KERNEL_NAME,
+                [4096, 1, 1],
+                [256, 1, 1],
+            ),
+            synthetic::memcpy(work(2, now + 500, now + 1_500, 13), 1, 1, 3, 1 << 20),
         ]);
         // Buffer 2: the launch records, the external ids renacer pushed
         // during the kernel's launch, and a truncated record.
-        let mut truncated = kernel(9, 0, 0);
-        truncated.0.truncate(40);
-        deliver(&[
-            &ext(1, 3, span),
-            &ext(1, 4, (trace >> 64) as u64),
-            &ext(1, 5, trace as u64),
-            &api(DRIVER, 1, now + 100, now + 400, tid),
-            &api(RUNTIME, 1, now + 50, now + 450, tid),
-            &api(DRIVER, 2, now + 450, now + 1_600, tid),
-            &truncated,
+        let mut truncated = synthetic::kernel(work(9, 0, 0, 13), KERNEL_NAME, [1, 1, 1], [1, 1, 1]);
+        truncated.truncate(40);
+        let mut buf: Vec<Vec<u8>> = synthetic::launch_ids(1, trace, span).into();
+        buf.extend([
+            synthetic::api(false, 307, 1, now + 100, now + 400, tid),
+            synthetic::api(true, 211, 1, now + 50, now + 450, tid),
+            synthetic::api(false, 279, 2, now + 450, now + 1_600, tid),
+            truncated,
         ]);
+        deliver(&buf);
         (span, trace, now + BEHIND + 50)
     };
     // A memset whose launch record never arrives: emitted at the final flush.
-    let late = renacer::clock::now_monotonic_ns() - BEHIND;
-    deliver(&[&memset(3, late, late + 800)]);
+    let late = synthetic::now();
+    deliver(&[synthetic::memset(work(3, late, late + 800, 14), 0, 1 << 20)]);
     synthetic::finish();
     assert!(renacer::flush());
     let s = renacer::stats();
@@ -240,7 +125,7 @@ fn gpu_activity_nests_under_the_launching_span_in_every_output() {
     assert_eq!(f["gpu.kernel.dynamic_shared_memory"], 2048);
     assert_eq!(f["gpu.stream"], 13);
     assert_eq!(
-        f["gpu.launch.api"], "runtime cbid 307",
+        f["gpu.launch.api"], "runtime cbid 211",
         "the runtime call is the launch"
     );
     // Converted to CLOCK_MONOTONIC within the calibration's bound.

@@ -22,6 +22,7 @@ use super::{
 };
 use crate::model::{SpanId, SpanKind, SpanRecord, TraceId};
 
+use renacer_format::gpu;
 use renacer_format::hash::{splitmix64 as mix, IdHasher};
 
 type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
@@ -149,7 +150,7 @@ pub fn merge(input: MergeInput) -> UnifiedTrace {
     );
     parent_spans(&spans, &span_index, layout, &procs, &mut graph, &mut stats);
     let span_keys = span_keys(&spans, &graph, layout);
-    parent_captured_decisions(&spans, &span_index, &span_keys, layout, &mut graph);
+    parent_orphans_by_time(&spans, &span_index, &span_keys, layout, &mut graph);
     let syscall_keys = syscall_keys(&syscalls);
     parent_syscalls(
         &spans,
@@ -331,11 +332,13 @@ fn parent_spans(
     }
 }
 
-/// Decisions the CLI captured from the program's stderr (`SpanKind::Decision`
-/// records without an SDK parent) go under the innermost span open on their
-/// thread at their time, as a syscall would; a decision outside every span
-/// stays under its process.
-fn parent_captured_decisions(
+/// In-process items without an SDK parent go under the innermost span open
+/// on their thread at their time, as a syscall would: decisions the CLI
+/// captured from the program's stderr (at their time), and GPU items whose
+/// launch carried no span (a program without the SDK under `--cuda`: at
+/// their launch, on the launching thread). One outside every span stays
+/// under its process.
+fn parent_orphans_by_time(
     spans: &[SpanRecord],
     span_index: &IdMap<u64, usize>,
     span_keys: &[SpanKey],
@@ -346,19 +349,25 @@ fn parent_captured_decisions(
         let orphan = d
             .parent_span_id
             .is_none_or(|p| !span_index.contains_key(&p.0));
-        if d.kind != SpanKind::Decision || !orphan {
+        let at = match d.kind {
+            SpanKind::Decision => d.start_ns,
+            k if gpu::is_gpu(k) => gpu::Launch::of(d).map_or(d.start_ns, |l| l.start_ns),
+            _ => continue,
+        };
+        if !orphan {
             continue;
         }
         let lo = span_keys.partition_point(|k| (k.pid, k.tid) < (d.pid, d.tid));
         let open = span_keys[lo..]
             .iter()
-            .take_while(|k| (k.pid, k.tid) == (d.pid, d.tid) && k.start_ns <= d.start_ns)
+            .take_while(|k| (k.pid, k.tid) == (d.pid, d.tid) && k.start_ns <= at)
             .filter(|k| {
                 let s = &spans[k.span as usize];
                 k.span as usize != i
                     && s.kind != SpanKind::Decision
+                    && !gpu::is_gpu(s.kind)
                     && !s.flags.is_async()
-                    && d.start_ns < s.end_ns
+                    && at < s.end_ns
             })
             .last();
         if let Some(k) = open {

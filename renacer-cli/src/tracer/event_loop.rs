@@ -497,7 +497,13 @@ pub(super) fn launch(
     } else {
         sys::resume_syscall
     };
-    let env = sink.child_env();
+    let mut env = sink.child_env();
+    if let Some(lib) = &opts.cuda_inject {
+        // CUDA loads the library at cuInit and calls InitializeInjection,
+        // which starts renacer's CUPTI session writing to the spool.
+        env.push(("CUDA_INJECTION64_PATH".into(), lib.display().to_string()));
+        env.push(("RENACER_CUDA".into(), "on".into()));
+    }
     let pid = spawn::spawn(&opts.command, &env, options as u32, prog.as_deref(), resume)?;
     sys::ignore_signal(libc::SIGINT);
     sys::ignore_signal(libc::SIGQUIT);

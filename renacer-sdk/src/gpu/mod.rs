@@ -290,58 +290,6 @@ pub(crate) fn deliver() {
     }
 }
 
-/// The delivery path without CUPTI: activity buffers built in memory (from
-/// cudarc's `cupti::sys` layouts) go through the same decoding,
-/// correlation, clock conversion and queue as CUPTI's, so tests on
-/// machines without a GPU exercise everything but the FFI calls.
 #[cfg(feature = "cuda")]
 #[doc(hidden)]
-pub mod synthetic {
-    use std::sync::atomic::{AtomicU64, Ordering};
-
-    static CUPTI_BEHIND_NS: AtomicU64 = AtomicU64::new(0);
-
-    /// Uses a CUPTI clock `behind_ns` behind `CLOCK_MONOTONIC`, CUPTI's
-    /// thread ids as the launch threads, and `cbid N` as API names.
-    pub fn start(behind_ns: u64) {
-        CUPTI_BEHIND_NS.store(behind_ns, Ordering::Relaxed);
-        super::set_sources(super::Sources {
-            cupti_clock: || {
-                crate::clock::now_monotonic_ns() - CUPTI_BEHIND_NS.load(Ordering::Relaxed)
-            },
-            thread_of: |_| None,
-            api_name: |runtime, cbid| {
-                Some(format!(
-                    "{} cbid {cbid}",
-                    if runtime { "runtime" } else { "driver" }
-                ))
-            },
-        });
-    }
-
-    /// One completed buffer: each slice is one record's bytes.
-    ///
-    /// # Safety
-    /// A kernel record's name pointer must be null or point to a
-    /// NUL-terminated string that outlives the call.
-    pub unsafe fn deliver_buffer(records: &[&[u8]]) {
-        // SAFETY: the caller's contract is `decode`'s.
-        let decoded = records
-            .iter()
-            .map(|r| unsafe { super::activity::decode(r) })
-            .collect();
-        super::receive(decoded);
-        super::deliver();
-    }
-
-    /// The final flush: items still waiting for their launch record.
-    pub fn finish() {
-        super::finish();
-        super::deliver();
-    }
-
-    /// CUDA activity records renacer reads, and their sizes in bytes.
-    pub fn record_len(kind: u32) -> Option<usize> {
-        super::activity::record_len(kind)
-    }
-}
+pub mod synthetic;
