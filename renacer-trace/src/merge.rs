@@ -447,8 +447,10 @@ fn parent_syscalls(
         {
             // Async spans never parent a syscall: their interval includes
             // the time they were suspended, when the thread ran anything
-            // else, and they do not nest like the thread's call stack.
-            if !spans[s.span as usize].flags.is_async() {
+            // else, and they do not nest like the thread's call stack. Nor
+            // do GPU items: they ran on the device, not on the thread.
+            let span = &spans[s.span as usize];
+            if !span.flags.is_async() && !gpu::is_gpu(span.kind) {
                 open.push((s.end_ns.0, s.span));
             }
             next_span += 1;

@@ -100,3 +100,31 @@ fn compute_blocks_reach_the_collector_between_function_and_syscalls() {
         .expect("the openat inside the block");
     assert_eq!(open.parent_id, digest.span_id);
 }
+
+#[test]
+fn gpu_kernels_reach_the_collector_under_their_launching_span() {
+    let rotel = Rotel::start();
+    trace_to(&rotel, &["gpu"]);
+    let spans = rotel.wait_for(Duration::from_secs(30), |s| {
+        s.iter().any(|x| x.name == "scale(float*, int)") && s.iter().any(|x| x.name == "gpu_main")
+    });
+    let kernel = spans
+        .iter()
+        .find(|s| s.name == "scale(float*, int)")
+        .unwrap();
+    let main = spans.iter().find(|s| s.name == "gpu_main").unwrap();
+    assert_eq!(kernel.parent_id, main.span_id);
+    assert_eq!(kernel.trace_id, main.trace_id);
+    assert_eq!(kernel.attr("renacer.span.kind"), Some("gpu_kernel"));
+    assert_eq!(kernel.attr("gpu.kernel.grid"), Some("32x2x1"));
+    assert_eq!(kernel.attr("gpu.kernel.mangled_name"), Some("_Z5scalePfi"));
+    assert_eq!(kernel.attr("gpu.launch.api"), Some("driver cbid 307"));
+    assert_eq!(kernel.end_unix_ns - kernel.start_unix_ns, 9_000);
+    assert_eq!(
+        kernel
+            .attribute_types
+            .get("gpu.kernel.registers_per_thread")
+            .map(String::as_str),
+        Some("Int")
+    );
+}

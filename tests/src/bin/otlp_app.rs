@@ -70,6 +70,33 @@ fn compute_main() -> u64 {
     )
 }
 
+static GPU_KERNEL: &std::ffi::CStr = c"_Z5scalePfi";
+
+/// A kernel launch inside this span, as CUPTI reports one (synthetic
+/// buffers built from cudarc's layouts: no GPU needed).
+#[renacer::trace]
+fn gpu_main() -> u64 {
+    use renacer::gpu::synthetic;
+    synthetic::start(1_000_000_000);
+    let tp = renacer::context::current_context().expect("recorded span");
+    // SAFETY: no preconditions.
+    let tid = unsafe { libc::syscall(libc::SYS_gettid) } as u32;
+    let t = synthetic::now();
+    let mut records: Vec<Vec<u8>> = synthetic::launch_ids(7, tp.trace_id.0, tp.parent_id.0).into();
+    records.push(synthetic::api(false, 307, 7, t, t + 200, tid));
+    let work = synthetic::Work {
+        correlation: 7,
+        start: t + 500,
+        end: t + 9_500,
+        device: 0,
+        stream: 3,
+    };
+    records.push(synthetic::kernel(work, GPU_KERNEL, [32, 2, 1], [128, 1, 1]));
+    // SAFETY: the kernel name is a static C string.
+    unsafe { synthetic::deliver_buffer(&records) };
+    checksum(2)
+}
+
 #[renacer::trace]
 fn plain_main() -> usize {
     let missing = load_config("/nonexistent/renacer-e2e.toml").is_err();
@@ -180,6 +207,7 @@ fn main() -> ExitCode {
         "threads" => out = fan_out(),
         "plain" | "builder" => out = plain_main() as u64,
         "compute" => out = compute_main(),
+        "gpu" => out = gpu_main(),
         "tokio" => {
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
