@@ -19,7 +19,7 @@ python3 scripts/check-module-dag.py
 # What users of each crate get: the SDK with no feature and with each one
 # alone (workspace feature unification would hide a missing `cfg`), no
 # serde and no CLI code in an application's build, docs without warnings.
-for features in "" otlp tracing tracing-opentelemetry trueno; do
+for features in "" otlp tracing tracing-opentelemetry trueno cuda; do
     echo "sdk features: '${features:-none}'"
     cargo clippy -q -p renacer --no-default-features --features "$features" -- -D warnings
 done
@@ -29,6 +29,9 @@ if cargo tree -p renacer -e normal --prefix none | grep -E '^(serde|renacer-trac
 fi
 RUSTDOCFLAGS="-D warnings" cargo doc -q --no-deps --workspace
 
+# renacer --cuda's injection library, next to the renacer binary the CLI's
+# tests run (tests/gpu.rs loads it into a real program).
+cargo build -q -p renacer-cuda-inject
 cargo test --workspace
 
 # Traced trueno with its wgpu backend compiled in: no GPU adapter here, so

@@ -93,6 +93,7 @@ pub fn status() -> GpuStatus {
     }
 }
 
+#[cfg(feature = "cuda")]
 fn set_absent(why: String, mode: CudaMode) {
     if mode == CudaMode::On {
         eprintln!("renacer: RENACER_CUDA=on but {why}; GPU activity is not traced");
@@ -144,12 +145,6 @@ pub(crate) fn stop() {
     if STATE.load(Ordering::Acquire) == NOT_BUILT {
         STATE.store(OFF, Ordering::Release);
     }
-}
-
-#[cfg(not(feature = "cuda"))]
-#[allow(dead_code)]
-fn unused() {
-    let _ = (set_absent, ABSENT, ACTIVE);
 }
 
 /// Moves the queued GPU items into `out` (the collector's batch); returns
@@ -293,3 +288,21 @@ pub(crate) fn deliver() {
 #[cfg(feature = "cuda")]
 #[doc(hidden)]
 pub mod synthetic;
+
+#[cfg(test)]
+mod mode_tests {
+    use super::CudaMode;
+
+    #[test]
+    fn modes_parse_and_bad_values_say_what_is_expected() {
+        assert_eq!(CudaMode::parse("auto"), Ok(CudaMode::Auto));
+        assert_eq!(CudaMode::parse(" ON "), Ok(CudaMode::On));
+        assert_eq!(CudaMode::parse("1"), Ok(CudaMode::On));
+        assert_eq!(CudaMode::parse("off"), Ok(CudaMode::Off));
+        assert_eq!(CudaMode::parse("false"), Ok(CudaMode::Off));
+        assert_eq!(
+            CudaMode::parse("gpu"),
+            Err("expected auto, on or off".into())
+        );
+    }
+}
