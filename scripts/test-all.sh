@@ -38,6 +38,10 @@ cargo test --workspace
 # a large matmul must be recorded as a fallback to BLIS, never a panic.
 cargo test -q -p renacer --features trueno-gpu --test compute_trueno
 
+# strace fidelity on a fast subset of the harness's programs (docs/cli.md
+# has the full table): identical lines after normalization, against strace.
+python3 scripts/fidelity.py --fast --min 99.5
+
 # The --source accuracy corpus again, with its table shown (docs/cli.md).
 cargo test -q -p renacer-cli --test source accuracy_corpus -- --nocapture
 

@@ -99,6 +99,23 @@ fn gpu_activity_nests_under_the_launching_span_in_every_output() {
         s.recorded,
         s.exported + s.export_dropped + s.collector_dropped + s.open
     );
+
+    // A burst larger than the queue (65,536 items) in one buffer: every
+    // item is exported or counted as dropped, none vanishes.
+    const BURST: u64 = 100_000;
+    let t = synthetic::now();
+    let burst: Vec<Vec<u8>> = (0..BURST as u32)
+        .map(|i| synthetic::memset(work(100 + i, t, t + 10, 15), 0, 64))
+        .collect();
+    deliver(&burst);
+    synthetic::finish();
+    assert!(renacer::flush());
+    let after = renacer::stats();
+    assert_eq!(
+        (after.gpu_items - s.gpu_items) + (after.gpu_dropped - s.gpu_dropped),
+        BURST,
+        "{after:?}"
+    );
     drop(guard);
 
     let lines: Vec<serde_json::Value> = std::fs::read_to_string(&jsonl)
@@ -109,7 +126,7 @@ fn gpu_activity_nests_under_the_launching_span_in_every_output() {
     let by_kind = |k: &str| {
         lines
             .iter()
-            .find(|l| l["kind"] == k)
+            .find(|l| l["kind"] == k && l["fields"]["gpu.stream"] != 15)
             .unwrap_or_else(|| panic!("no {k} in {lines:?}"))
     };
     let k = by_kind("gpu_kernel");

@@ -3,7 +3,7 @@
 
 pub(crate) use super::netflags::{sock_type, AF, EPOLL, EPOLL_CTL, IPPROTO, MSG, POLL, SHUT};
 pub(crate) use super::tables::{
-    ARCH_PRCTL, CLOCK, FCNTL, GRND, IOCTL, MADV, PRCTL, RESOLVE, RLIMIT,
+    ARCH_PRCTL, CAPS, CLOCK, FCNTL, GRND, IOCTL, MADV, PRCTL, RESOLVE, RLIMIT,
 };
 
 /// `A|B|0x40` for the bits of `v` named in `table` (tried in order, multi-bit

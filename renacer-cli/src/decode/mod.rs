@@ -32,6 +32,9 @@ pub(crate) struct Ctx<'a> {
     pub decode_fds: bool,
     /// Path of an fd captured at entry (for `close`, whose fd is gone at exit).
     pub fd_hint: Option<(u64, &'a str)>,
+    /// A value-result length (`socklen_t *`) as it was at entry, so a
+    /// changed one prints as strace prints it, `[128 => 16]`.
+    pub len_in: Option<u32>,
 }
 
 impl Ctx<'_> {
@@ -50,6 +53,17 @@ impl Ctx<'_> {
             Some(p) => format!("{fd}<{p}>"),
             None => fd.to_string(),
         }
+    }
+}
+
+/// The argument holding the value-result length of `name`'s address or
+/// option, read at entry (see [`Ctx::len_in`]).
+pub(crate) fn value_result_len_arg(name: &str) -> Option<usize> {
+    match name {
+        "accept" | "accept4" | "getsockname" | "getpeername" => Some(2),
+        "recvfrom" => Some(5),
+        "getsockopt" => Some(4),
+        _ => None,
     }
 }
 
@@ -155,6 +169,7 @@ mod tests {
             strsize: 32,
             decode_fds: false,
             fd_hint: None,
+            len_in: None,
         }
     }
 

@@ -17,6 +17,8 @@ pub(crate) fn sockaddr(m: Mem, addr: u64, len: u64) -> String {
     let fam = le_u16(&b, 0) as u64;
     let famname = flags::enum_name(fam, flags::AF);
     match fam {
+        // An unnamed socket: no path at all.
+        1 if len <= 2 => "{sa_family=AF_UNIX}".to_string(),
         1 => {
             let path = &b[2..len.max(2)];
             let body = if path.first() == Some(&0) && path.len() > 1 {

@@ -111,6 +111,13 @@ pub(crate) fn format(ctx: &Ctx, name: &str, args: &[u64; 6], ret: i64, is_error:
             )
         }
         "umask" => flags::octal(ret as u64),
+        "prctl" if args[0] == 3 => {
+            let what = ["SUID_DUMP_DISABLE", "SUID_DUMP_USER", "SUID_DUMP_ROOT"];
+            match what.get(ret as usize) {
+                Some(w) => format!("{ret} ({w})"),
+                None => ret.to_string(),
+            }
+        }
         "poll" | "ppoll" if ret == 0 => "0 (Timeout)".into(),
         "poll" | "ppoll" => {
             format!(

@@ -188,6 +188,24 @@ pub(crate) fn siginfo(raw: &[u8; 128]) -> String {
     s
 }
 
+/// `{mask=[...]}` of an `rt_sigreturn` at its entry, read from the signal
+/// frame at the stack pointer `sp` (after the handler's `ret` popped the
+/// restorer address): x86_64 `rt_sigframe.uc.uc_sigmask` is at `sp + 296`
+/// (the ucontext's flags, link, `stack_t` and 256-byte `sigcontext`
+/// precede it), aarch64's at `sp + 168` (the 128-byte siginfo, then the
+/// ucontext's flags, link and `stack_t`). Other ABIs: `None`, printed `()`.
+pub(crate) fn sigreturn_mask(mem: super::Mem, arch: &crate::arch::Arch, sp: u64) -> Option<String> {
+    let off = if std::ptr::eq(arch, &crate::arch::X86_64) {
+        296
+    } else if std::ptr::eq(arch, &crate::arch::AARCH64) {
+        168
+    } else {
+        return None;
+    };
+    let mask = mem.u64(sp.checked_add(off)?)?;
+    Some(format!("{{mask={}}}", sigset(mask, 8)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,6 +236,26 @@ mod tests {
         assert_eq!(
             siginfo(&k),
             "{si_signo=SIGUSR1, si_code=SI_USER, si_pid=7, si_uid=0}"
+        );
+    }
+
+    #[test]
+    fn sigreturn_reads_the_mask_from_the_frame() {
+        let mut frame = [0u64; 40];
+        frame[296 / 8] = 1 << 11; // SIGUSR2 (12)
+        let m = crate::decode::Mem::this_process();
+        assert_eq!(
+            sigreturn_mask(m, &crate::arch::X86_64, frame.as_ptr() as u64).as_deref(),
+            Some("{mask=[USR2]}")
+        );
+        frame[168 / 8] = 0;
+        assert_eq!(
+            sigreturn_mask(m, &crate::arch::AARCH64, frame.as_ptr() as u64).as_deref(),
+            Some("{mask=[]}")
+        );
+        assert_eq!(
+            sigreturn_mask(m, &crate::arch::I386, frame.as_ptr() as u64),
+            None
         );
     }
 }

@@ -322,6 +322,228 @@ pub(crate) fn dirent_count(m: Mem, addr: u64, len: u64) -> Option<usize> {
     Some(n)
 }
 
+/// `statfs.f_type` magic numbers strace names (the common filesystems).
+const FS_MAGIC: &[(u64, &str)] = &[
+    (0xef53, "EXT2_SUPER_MAGIC"),
+    (0x0102_1994, "TMPFS_MAGIC"),
+    (0x9fa0, "PROC_SUPER_MAGIC"),
+    (0x6265_6572, "SYSFS_MAGIC"),
+    (0x794c_7630, "OVERLAYFS_SUPER_MAGIC"),
+    (0x9123_683e, "BTRFS_SUPER_MAGIC"),
+    (0x5846_5342, "XFS_SUPER_MAGIC"),
+    (0x6367_7270, "CGROUP2_SUPER_MAGIC"),
+    (0x0027_e0eb, "CGROUP_SUPER_MAGIC"),
+    (0x1cd1, "DEVPTS_SUPER_MAGIC"),
+    (0x6969, "NFS_SUPER_MAGIC"),
+    (0x6573_5546, "FUSE_SUPER_MAGIC"),
+    (0x7371_7368, "SQUASHFS_MAGIC"),
+    (0x8584_58f6, "RAMFS_MAGIC"),
+    (0x4d44, "MSDOS_SUPER_MAGIC"),
+    (0x2011_bab0, "EXFAT_SUPER_MAGIC"),
+    (0x6462_6720, "DEBUGFS_MAGIC"),
+    (0x7472_6163, "TRACEFS_MAGIC"),
+    (0xcafe_4a11, "BPF_FS_MAGIC"),
+    (0x4244_4d44, "V9FS_MAGIC"),
+];
+
+/// `statfs.f_flags` (`ST_*`), reported by the kernel with `ST_VALID`.
+const ST_FLAGS: &[(u64, &str)] = &[
+    (1, "ST_RDONLY"),
+    (2, "ST_NOSUID"),
+    (4, "ST_NODEV"),
+    (8, "ST_NOEXEC"),
+    (16, "ST_SYNCHRONOUS"),
+    (0x20, "ST_VALID"),
+    (64, "ST_MANDLOCK"),
+    (128, "ST_WRITE"),
+    (256, "ST_APPEND"),
+    (512, "ST_IMMUTABLE"),
+    (1024, "ST_NOATIME"),
+    (2048, "ST_NODIRATIME"),
+    (4096, "ST_RELATIME"),
+    (8192, "ST_NOSYMFOLLOW"),
+];
+
+/// `struct statfs` (64-bit layout), as strace prints it.
+pub(crate) fn statfs(m: Mem, addr: u64) -> String {
+    let Some(b) = m.read(addr, 88) else {
+        return format!("{addr:#x}");
+    };
+    let w = |i: usize| le_u64(&b, i * 8);
+    let f_type = w(0);
+    let ty = FS_MAGIC
+        .iter()
+        .find(|&&(v, _)| v == f_type)
+        .map_or_else(|| format!("{f_type:#x}"), |&(_, n)| n.to_string());
+    let fsid = [
+        renacer_format::le::u32_at(&b, 56),
+        renacer_format::le::u32_at(&b, 60),
+    ];
+    let mut s = format!(
+        "{{f_type={ty}, f_bsize={}, f_blocks={}, f_bfree={}, f_bavail={}, f_files={}, f_ffree={}, f_fsid={{val=[{}, {}]}}, f_namelen={}, f_frsize={}",
+        w(1),
+        w(2),
+        w(3),
+        w(4),
+        w(5),
+        w(6),
+        hex0(fsid[0].into()),
+        hex0(fsid[1].into()),
+        w(8),
+        w(9)
+    );
+    let fl = w(10);
+    if fl & 0x20 != 0 {
+        s.push_str(&format!(", f_flags={}", flags(fl, ST_FLAGS, "0")));
+    }
+    s.push('}');
+    s
+}
+
+/// `UTIME_NOW` / `UTIME_OMIT` in a `tv_nsec`.
+const UTIME_NOW: i64 = (1 << 30) - 1;
+const UTIME_OMIT: i64 = (1 << 30) - 2;
+
+/// `utimensat`'s `[atime, mtime]`: each `{tv_sec=S, tv_nsec=N} /* local time */`,
+/// or `UTIME_NOW` / `UTIME_OMIT`, as strace prints them.
+pub(crate) fn utimens(m: Mem, addr: u64) -> String {
+    let Some(b) = m.read(addr, 32) else {
+        return format!("{addr:#x}");
+    };
+    let one = |off: usize| {
+        let (sec, nsec) = (le_u64(&b, off) as i64, le_u64(&b, off + 8) as i64);
+        match nsec {
+            UTIME_NOW => "UTIME_NOW".to_string(),
+            UTIME_OMIT => "UTIME_OMIT".to_string(),
+            _ => format!(
+                "{{tv_sec={sec}, tv_nsec={nsec}}}{}",
+                local_time_comment(sec, nsec)
+            ),
+        }
+    };
+    format!("[{}, {}]", one(0), one(16))
+}
+
+/// ` /* 2026-12-01T21:07:49.206487322+0000 */`: the time in the tracer's
+/// local time zone, as strace comments absolute times.
+fn local_time_comment(sec: i64, nsec: i64) -> String {
+    // SAFETY: `localtime_r` writes only into `tm`; a zeroed `tm` is valid.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    let t: libc::time_t = sec;
+    // SAFETY: valid pointers to a time and a `tm`.
+    if unsafe { libc::localtime_r(&t, &mut tm) }.is_null() || !(0..1_000_000_000).contains(&nsec) {
+        return String::new();
+    }
+    let off = tm.tm_gmtoff;
+    let sign = if off < 0 { '-' } else { '+' };
+    let off = off.abs();
+    format!(
+        " /* {:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{nsec:09}{sign}{:02}{:02} */",
+        tm.tm_year + 1900,
+        tm.tm_mon + 1,
+        tm.tm_mday,
+        tm.tm_hour,
+        tm.tm_min,
+        tm.tm_sec,
+        off / 3600,
+        off % 3600 / 60
+    )
+}
+
+/// A CPU mask of `len` bytes as strace prints it: `[0 1 5]`.
+pub(crate) fn cpu_mask(m: Mem, addr: u64, len: u64) -> String {
+    let Some(b) = m.read(addr, len.min(1 << 16) as usize) else {
+        return format!("{addr:#x}");
+    };
+    let cpus: Vec<String> = b
+        .iter()
+        .enumerate()
+        .flat_map(|(i, &byte)| {
+            (0..8)
+                .filter(move |bit| byte >> bit & 1 == 1)
+                .map(move |bit| i * 8 + bit)
+        })
+        .map(|c| c.to_string())
+        .collect();
+    format!("[{}]", cpus.join(" "))
+}
+
+/// `stack_t` (`sigaltstack`).
+pub(crate) fn stack_t(m: Mem, addr: u64) -> String {
+    let Some(b) = m.read(addr, 24) else {
+        return format!("{addr:#x}");
+    };
+    let fl = renacer_format::le::u32_at(&b, 8) as u64;
+    format!(
+        "{{ss_sp={}, ss_flags={}, ss_size={}}}",
+        match le_u64(&b, 0) {
+            0 => "NULL".to_string(),
+            p => format!("{p:#x}"),
+        },
+        flags(
+            fl,
+            &[
+                (1, "SS_ONSTACK"),
+                (2, "SS_DISABLE"),
+                (1 << 31, "SS_AUTODISARM")
+            ],
+            "0"
+        ),
+        le_u64(&b, 16)
+    )
+}
+
+/// `n` `gid_t`s: `[0, 4, 24]`.
+pub(crate) fn gid_list(m: Mem, addr: u64, n: u64) -> String {
+    let Some(b) = m.read(addr, (n.min(65_536) * 4) as usize) else {
+        return format!("{addr:#x}");
+    };
+    let ids: Vec<String> = b
+        .chunks_exact(4)
+        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]).to_string())
+        .collect();
+    format!("[{}]", ids.join(", "))
+}
+
+/// `off_t *` in/out arguments (`copy_file_range`, `sendfile`): `[N]`.
+pub(crate) fn off_ref(m: Mem, addr: u64) -> String {
+    match m.u64(addr) {
+        Some(v) => format!("[{}]", v as i64),
+        None => format!("{addr:#x}"),
+    }
+}
+
+/// `struct winsize` (`TIOCGWINSZ` / `TIOCSWINSZ`).
+pub(crate) fn winsize(m: Mem, addr: u64) -> String {
+    let Some(b) = m.read(addr, 8) else {
+        return format!("{addr:#x}");
+    };
+    let w = |i: usize| u16::from_le_bytes([b[i], b[i + 1]]);
+    format!(
+        "{{ws_row={}, ws_col={}, ws_xpixel={}, ws_ypixel={}}}",
+        w(0),
+        w(2),
+        w(4),
+        w(6)
+    )
+}
+
+/// `struct rusage`, abbreviated as strace prints it without `-v`: the two
+/// times, then `...`.
+pub(crate) fn rusage(m: Mem, addr: u64) -> String {
+    let Some(b) = m.read(addr, 32) else {
+        return format!("{addr:#x}");
+    };
+    let tv = |off: usize| {
+        format!(
+            "{{tv_sec={}, tv_usec={}}}",
+            le_u64(&b, off) as i64,
+            le_u64(&b, off + 8) as i64
+        )
+    };
+    format!("{{ru_utime={}, ru_stime={}, ...}}", tv(0), tv(16))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -377,5 +599,54 @@ mod tests {
             "{uptime=10, loads=[1, 0, 0], totalram=4096, freeram=0, sharedram=0, bufferram=0, \
              totalswap=0, freeswap=0, procs=7, totalhigh=0, freehigh=0, mem_unit=1}"
         );
+    }
+
+    #[test]
+    fn statfs_utimens_masks_stacks_groups_rusage_winsize() {
+        let m = Mem::this_process();
+        let mut sf = [0u64; 15];
+        sf[0] = 0xef53;
+        sf[1] = 4096;
+        sf[2] = 10;
+        sf[7] = 0x0000_0002_0000_0001; // f_fsid {1, 2}
+        sf[8] = 255;
+        sf[9] = 4096;
+        sf[10] = 0x20 | 0x1000;
+        assert_eq!(
+            statfs(m, sf.as_ptr() as u64),
+            "{f_type=EXT2_SUPER_MAGIC, f_bsize=4096, f_blocks=10, f_bfree=0, f_bavail=0, f_files=0, f_ffree=0, f_fsid={val=[0x1, 0x2]}, f_namelen=255, f_frsize=4096, f_flags=ST_VALID|ST_RELATIME}"
+        );
+        let times: [i64; 4] = [0, (1 << 30) - 1, 5, (1 << 30) - 2];
+        assert_eq!(utimens(m, times.as_ptr() as u64), "[UTIME_NOW, UTIME_OMIT]");
+        let mask: [u8; 2] = [0b0000_0011, 0b1000_0000];
+        assert_eq!(cpu_mask(m, mask.as_ptr() as u64, 2), "[0 1 15]");
+        let st: [u64; 3] = [0, 2, 8192];
+        assert_eq!(
+            stack_t(m, st.as_ptr() as u64),
+            "{ss_sp=NULL, ss_flags=SS_DISABLE, ss_size=8192}"
+        );
+        let gids: [u32; 3] = [0, 4, 24];
+        assert_eq!(gid_list(m, gids.as_ptr() as u64, 3), "[0, 4, 24]");
+        let ru: [i64; 4] = [1, 20, 0, 3];
+        assert_eq!(
+            rusage(m, ru.as_ptr() as u64),
+            "{ru_utime={tv_sec=1, tv_usec=20}, ru_stime={tv_sec=0, tv_usec=3}, ...}"
+        );
+        let ws: [u16; 4] = [24, 80, 0, 0];
+        assert_eq!(
+            winsize(m, ws.as_ptr() as u64),
+            "{ws_row=24, ws_col=80, ws_xpixel=0, ws_ypixel=0}"
+        );
+        let off: i64 = 42;
+        assert_eq!(off_ref(m, &off as *const i64 as u64), "[42]");
+    }
+
+    #[test]
+    fn absolute_times_carry_a_local_time_comment() {
+        // The comment is in the tracer's zone; only its shape is fixed.
+        let c = local_time_comment(0, 5);
+        assert!(c.starts_with(" /* 19") && c.ends_with(" */"), "{c}");
+        assert!(c.contains(".000000005"), "{c}");
+        assert_eq!(local_time_comment(0, -1), "");
     }
 }

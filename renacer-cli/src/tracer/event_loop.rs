@@ -29,6 +29,8 @@ pub(super) struct Pending {
     pre_text: Option<String>,
     /// `-y` path of a `close`d fd, captured before it disappears.
     fd_hint: Option<(u64, String)>,
+    /// A value-result length at entry (`getsockname`'s `[128 => 16]`).
+    len_in: Option<u32>,
     /// `--source` / `-k`: unwound at entry (the image is gone after execve).
     source: Option<Box<crate::source::SyscallSource>>,
     /// The instruction pointer at entry (`-i`).
@@ -358,6 +360,7 @@ impl<'a> Tracer<'a> {
             entry_ns: now_monotonic_ns(),
             pre_text: None,
             fd_hint: None,
+            len_in: None,
             source: None,
             ip,
         };
@@ -379,8 +382,19 @@ impl<'a> Tracer<'a> {
                     strsize,
                     decode_fds,
                     fd_hint: None,
+                    len_in: None,
                 };
                 p.pre_text = Some(decode::args(&ctx, n, &args, None));
+            } else if n == "rt_sigreturn" {
+                // The mask being restored lies in the signal frame on the
+                // stack; at exit the stack pointer is the interrupted
+                // code's, so it is read now.
+                let mem = Mem { pid: tid };
+                p.pre_text = decode::signals::sigreturn_mask(mem, a, sp);
+            } else if let Some(i) = decode::value_result_len_arg(n) {
+                p.len_in = Mem { pid: tid }
+                    .read(args[i], 4)
+                    .map(|b| renacer_format::le::u32_at(&b, 0));
             } else if n == "close" && decode_fds {
                 p.fd_hint = decode::fd_path(tid, args[0] as i32).map(|s| (args[0], s));
             }
@@ -404,6 +418,7 @@ impl<'a> Tracer<'a> {
                 strsize: self.opts.strsize,
                 decode_fds: self.opts.decode_fds,
                 fd_hint: hint,
+                len_in: p.len_in,
             };
             let ok = ret.and_then(|(r, e)| (!e).then_some(r));
             args_text = match p.pre_text {

@@ -9,7 +9,7 @@
 //! everything left is emitted with what is known. The maps are bounded:
 //! correlation ids grow, so the oldest entries go first.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 use super::activity::{Activity, DeviceWork, Work};
 
@@ -65,7 +65,7 @@ pub(crate) struct Correlator {
     ext: BTreeMap<u32, Ext>,
     api: BTreeMap<u32, ApiCall>,
     /// Device work waiting for its API record, with the buffers it waited.
-    pending: Vec<(DeviceWork, Work, u32)>,
+    pending: VecDeque<(DeviceWork, Work, u32)>,
 }
 
 fn bound<V>(m: &mut BTreeMap<u32, V>) {
@@ -79,11 +79,12 @@ impl Correlator {
     pub(crate) fn add(&mut self, a: Activity, out: &mut Vec<Resolved>) {
         match a {
             Activity::Device(work, what) => {
-                self.pending.push((work, what, 0));
+                self.pending.push_back((work, what, 0));
                 if self.pending.len() > MAX_ENTRIES {
                     // Emit the oldest now rather than hold more.
-                    let (w, x, _) = self.pending.remove(0);
-                    out.push(self.resolve(w, x));
+                    if let Some((w, x, _)) = self.pending.pop_front() {
+                        out.push(self.resolve(w, x));
+                    }
                 }
             }
             Activity::Api {
@@ -155,7 +156,7 @@ impl Correlator {
             if waited + 1 >= MAX_WAIT_BUFFERS || self.api.contains_key(&work.correlation) {
                 out.push(self.resolve(work, what));
             } else {
-                self.pending.push((work, what, waited + 1));
+                self.pending.push_back((work, what, waited + 1));
             }
         }
     }

@@ -61,9 +61,10 @@ impl std::fmt::Display for Absent {
 }
 
 /// Functions called unconditionally once the session starts.
-const REQUIRED: [&str; 13] = [
+const REQUIRED: [&str; 14] = [
     "cuptiGetVersion",
     "cuptiSubscribe",
+    "cuptiUnsubscribe",
     "cuptiEnableCallback",
     "cuptiGetCallbackName",
     "cuptiGetTimestamp",
@@ -210,6 +211,16 @@ pub(crate) fn start() -> Result<&'static Session, Absent> {
             }
         }
     }
+    // SAFETY: probed symbol; both callbacks match CUPTI's signatures and
+    // never unwind (until the session exists, they hand out no buffer).
+    let registered = check("cuptiActivityRegisterCallbacks", unsafe {
+        cupti::cuptiActivityRegisterCallbacks(Some(buffer_requested), Some(buffer_completed))
+    });
+    if let Err(e) = registered {
+        // SAFETY: probed symbol; the subscriber is ours and live.
+        let _ = unsafe { cupti::cuptiUnsubscribe(subscriber) };
+        return Err(e);
+    }
     let pool = ArrayQueue::new(BUFFERS);
     for _ in 0..BUFFERS {
         // 8-byte aligned, as CUPTI requires; leaked: CUPTI may hold a
@@ -227,11 +238,6 @@ pub(crate) fn start() -> Result<&'static Session, Absent> {
         thread_of: |c| SESSION.get().and_then(|s| s.thread_of(c)),
         api_name: |rt, cbid| SESSION.get().and_then(|s| s.api_name(rt, cbid)),
     });
-    // SAFETY: probed symbol; both callbacks match CUPTI's signatures and
-    // never unwind.
-    check("cuptiActivityRegisterCallbacks", unsafe {
-        cupti::cuptiActivityRegisterCallbacks(Some(buffer_requested), Some(buffer_completed))
-    })?;
     enable_activity()?;
     Ok(s)
 }

@@ -104,11 +104,21 @@ pub(super) fn decode(h: &H, name: &str, a: &[u64; 6]) -> Option<Vec<String>> {
             };
             vec![h.fd(a[0]), buf, h.uint(a[2])]
         }
-        "ioctl" => vec![
-            h.fd(a[0]),
-            flags::enum_hex(a[1], flags::IOCTL),
-            crate::decode::hex_or_zero(a[2]),
-        ],
+        "ioctl" => {
+            let mut v = vec![h.fd(a[0]), flags::enum_hex(a[1], flags::IOCTL)];
+            // The argument in the form each request takes, as strace
+            // prints it; unknown requests keep the raw word.
+            match a[1] & 0xffff_ffff {
+                0x5450 | 0x5451 | 0x540e | 0x5422 => {}
+                0x5421 | 0x5452 | 0x5410 => v.push(h.int_ref(a[2])),
+                0x541b | 0x540f | 0x5429 | 0x80086601 | 0x80081272 => v.push(h.out_int(a[2])),
+                0x40049409 => v.push(h.int(a[2])),
+                0x5413 => v.push(h.out(a[2], structs::winsize)),
+                0x5414 => v.push(h.inp(a[2], structs::winsize)),
+                _ => v.push(crate::decode::hex_or_zero(a[2])),
+            }
+            v
+        }
         "dup" => vec![h.fd(a[0])],
         "dup2" => vec![h.fd(a[0]), h.fd(a[1])],
         "dup3" => vec![
@@ -188,7 +198,7 @@ pub(super) fn decode(h: &H, name: &str, a: &[u64; 6]) -> Option<Vec<String>> {
         "utimensat" => vec![
             h.dirfd(a[0]),
             h.path(a[1]),
-            h.ptr(a[2]),
+            h.inp(a[2], structs::utimens),
             flags(a[3], flags::AT, "0"),
         ],
         "flock" => vec![
@@ -204,10 +214,38 @@ pub(super) fn decode(h: &H, name: &str, a: &[u64; 6]) -> Option<Vec<String>> {
                 "0",
             ),
         ],
-        "sendfile" => vec![h.fd(a[0]), h.fd(a[1]), h.ptr(a[2]), h.uint(a[3])],
-        "fadvise64" => vec![h.fd(a[0]), h.long(a[1]), h.uint(a[2]), h.int(a[3])],
-        "statfs" => vec![h.path(a[0]), h.ptr(a[1])],
-        "fstatfs" => vec![h.fd(a[0]), h.ptr(a[1])],
+        "sendfile" => vec![
+            h.fd(a[0]),
+            h.fd(a[1]),
+            h.inp(a[2], structs::off_ref),
+            h.uint(a[3]),
+        ],
+        "copy_file_range" => vec![
+            h.fd(a[0]),
+            h.inp(a[1], structs::off_ref),
+            h.fd(a[2]),
+            h.inp(a[3], structs::off_ref),
+            h.uint(a[4]),
+            h.uint(a[5] & 0xffff_ffff),
+        ],
+        "fadvise64" => vec![
+            h.fd(a[0]),
+            h.long(a[1]),
+            h.uint(a[2]),
+            enum_name(
+                a[3],
+                &[
+                    (0, "POSIX_FADV_NORMAL"),
+                    (1, "POSIX_FADV_RANDOM"),
+                    (2, "POSIX_FADV_SEQUENTIAL"),
+                    (3, "POSIX_FADV_WILLNEED"),
+                    (4, "POSIX_FADV_DONTNEED"),
+                    (5, "POSIX_FADV_NOREUSE"),
+                ],
+            ),
+        ],
+        "statfs" => vec![h.path(a[0]), h.out(a[1], structs::statfs)],
+        "fstatfs" => vec![h.fd(a[0]), h.out(a[1], structs::statfs)],
         "memfd_create" => vec![
             h.string(a[0]),
             flags(

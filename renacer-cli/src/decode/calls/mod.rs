@@ -89,6 +89,22 @@ impl H<'_, '_> {
             "NULL".into()
         }
     }
+    /// A value-result length after the call: `[16]`, or `[128 => 16]`
+    /// when it changed from what was passed in.
+    fn len_change(&self, out: u64) -> String {
+        match self.ctx.len_in {
+            Some(i) if u64::from(i) != out => format!("[{i} => {out}]"),
+            _ => format!("[{out}]"),
+        }
+    }
+    /// An output `int *`: `[N]` once the call succeeded, else the address.
+    fn out_int(&self, addr: u64) -> String {
+        if self.ret.is_some() {
+            self.int_ref(addr)
+        } else {
+            self.ptr(addr)
+        }
+    }
     /// `[N]` for an `int *` / `socklen_t *` holding N.
     fn int_ref(&self, addr: u64) -> String {
         if addr == 0 {

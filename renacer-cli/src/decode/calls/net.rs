@@ -7,29 +7,65 @@ use crate::decode::structs;
 /// A sockaddr whose length lives behind a `socklen_t *` (accept, getsockname).
 fn sockaddr_out(h: &H, addr: u64, lenp: u64) -> (String, String) {
     if addr == 0 || h.ret.is_none() {
-        return (h.ptr(addr), h.ptr(lenp));
+        // strace shows the length passed in, even when the call failed.
+        return (h.ptr(addr), h.int_ref(lenp));
     }
     let len = h
         .mem()
         .read(lenp, 4)
         .map(|b| u64::from(renacer_format::le::u32_at(&b, 0)));
     match len {
-        Some(l) => (structs::sockaddr(h.mem(), addr, l), format!("[{l}]")),
+        Some(l) => (structs::sockaddr(h.mem(), addr, l), h.len_change(l)),
         None => (h.ptr(addr), h.ptr(lenp)),
     }
 }
 
+/// `NETLINK_*` protocols of `socket(AF_NETLINK, ...)`.
+const NETLINK_PROTOCOLS: &[(u64, &str)] = &[
+    (0, "NETLINK_ROUTE"),
+    (1, "NETLINK_UNUSED"),
+    (2, "NETLINK_USERSOCK"),
+    (3, "NETLINK_FIREWALL"),
+    (4, "NETLINK_SOCK_DIAG"),
+    (5, "NETLINK_NFLOG"),
+    (6, "NETLINK_XFRM"),
+    (7, "NETLINK_SELINUX"),
+    (8, "NETLINK_ISCSI"),
+    (9, "NETLINK_AUDIT"),
+    (10, "NETLINK_FIB_LOOKUP"),
+    (11, "NETLINK_CONNECTOR"),
+    (12, "NETLINK_NETFILTER"),
+    (13, "NETLINK_IP6_FW"),
+    (14, "NETLINK_DNRTMSG"),
+    (15, "NETLINK_KOBJECT_UEVENT"),
+    (16, "NETLINK_GENERIC"),
+    (18, "NETLINK_SCSITRANSPORT"),
+    (19, "NETLINK_ECRYPTFS"),
+    (20, "NETLINK_RDMA"),
+    (21, "NETLINK_CRYPTO"),
+    (22, "NETLINK_SMC"),
+];
+
+/// `SOL_NETLINK` socket options.
+const NETLINK_OPTS: &[(u64, &str)] = &[
+    (1, "NETLINK_ADD_MEMBERSHIP"),
+    (2, "NETLINK_DROP_MEMBERSHIP"),
+    (3, "NETLINK_PKTINFO"),
+    (4, "NETLINK_BROADCAST_ERROR"),
+    (5, "NETLINK_NO_ENOBUFS"),
+    (6, "NETLINK_RX_RING"),
+    (7, "NETLINK_TX_RING"),
+    (8, "NETLINK_LISTEN_ALL_NSID"),
+    (9, "NETLINK_LIST_MEMBERSHIPS"),
+    (10, "NETLINK_CAP_ACK"),
+    (11, "NETLINK_EXT_ACK"),
+    (12, "NETLINK_GET_STRICT_CHK"),
+];
+
 fn protocol(domain: u64, p: u64) -> String {
     match domain {
         2 | 10 => enum_name(p, flags::IPPROTO),
-        16 => enum_name(
-            p,
-            &[
-                (0, "NETLINK_ROUTE"),
-                (9, "NETLINK_AUDIT"),
-                (15, "NETLINK_KOBJECT_UEVENT"),
-            ],
-        ),
+        16 => enum_name(p, NETLINK_PROTOCOLS),
         _ => (p as i32).to_string(),
     }
 }
@@ -40,6 +76,7 @@ const SOL: &[(u64, &str)] = &[
     (6, "SOL_TCP"),
     (17, "SOL_UDP"),
     (41, "SOL_IPV6"),
+    (270, "SOL_NETLINK"),
 ];
 const SO: &[(u64, &str)] = &[
     (1, "SO_DEBUG"),
@@ -125,17 +162,36 @@ pub(super) fn decode(h: &H, name: &str, a: &[u64; 6]) -> Option<Vec<String>> {
             vec![h.fd(a[0]), msg, flags(a[2], flags::MSG, "0")]
         }
         "setsockopt" | "getsockopt" => {
-            let opt = if a[1] == 1 {
-                enum_name(a[2], SO)
-            } else {
-                h.int(a[2])
+            let opt = match a[1] {
+                1 => enum_name(a[2], SO),
+                270 => enum_name(a[2], NETLINK_OPTS),
+                _ => h.int(a[2]),
             };
-            let last = if name == "getsockopt" {
-                h.int_ref(a[4])
+            // An int-sized value prints as `[N]`, as strace prints the
+            // int options; others stay an address.
+            let (value, last) = if name == "getsockopt" {
+                let len = h
+                    .mem()
+                    .read(a[4], 4)
+                    .map(|b| renacer_format::le::u32_at(&b, 0));
+                let value = match (h.ret, len) {
+                    (Some(_), Some(4)) => h.int_ref(a[3]),
+                    _ => h.ptr(a[3]),
+                };
+                let last = match (h.ret, len) {
+                    (Some(_), Some(l)) => h.len_change(u64::from(l)),
+                    _ => h.int_ref(a[4]),
+                };
+                (value, last)
             } else {
-                h.uint(a[4])
+                let value = if a[4] == 4 {
+                    h.int_ref(a[3])
+                } else {
+                    h.ptr(a[3])
+                };
+                (value, h.uint(a[4]))
             };
-            vec![h.fd(a[0]), enum_name(a[1], SOL), opt, h.ptr(a[3]), last]
+            vec![h.fd(a[0]), enum_name(a[1], SOL), opt, value, last]
         }
         "poll" => vec![
             structs::pollfds(h.mem(), a[0], a[1], false),

@@ -26,6 +26,100 @@ fn argv(h: &H, addr: u64) -> String {
     format!("[{}]", items.join(", "))
 }
 
+/// A capability: `CAP_SYS_ADMIN`, or `0x32 /* CAP_??? */`.
+fn cap(v: u64) -> String {
+    match flags::CAPS.get(v as usize) {
+        Some(n) => n.to_string(),
+        None => format!("{v:#x} /* CAP_??? */"),
+    }
+}
+
+/// `prctl`: each option with the arguments it takes, as strace prints
+/// them; an unknown option with all four in hex.
+fn prctl(h: &H, a: &[u64; 6]) -> Vec<String> {
+    let opt = a[0] & 0xffff_ffff;
+    let name = match flags::PRCTL.iter().find(|&&(v, _)| v == opt) {
+        Some(&(_, n)) => n.to_string(),
+        None => format!("{opt:#x} /* PR_??? */"),
+    };
+    let mut v = vec![name];
+    let rest4 = |v: &mut Vec<String>, from: usize| {
+        v.extend(a[from..5].iter().map(|&x| crate::decode::hex_or_zero(x)));
+    };
+    match opt {
+        // No argument.
+        3 | 7 | 21 | 30 | 34 | 40 => {}
+        15 => v.push(h.string(a[1])),
+        16 => v.push(match h.ret {
+            Some(_) => h.string(a[1]),
+            None => h.ptr(a[1]),
+        }),
+        1 => v.push(sig(a[1])),
+        2 => v.push(match h.ret {
+            Some(_) => match h.mem().read(a[1], 4) {
+                Some(b) => format!("[{}]", sig(u64::from(renacer_format::le::u32_at(&b, 0)))),
+                None => h.ptr(a[1]),
+            },
+            None => h.ptr(a[1]),
+        }),
+        4 => v.push(enum_name(
+            a[1],
+            &[
+                (0, "SUID_DUMP_DISABLE"),
+                (1, "SUID_DUMP_USER"),
+                (2, "SUID_DUMP_ROOT"),
+            ],
+        )),
+        23 | 24 => v.push(cap(a[1])),
+        8 | 29 | 36 => v.push(h.uint(a[1])),
+        37 => v.push(h.out_int(a[1])),
+        0x5961_6d61 => v.push(h.int(a[1])),
+        38 | 39 | 41 | 42 => v.extend(a[1..5].iter().map(|&x| h.uint(x))),
+        47 => {
+            v.push(enum_name(
+                a[1],
+                &[
+                    (1, "PR_CAP_AMBIENT_IS_SET"),
+                    (2, "PR_CAP_AMBIENT_RAISE"),
+                    (3, "PR_CAP_AMBIENT_LOWER"),
+                    (4, "PR_CAP_AMBIENT_CLEAR_ALL"),
+                ],
+            ));
+            if a[1] == 4 {
+                v.extend(a[2..5].iter().map(|&x| h.uint(x)));
+            } else {
+                v.push(cap(a[2]));
+                v.extend(a[3..5].iter().map(|&x| h.uint(x)));
+            }
+        }
+        22 => {
+            v.push(enum_name(
+                a[1],
+                &[
+                    (0, "SECCOMP_MODE_DISABLED"),
+                    (1, "SECCOMP_MODE_STRICT"),
+                    (2, "SECCOMP_MODE_FILTER"),
+                ],
+            ));
+            if a[1] == 2 {
+                v.push(h.ptr(a[2]));
+            }
+        }
+        0x5356_4d41 => {
+            v.push(enum_name(a[1], &[(0, "PR_SET_VMA_ANON_NAME")]));
+            v.push(h.ptr(a[2]));
+            v.push(h.uint(a[3]));
+            v.push(if a[4] == 0 {
+                "NULL".into()
+            } else {
+                h.string(a[4])
+            });
+        }
+        _ => rest4(&mut v, 1),
+    }
+    v
+}
+
 /// `0x7ffe... /* 35 vars */`.
 fn envp(h: &H, addr: u64) -> String {
     if addr == 0 {
@@ -34,7 +128,10 @@ fn envp(h: &H, addr: u64) -> String {
     let mut n = 0u64;
     while n < 100_000 {
         match h.mem().u64(addr + n * 8) {
-            Some(0) => return format!("{addr:#x} /* {n} vars */"),
+            Some(0) => {
+                let vars = if n == 1 { "var" } else { "vars" };
+                return format!("{addr:#x} /* {n} {vars} */");
+            }
             Some(_) => n += 1,
             None => break,
         }
@@ -165,7 +262,7 @@ pub(super) fn decode(h: &H, name: &str, a: &[u64; 6]) -> Option<Vec<String>> {
             h.inp(a[0], |m, p| structs::sigset(m, p, a[1])),
             h.uint(a[1]),
         ],
-        "sigaltstack" => vec![h.ptr(a[0]), h.ptr(a[1])],
+        "sigaltstack" => vec![h.inp(a[0], structs::stack_t), h.out(a[1], structs::stack_t)],
         "alarm" => vec![h.uint(a[0])],
         "mmap" => vec![
             h.ptr(a[0]),
@@ -183,6 +280,15 @@ pub(super) fn decode(h: &H, name: &str, a: &[u64; 6]) -> Option<Vec<String>> {
         "munmap" => vec![h.ptr(a[0]), h.uint(a[1])],
         "brk" => vec![h.ptr(a[0])],
         "madvise" => vec![h.ptr(a[0]), h.uint(a[1]), enum_name(a[2], flags::MADV)],
+        "msync" => vec![
+            h.ptr(a[0]),
+            h.uint(a[1]),
+            flags(
+                a[2],
+                &[(1, "MS_ASYNC"), (2, "MS_INVALIDATE"), (4, "MS_SYNC")],
+                "0",
+            ),
+        ],
         "mremap" => vec![
             h.ptr(a[0]),
             h.uint(a[1]),
@@ -258,16 +364,7 @@ pub(super) fn decode(h: &H, name: &str, a: &[u64; 6]) -> Option<Vec<String>> {
             h.int(a[2]),
             format!("{:#x}", a[3]),
         ],
-        "prctl" => {
-            let mut v = vec![flags::enum_name(a[0], flags::PRCTL)];
-            match a[0] {
-                15 => v.push(h.string(a[1])),
-                38 | 4 | 36 => v.push(h.uint(a[1])),
-                3 | 39 => {}
-                _ => v.extend(a[1..5].iter().map(|&x| hex_or_zero(x))),
-            }
-            v
-        }
+        "prctl" => prctl(h, a),
         "setuid" | "setgid" | "setfsuid" | "setfsgid" => vec![h.int(a[0])],
         "setreuid" | "setregid" => vec![h.int(a[0]), h.int(a[1])],
         "setresuid" | "setresgid" => vec![h.int(a[0]), h.int(a[1]), h.int(a[2])],
@@ -277,7 +374,33 @@ pub(super) fn decode(h: &H, name: &str, a: &[u64; 6]) -> Option<Vec<String>> {
         "sched_get_priority_max" | "sched_get_priority_min" => {
             vec![flags::enum_name(a[0], flags::SCHED_POLICY)]
         }
-        "sched_getaffinity" | "sched_setaffinity" => vec![h.int(a[0]), h.uint(a[1]), h.ptr(a[2])],
+        "sched_setaffinity" => vec![
+            h.int(a[0]),
+            h.uint(a[1]),
+            h.inp(a[2], |m, p| structs::cpu_mask(m, p, a[1])),
+        ],
+        // The kernel fills as many bytes as it returns.
+        "sched_getaffinity" => vec![
+            h.int(a[0]),
+            h.uint(a[1]),
+            match h.ret {
+                Some(n) if n > 0 => structs::cpu_mask(h.mem(), a[2], n as u64),
+                _ => h.ptr(a[2]),
+            },
+        ],
+        "getgroups" => vec![
+            h.int(a[0]),
+            match h.ret {
+                _ if a[1] == 0 => "NULL".into(),
+                Some(n) if a[0] != 0 => structs::gid_list(h.mem(), a[1], n as u64),
+                Some(_) => "[]".into(),
+                None => h.ptr(a[1]),
+            },
+        ],
+        "setgroups" => vec![
+            h.int(a[0]),
+            h.inp(a[1], |m, p| structs::gid_list(m, p, a[0])),
+        ],
         "getpriority" | "setpriority" => {
             let mut v = vec![
                 enum_name(
@@ -302,7 +425,7 @@ pub(super) fn decode(h: &H, name: &str, a: &[u64; 6]) -> Option<Vec<String>> {
                     (1, "RUSAGE_THREAD"),
                 ],
             ),
-            h.ptr(a[1]),
+            h.out(a[1], structs::rusage),
         ],
         _ => return None,
     })
