@@ -23,10 +23,17 @@ crit() {
     local dir=$1 features=$2 bench=$3 filter=$4
     cargo bench -q -p renacer-benches --target-dir "$dir" $features --bench "$bench" -- \
         --noplot --warm-up-time 1 --measurement-time 3 "$filter" 2>/dev/null |
-        awk '/time:/ { id = $1; for (i = 1; i <= NF; i++) if ($i == "time:") { v = $(i + 3); u = $(i + 4) }
-             gsub(/\[/, "", v); if (u == "ps") v /= 1000; if (u == "µs" || u == "us") v *= 1000; print id, v }'
+        awk '# A long id is printed on a line of its own, "time:" on the next.
+             $1 ~ /\// && $2 != "time:" { id = $1; next }
+             # The first "time:" after an id is its estimate (a later one,
+             # under "change:", is the change since the previous run).
+             /time:/ { if ($1 != "time:") id = $1
+                       if (id == "") next
+                       for (i = 1; i <= NF; i++) if ($i == "time:") { v = $(i + 3); u = $(i + 4) }
+                       if (u == "ps") v /= 1000; if (u == "µs" || u == "us") v *= 1000; print id, v; id = "" }'
 }
 
+LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 declare -A S=()
 for ((r = 0; r < ROUNDS; r++)); do
     for mode in off on; do
@@ -46,7 +53,8 @@ for id in recorded_span/floor_two_tsc_reads recorded_span/renacer not_recorded/b
     on=$(med "${S[on.$id]:-}")
     [ -n "$off" ] && [ -n "$on" ] || continue
     diff=$(awk -v a="$on" -v b="$off" 'BEGIN { printf "%+.2f", a - b }')
-    row="| \`$id\` | $off | $on | $diff |"
+    range() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%s–%s", lo, hi }'; }
+    row="| \`$id\` | $off ($(range "${S[off.$id]}")) | $on ($(range "${S[on.$id]}")) | $diff |"
     echo "$row"
     ROWS+="$row"$'\n'
 done
@@ -56,8 +64,8 @@ SECTION=$(cat <<MD
 ## The \`cuda\` feature on a span that launches nothing (\`benches/cuda_overhead.sh\`)
 
 Machine: $CPU, $(nproc) cores, kernel $(uname -r), no NVIDIA driver. Date: $(date -u +%Y-%m-%d).
-Load average at the start: $(cut -d' ' -f1-3 /proc/loadavg). Criterion medians (ns), $ROUNDS
-interleaved rounds of each build, median of the rounds.
+Load average at the start: $LOAD. Criterion medians (ns), $ROUNDS interleaved rounds of
+each build: the median of the rounds (their range in parentheses).
 
 | bench | without \`cuda\` | with \`cuda\` | added |
 |---|---:|---:|---:|

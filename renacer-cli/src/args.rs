@@ -138,6 +138,14 @@ pub(crate) struct Options {
     /// `--cuda`: the injection library CUDA loads into the program
     /// (`CUDA_INJECTION64_PATH`), found at parse time.
     pub cuda_inject: Option<PathBuf>,
+    /// `-E VAR=val` / `-E VAR`: the command's environment changes, in order.
+    pub env_changes: Vec<(OsString, Option<OsString>)>,
+    /// `-u USER`: run the command as USER (resolved at parse time).
+    pub run_as: Option<crate::tracer::RunAs>,
+    /// `-X FORMAT`: named constants as names, numbers, or both.
+    pub xlat: crate::decode::flags::Xlat,
+    /// `-e raw=SET`: calls whose arguments are printed undecoded, in hex.
+    pub raw: Option<TraceSet>,
     /// The command to run (empty with `-p`).
     pub command: Vec<OsString>,
 }
@@ -155,7 +163,8 @@ pub(crate) enum Parsed {
 
 /// Usage text for `--help`.
 pub(crate) const USAGE: &str = "\
-usage: renacer [-AcCfiknqrTtxyzZ] [-a N] [-e EXPR] [-o FILE] [-p PID[,PID...]] [-s N]
+usage: renacer [-AcCfiknqrTtxyzZ] [-a N] [-e EXPR] [-E VAR=val] [-o FILE] [-p PID[,PID...]]
+               [-s N] [-u USER] [-X FORMAT]
                [--format FORMAT] [--export SPEC] { -p PID | [--] PROG [ARGS...] }
 
   -f             follow forks, vforks and threads (pid prefixes)
@@ -164,8 +173,13 @@ usage: renacer [-AcCfiknqrTtxyzZ] [-a N] [-e EXPR] [-o FILE] [-p PID[,PID...]] [
   -e trace=SET   names, %file %network %process %memory %signal %ipc %desc %creds,
                  %stat %lstat %fstat %%stat %statfs %fstatfs %%statfs %clock %pure %net,
                  /regex/, all, none, !negation (seccomp-bpf filtered)
-  -e status=S    failed | successful | all
+  -e status=SET  successful failed unfinished unavailable detached all none !
   -e signal=SET  signal lines to print: names, numbers, all, none, !negation
+  -e raw=SET     print these calls' arguments and results undecoded (hex)
+  -e quiet=SET   attach, exit, all, none (silence those messages)
+  -X FORMAT      constants as names (abbrev), numbers (raw) or both (verbose)
+  -E VAR=val     set (or with -E VAR remove) a variable for the command
+  -u USER        run the command as USER
   -c / -C        summary table only / output and summary table
   -T             time spent in each call
   -t -tt -ttt    time of day / with microseconds / epoch seconds
@@ -219,6 +233,22 @@ fn find_cuda_inject() -> Result<PathBuf, String> {
     })
 }
 
+/// `-E VAR=val` sets, `-E VAR` removes.
+fn env_change(v: OsString) -> Result<(OsString, Option<OsString>), String> {
+    use std::os::unix::ffi::OsStrExt;
+    let b = v.as_bytes();
+    if b.is_empty() || b[0] == b'=' {
+        return Err("invalid -E argument: expected VAR=value or VAR".into());
+    }
+    Ok(match b.iter().position(|&c| c == b'=') {
+        Some(i) => (
+            OsString::from(std::ffi::OsStr::from_bytes(&b[..i])),
+            Some(OsString::from(std::ffi::OsStr::from_bytes(&b[i + 1..]))),
+        ),
+        None => (v, None),
+    })
+}
+
 fn apply_expr(opts: &mut Options, expr: &str) -> Result<(), String> {
     let (qual, value) = match expr.split_once('=') {
         Some((q, v)) => (q, v),
@@ -228,12 +258,45 @@ fn apply_expr(opts: &mut Options, expr: &str) -> Result<(), String> {
         "trace" | "t" => opts.trace = TraceSet::parse(value)?,
         "status" => opts.status = StatusFilter::parse(value)?,
         "signal" | "signals" | "s" => opts.signals = crate::filter::SignalSet::parse(value)?,
+        "raw" | "x" => opts.raw = Some(TraceSet::parse(value)?),
+        "quiet" | "silent" | "silence" | "q" => apply_quiet(opts, value)?,
         other => {
             return Err(format!(
-                "invalid -e qualifier '{other}' (expected trace=, status= or signal=)"
+                "invalid -e qualifier '{other}' (expected trace=, status=, signal=, raw= or quiet=)"
             ))
         }
     }
+    Ok(())
+}
+
+/// `-e quiet=SET`: `attach` is `-q` (attach/detach messages), `exit` the
+/// exit lines of `-qq`; `all`, `none`, `!negation`. strace's other message
+/// kinds (`path-resolution`, `personality`, `thread-execve`, `superseded`)
+/// are accepted: renacer prints no such message to silence.
+fn apply_quiet(opts: &mut Options, value: &str) -> Result<(), String> {
+    let (negate, body) = match value.strip_prefix('!') {
+        Some(rest) => (true, rest),
+        None => (false, value),
+    };
+    let (mut attach, mut exit) = (false, false);
+    for item in body.split(',') {
+        match item {
+            "attach" => attach = true,
+            "exit" | "exits" => exit = true,
+            "all" => (attach, exit) = (true, true),
+            "none" | "path-resolution" | "personality" | "thread-execve" | "superseded" => {}
+            other => {
+                return Err(format!(
+                    "invalid quiet= item '{other}' (expected attach, exit, path-resolution, personality, thread-execve, superseded, all or none)"
+                ))
+            }
+        }
+    }
+    if negate {
+        (attach, exit) = (!attach, !exit);
+    }
+    opts.quiet = attach;
+    opts.quiet_exits = exit;
     Ok(())
 }
 
@@ -369,8 +432,8 @@ pub(crate) fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
                 opts.quiet_exits = opts.quiet;
                 opts.quiet = true;
             }
-            Short('z') => opts.status = StatusFilter::Successful,
-            Short('Z') => opts.status = StatusFilter::Failed,
+            Short('z') => opts.status = StatusFilter::SUCCESSFUL,
+            Short('Z') => opts.status = StatusFilter::FAILED,
             Short('n') => opts.syscall_number = true,
             Short('x') => {
                 opts.hex_strings = match opts.hex_strings {
@@ -400,6 +463,36 @@ pub(crate) fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
                 } else {
                     Output::File(PathBuf::from(v))
                 };
+            }
+            Short('E') => {
+                let v = p
+                    .value()
+                    .map_err(|_| "option requires an argument -- 'E'".to_string())?;
+                opts.env_changes.push(env_change(v)?);
+            }
+            Short('X') => {
+                let v = p
+                    .value()
+                    .map_err(|_| "option requires an argument -- 'X'".to_string())?;
+                opts.xlat = match v.to_str() {
+                    Some("raw") => crate::decode::flags::Xlat::Raw,
+                    Some("abbrev") => crate::decode::flags::Xlat::Abbrev,
+                    Some("verbose") => crate::decode::flags::Xlat::Verbose,
+                    _ => {
+                        return Err(format!(
+                            "invalid -X argument: '{}' (expected raw, abbrev or verbose)",
+                            v.to_string_lossy()
+                        ))
+                    }
+                };
+            }
+            Short('u') => {
+                let v = p
+                    .value()
+                    .map_err(|_| "option requires an argument -- 'u'".to_string())?
+                    .into_string()
+                    .map_err(|_| "invalid UTF-8 in argument of -u".to_string())?;
+                opts.run_as = Some(crate::tracer::RunAs::lookup(&v)?);
             }
             Short(c @ ('p' | 'e' | 's')) => {
                 let v = p
@@ -434,8 +527,8 @@ pub(crate) fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
                     "relative-timestamps" => opts.relative = true,
                     "decode-fds" => opts.decode_fds = true,
                     "quiet" => opts.quiet = true,
-                    "successful-only" => opts.status = StatusFilter::Successful,
-                    "failed-only" => opts.status = StatusFilter::Failed,
+                    "successful-only" => opts.status = StatusFilter::SUCCESSFUL,
+                    "failed-only" => opts.status = StatusFilter::FAILED,
                     "syscall-number" => opts.syscall_number = true,
                     "instruction-pointer" => opts.instruction_pointer = true,
                     "output-append-mode" => opts.append = true,
@@ -594,7 +687,7 @@ mod tests {
         .unwrap();
         assert_eq!(o.pids, vec![12, 34]);
         assert_eq!(o.format, Format::Jsonl);
-        assert_eq!(o.status, StatusFilter::Failed);
+        assert_eq!(o.status, StatusFilter::FAILED);
         assert_eq!(o.output, Output::Stdout);
         assert_eq!(p(&["-ttt", "-p1"]).unwrap().timestamps, Timestamps::Epoch);
     }

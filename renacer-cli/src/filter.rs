@@ -134,7 +134,7 @@ impl TraceSet {
             Some(rest) => (true, rest),
             None => (false, spec),
         };
-        let mut names: Vec<&'static str> = Vec::new();
+        let mut names: Vec<Selected> = Vec::new();
         let mut everything = false;
         for item in split_items(body) {
             if item.is_empty() {
@@ -148,7 +148,10 @@ impl TraceSet {
             let mut v = vec![everything; a.max_nr() as usize + 1];
             if !everything {
                 for (nr, n) in a.iter() {
-                    if names.contains(&n) {
+                    if names
+                        .iter()
+                        .any(|&(x, p)| x == n && p.is_none_or(|p| p.admits(a)))
+                    {
                         v[nr as usize] = true;
                     }
                 }
@@ -216,7 +219,63 @@ fn all_names() -> impl Iterator<Item = &'static str> {
     arch::ALL.iter().flat_map(|a| a.iter().map(|(_, n)| n))
 }
 
+/// A selected name and the ABI it is limited to (`name@64`), if any.
+type Selected = (&'static str, Option<Personality>);
+
+/// strace's personality suffixes: `@64` the native 64-bit ABI, `@32` the
+/// 32-bit one (i386 on x86_64). `@x32` names an ABI renacer does not trace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Personality {
+    Bits64,
+    Bits32,
+}
+
+impl Personality {
+    fn admits(self, a: &Arch) -> bool {
+        let is32 = a.name == "i386";
+        match self {
+            Personality::Bits64 => !is32,
+            Personality::Bits32 => is32,
+        }
+    }
+}
+
+/// One item of a `trace=` list: `?` (no error when it matches nothing),
+/// a `@64`/`@32` suffix, then a name, `%class`, `/regex` (strace's form)
+/// or `/regex/`.
 fn resolve_item(
+    item: &str,
+    names: &mut Vec<Selected>,
+    everything: &mut bool,
+) -> Result<(), String> {
+    let (optional, item) = match item.strip_prefix('?') {
+        Some(rest) => (true, rest),
+        None => (false, item),
+    };
+    let (item, personality) = match item.rsplit_once('@') {
+        Some((base, "64")) => (base, Some(Personality::Bits64)),
+        Some((base, "32")) => (base, Some(Personality::Bits32)),
+        Some((_, "x32")) => {
+            return Err(format!("'{item}': the x32 ABI is not traced by renacer"));
+        }
+        Some((_, other)) if !item.starts_with('/') => {
+            return Err(format!(
+                "invalid personality '@{other}' in '{item}' (expected @64 or @32)"
+            ));
+        }
+        _ => (item, None),
+    };
+    let mut found = Vec::new();
+    let r = resolve_names(item, &mut found, everything);
+    match r {
+        Err(_) if optional => {}
+        Err(e) => return Err(e),
+        Ok(()) => names.extend(found.into_iter().map(|n| (n, personality))),
+    }
+    Ok(())
+}
+
+fn resolve_names(
     item: &str,
     names: &mut Vec<&'static str>,
     everything: &mut bool,
@@ -232,9 +291,11 @@ fn resolve_item(
             .find(|(c, _)| *c == class)
             .ok_or_else(|| format!("invalid system call class '%{class}'"))?;
         names.extend(list.split_ascii_whitespace());
-    } else if item.len() >= 2 && item.starts_with('/') && item.ends_with('/') {
-        let re = Regex::new(&item[1..item.len() - 1])
-            .map_err(|e| format!("invalid regular expression '{item}': {e}"))?;
+    } else if let Some(body) = item.strip_prefix('/') {
+        // strace writes `/regex`; `/regex/` is accepted too.
+        let body = body.strip_suffix('/').unwrap_or(body);
+        let re =
+            Regex::new(body).map_err(|e| format!("invalid regular expression '{item}': {e}"))?;
         let matched: Vec<_> = all_names().filter(|n| re.is_match(n)).collect();
         if matched.is_empty() {
             return Err(format!(
@@ -250,40 +311,71 @@ fn resolve_item(
     Ok(())
 }
 
-/// `-e status=`: which outcomes to show.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(crate) enum StatusFilter {
-    /// Everything (the default).
-    #[default]
-    Any,
-    /// Only calls that returned an error.
-    Failed,
-    /// Only calls that did not return an error.
-    Successful,
+/// `-e status=SET`: which outcomes to show, a set as in strace 6.1:
+/// `successful`, `failed`, `unfinished` (the task exited or was killed
+/// inside the call), `unavailable` (no return value: `= ?`), `detached`
+/// (the tracer let go inside the call), `all`/`any`, `none`, `!negation`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct StatusFilter(u8);
+
+impl Default for StatusFilter {
+    fn default() -> Self {
+        StatusFilter::ANY
+    }
 }
 
 impl StatusFilter {
-    /// Parse the value of `-e status=`.
+    const SUCCESSFUL_BIT: u8 = 1;
+    const FAILED_BIT: u8 = 2;
+    const UNFINISHED_BIT: u8 = 4;
+    const UNAVAILABLE_BIT: u8 = 8;
+    const DETACHED_BIT: u8 = 16;
+    /// Every outcome (the default).
+    pub(crate) const ANY: StatusFilter = StatusFilter(31);
+    /// `-z`: calls that returned without an error.
+    pub(crate) const SUCCESSFUL: StatusFilter = StatusFilter(Self::SUCCESSFUL_BIT);
+    /// `-Z`: calls that returned an error.
+    pub(crate) const FAILED: StatusFilter = StatusFilter(Self::FAILED_BIT);
+
     pub(crate) fn parse(spec: &str) -> Result<Self, String> {
-        match spec {
-            "failed" => Ok(StatusFilter::Failed),
-            "successful" => Ok(StatusFilter::Successful),
-            "all" | "any" => Ok(StatusFilter::Any),
-            other => Err(format!(
-                "invalid status '{other}' (expected failed, successful or all)"
-            )),
+        let (negate, body) = match spec.strip_prefix('!') {
+            Some(rest) => (true, rest),
+            None => (false, spec),
+        };
+        let mut bits = 0u8;
+        for item in body.split(',') {
+            bits |= match item {
+                "successful" => Self::SUCCESSFUL_BIT,
+                "failed" => Self::FAILED_BIT,
+                "unfinished" => Self::UNFINISHED_BIT,
+                "unavailable" => Self::UNAVAILABLE_BIT,
+                "detached" => Self::DETACHED_BIT,
+                "all" | "any" => Self::ANY.0,
+                "none" => 0,
+                other => {
+                    return Err(format!(
+                        "invalid status '{other}' (expected successful, failed, unfinished, unavailable, detached, all or none)"
+                    ))
+                }
+            };
         }
+        Ok(StatusFilter(if negate {
+            !bits & Self::ANY.0
+        } else {
+            bits
+        }))
     }
 
-    /// Does a call that `failed` (or not) pass? Calls that never returned
-    /// (`= ?`) pass only the default filter.
+    /// Does a call that `failed` (or not) pass? A call that never returned
+    /// (`= ?`, `failed == None`) is unfinished, and its value unavailable:
+    /// it passes when either is selected.
     pub(crate) fn admits(self, failed: Option<bool>) -> bool {
-        match (self, failed) {
-            (StatusFilter::Any, _) => true,
-            (StatusFilter::Failed, Some(f)) => f,
-            (StatusFilter::Successful, Some(f)) => !f,
-            (_, None) => false,
-        }
+        let need = match failed {
+            Some(true) => Self::FAILED_BIT,
+            Some(false) => Self::SUCCESSFUL_BIT,
+            None => Self::UNFINISHED_BIT | Self::UNAVAILABLE_BIT | Self::DETACHED_BIT,
+        };
+        self.0 & need != 0
     }
 }
 
@@ -329,8 +421,42 @@ mod tests {
             .unwrap_err()
             .contains("regular expression"));
         assert!(StatusFilter::parse("bad").is_err());
-        assert!(StatusFilter::Failed.admits(Some(true)));
-        assert!(!StatusFilter::Successful.admits(Some(true)));
+        assert!(StatusFilter::FAILED.admits(Some(true)));
+        assert!(!StatusFilter::SUCCESSFUL.admits(Some(true)));
+    }
+
+    #[test]
+    fn optional_names_personalities_and_strace_regexes() {
+        // `?`: an unknown name is not an error.
+        let s = TraceSet::parse("?no_such_call,read").unwrap();
+        assert!(s.contains(&X86_64, 0) && !s.contains(&X86_64, 1));
+        assert!(TraceSet::parse("no_such_call").is_err());
+        // `@64` / `@32`: one ABI only.
+        let s = TraceSet::parse("read@64").unwrap();
+        assert!(s.contains(&X86_64, 0));
+        assert!(!s.contains(&I386, 3), "i386 read is excluded");
+        let s = TraceSet::parse("read@32").unwrap();
+        assert!(!s.contains(&X86_64, 0) && s.contains(&I386, 3));
+        assert!(TraceSet::parse("read@x32").unwrap_err().contains("x32"));
+        assert!(TraceSet::parse("read@16").unwrap_err().contains("@16"));
+        // strace's `/regex` and renacer's `/regex/` select the same calls.
+        let a = TraceSet::parse("/^getp").unwrap();
+        let b = TraceSet::parse("/^getp/").unwrap();
+        assert_eq!(a.numbers(&X86_64), b.numbers(&X86_64));
+        assert!(a.contains(&X86_64, 39), "getpid");
+    }
+
+    #[test]
+    fn status_sets() {
+        let s = StatusFilter::parse("successful,unfinished").unwrap();
+        assert!(s.admits(Some(false)) && s.admits(None) && !s.admits(Some(true)));
+        let s = StatusFilter::parse("!failed").unwrap();
+        assert!(!s.admits(Some(true)) && s.admits(Some(false)) && s.admits(None));
+        let s = StatusFilter::parse("unavailable").unwrap();
+        assert!(s.admits(None) && !s.admits(Some(false)));
+        assert_eq!(StatusFilter::parse("all").unwrap(), StatusFilter::ANY);
+        let none = StatusFilter::parse("none").unwrap();
+        assert!(!none.admits(Some(false)) && !none.admits(None));
     }
 }
 

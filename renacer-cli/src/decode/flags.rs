@@ -6,9 +6,61 @@ pub(crate) use super::tables::{
     ARCH_PRCTL, CAPS, CLOCK, FCNTL, GRND, IOCTL, MADV, PRCTL, RESOLVE, RLIMIT,
 };
 
+/// `-X`: how named constants are printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub(crate) enum Xlat {
+    /// Names (`O_RDONLY|O_CLOEXEC`), the default.
+    #[default]
+    Abbrev,
+    /// Numbers only (`0x80000`).
+    Raw,
+    /// Both, the name in a comment (`0x80000 /* O_RDONLY|O_CLOEXEC */`).
+    Verbose,
+}
+
+static XLAT: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+
+/// Sets `-X` for the rest of the run.
+pub(crate) fn set_xlat(x: Xlat) {
+    XLAT.store(x as u8, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn xlat() -> Xlat {
+    match XLAT.load(std::sync::atomic::Ordering::Relaxed) {
+        1 => Xlat::Raw,
+        2 => Xlat::Verbose,
+        _ => Xlat::Abbrev,
+    }
+}
+
+/// A constant printed in the `-X` style: `name`, `num` or `num /* name */`.
+/// Values without a name print as their number whatever the style.
+pub(crate) fn styled(num: String, name: String) -> String {
+    if name == num {
+        return name;
+    }
+    match xlat() {
+        Xlat::Abbrev => name,
+        Xlat::Raw => num,
+        Xlat::Verbose => format!("{num} /* {name} */"),
+    }
+}
+
+fn hex_num(v: u64) -> String {
+    if v == 0 {
+        "0".into()
+    } else {
+        format!("{v:#x}")
+    }
+}
+
 /// `A|B|0x40` for the bits of `v` named in `table` (tried in order, multi-bit
 /// entries first where they matter), `zero` when `v` is 0.
 pub(crate) fn flags(v: u64, table: &[(u64, &str)], zero: &str) -> String {
+    styled(hex_num(v), flag_names(v, table, zero))
+}
+
+fn flag_names(v: u64, table: &[(u64, &str)], zero: &str) -> String {
     if v == 0 {
         return zero.to_string();
     }
@@ -28,20 +80,19 @@ pub(crate) fn flags(v: u64, table: &[(u64, &str)], zero: &str) -> String {
 
 /// The name of `v` in an enumeration, or the number (decimal) if unknown.
 pub(crate) fn enum_name(v: u64, table: &[(u64, &str)]) -> String {
-    table
-        .iter()
-        .find(|&&(x, _)| x == v)
-        .map(|&(_, n)| n.to_string())
-        .unwrap_or_else(|| format!("{}", v as i64))
+    match table.iter().find(|&&(x, _)| x == v) {
+        // strace prints a named constant's number in hex under -X.
+        Some(&(_, n)) => styled(hex_num(v), n.to_string()),
+        None => format!("{}", v as i64),
+    }
 }
 
 /// The name of `v` in an enumeration, or hex if unknown.
 pub(crate) fn enum_hex(v: u64, table: &[(u64, &str)]) -> String {
-    table
-        .iter()
-        .find(|&&(x, _)| x == v)
-        .map(|&(_, n)| n.to_string())
-        .unwrap_or(format!("{v:#x}"))
+    match table.iter().find(|&&(x, _)| x == v) {
+        Some(&(_, n)) => styled(format!("{v:#x}"), n.to_string()),
+        None => format!("{v:#x}"),
+    }
 }
 
 /// `open`/`openat` flags: the access mode, then the other bits.
@@ -52,12 +103,13 @@ pub(crate) fn open_flags(v: u64) -> String {
         2 => "O_RDWR",
         _ => "O_ACCMODE",
     };
-    let rest = flags(v & !3, OPEN, "");
-    if rest.is_empty() {
+    let rest = flag_names(v & !3, OPEN, "");
+    let names = if rest.is_empty() {
         mode.to_string()
     } else {
         format!("{mode}|{rest}")
-    }
+    };
+    styled(hex_num(v), names)
 }
 
 /// Does this open flag word take a mode argument?
@@ -65,8 +117,13 @@ pub(crate) fn open_needs_mode(v: u64) -> bool {
     v & u64::from(g::O_CREAT) != 0 || v & u64::from(g::O_TMPFILE) == u64::from(g::O_TMPFILE)
 }
 
-/// A file mode in octal, with the file type when present (`S_IFREG|0644`).
+/// A file mode in octal, with the file type when present (`S_IFREG|0644`);
+/// under `-X raw` the whole word in octal (`0100644`).
 pub(crate) fn mode(v: u64) -> String {
+    styled(octal(v), mode_names(v))
+}
+
+fn mode_names(v: u64) -> String {
     let ty = match v & 0o170000 {
         0 => "",
         0o140000 => "S_IFSOCK|",
@@ -86,7 +143,7 @@ pub(crate) fn mode(v: u64) -> String {
     if ty.is_empty() {
         return octal(v & 0o7777);
     }
-    let special = flags(
+    let special = flag_names(
         v & 0o7000,
         &[
             (0o4000, "S_ISUID"),
@@ -184,13 +241,14 @@ pub(crate) fn map_flags(v: u64) -> String {
         3 => "MAP_SHARED_VALIDATE",
         _ => "",
     };
-    let rest = flags(v & !0xf, MAP, "");
-    match (ty.is_empty(), rest.is_empty()) {
+    let rest = flag_names(v & !0xf, MAP, "");
+    let names = match (ty.is_empty(), rest.is_empty()) {
         (true, true) => format!("{:#x}", v & 0xf),
         (false, true) => ty.to_string(),
         (true, false) => rest,
         (false, false) => format!("{ty}|{rest}"),
-    }
+    };
+    styled(hex_num(v), names)
 }
 
 /// `AT_*` flags of the `*at` calls.
@@ -277,8 +335,12 @@ pub(crate) const CLONE: &[(u64, &str)] = &[
 
 /// `clone` flags word: named bits plus the exit signal (`...|SIGCHLD`).
 pub(crate) fn clone_flags(v: u64) -> String {
+    styled(hex_num(v), clone_names(v))
+}
+
+fn clone_names(v: u64) -> String {
     let sig = v & 0xff;
-    let mut s = flags(v & !0xff, CLONE, "");
+    let mut s = flag_names(v & !0xff, CLONE, "");
     if sig != 0 {
         if !s.is_empty() {
             s.push('|');

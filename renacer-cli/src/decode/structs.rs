@@ -23,7 +23,10 @@ fn hex0(v: u64) -> String {
 pub(crate) fn makedev(dev: u64) -> String {
     let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff);
     let minor = (dev & 0xff) | ((dev >> 12) & !0xff);
-    format!("makedev({}, {})", hex0(major), hex0(minor))
+    flags::styled(
+        hex0(dev),
+        format!("makedev({}, {})", hex0(major), hex0(minor)),
+    )
 }
 
 /// `struct stat` (x86_64 layout, or the generic one on aarch64).
@@ -146,6 +149,10 @@ pub(crate) fn sigset(m: Mem, addr: u64, size: u64) -> String {
 }
 
 fn rlim(v: u64) -> String {
+    flags::styled(v.to_string(), rlim_name(v))
+}
+
+fn rlim_name(v: u64) -> String {
     if v == u64::MAX {
         "RLIM64_INFINITY".into()
     } else if v > 1024 && v % 1024 == 0 {

@@ -421,11 +421,19 @@ impl<'a> Tracer<'a> {
                 len_in: p.len_in,
             };
             let ok = ret.and_then(|(r, e)| (!e).then_some(r));
+            let raw = self
+                .opts
+                .raw
+                .as_ref()
+                .is_some_and(|r| r.contains(p.arch, p.nr));
             args_text = match p.pre_text {
+                _ if raw => decode::generic(&name, &p.args),
                 Some(t) => t,
                 None => decode::args(&ctx, &name, &p.args, ok),
             };
             ret_text = match ret {
+                // `-e raw=`: the result undecoded too (strace prints it in hex).
+                Some((r, false)) if raw => decode::hex_or_zero(r as u64),
                 Some((r, e)) => ret::format(&ctx, &name, &p.args, r, e),
                 None => "?".into(),
             };
@@ -519,7 +527,18 @@ pub(super) fn launch(
         env.push(("CUDA_INJECTION64_PATH".into(), lib.display().to_string()));
         env.push(("RENACER_CUDA".into(), "on".into()));
     }
-    let pid = spawn::spawn(&opts.command, &env, options as u32, prog.as_deref(), resume)?;
+    let setup = spawn::Setup {
+        env_changes: &opts.env_changes,
+        extra_env: &env,
+        run_as: opts.run_as.as_ref(),
+    };
+    let pid = spawn::spawn(
+        &opts.command,
+        &setup,
+        options as u32,
+        prog.as_deref(),
+        resume,
+    )?;
     sys::ignore_signal(libc::SIGINT);
     sys::ignore_signal(libc::SIGQUIT);
     sys::forward_signals_to(pid, &[libc::SIGTERM, libc::SIGHUP]);

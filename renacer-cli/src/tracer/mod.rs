@@ -10,6 +10,7 @@ mod attach;
 mod event_loop;
 pub(crate) mod seccomp;
 mod spawn;
+pub(crate) use spawn::RunAs;
 mod status;
 pub(crate) mod sys;
 
@@ -161,6 +162,7 @@ fn report_source(s: crate::source::SourceStats) {
 /// Trace as the options say; returns renacer's exit status.
 pub(crate) fn run(opts: &Options) -> Result<u8, Error> {
     crate::decode::set_hex_strings(opts.hex_strings);
+    crate::decode::flags::set_xlat(opts.xlat);
     let mut sink = crate::output::Resilient::new(make_sink(opts)?);
     let mut source = (opts.source || opts.stack_trace).then(|| {
         crate::source::Resolver::new(

@@ -51,22 +51,75 @@ fn cstring(b: &[u8]) -> Result<CString, Error> {
 
 /// Start `argv` traced. Returns the child's pid, stopped in a
 /// `PTRACE_EVENT_STOP` and already resumed with `resume`.
-pub(super) fn spawn(
-    argv: &[OsString],
-    extra_env: &[(String, String)],
-    options: u32,
-    filter: Option<&[libc::sock_filter]>,
-    resume: fn(i32, i32) -> std::io::Result<()>,
-) -> Result<i32, Error> {
-    let path = resolve(&argv[0])?;
-    let c_path = cstring(path.as_os_str().as_bytes())?;
-    let c_argv: Vec<CString> = argv
-        .iter()
-        .map(|a| cstring(a.as_bytes()))
-        .collect::<Result<_, _>>()?;
-    let mut env: Vec<CString> = Vec::new();
-    for (k, v) in std::env::vars_os() {
-        if extra_env
+/// How the command's process is set up before its `execve`.
+pub(super) struct Setup<'a> {
+    /// `-E VAR=val` (set) / `-E VAR` (remove), in order.
+    pub env_changes: &'a [(OsString, Option<OsString>)],
+    /// renacer's own variables (spool, trace context, CUDA injection).
+    pub extra_env: &'a [(String, String)],
+    /// `-u USER`: the identity to run as.
+    pub run_as: Option<&'a RunAs>,
+}
+
+/// `-u USER` resolved before the fork (the child may only make syscalls):
+/// the user's uid, primary gid and supplementary groups.
+#[derive(Debug, Clone)]
+pub(crate) struct RunAs {
+    pub uid: libc::uid_t,
+    pub gid: libc::gid_t,
+    pub groups: Vec<libc::gid_t>,
+}
+
+impl RunAs {
+    /// Looks `user` up in the password and group databases.
+    pub(crate) fn lookup(user: &str) -> Result<RunAs, String> {
+        let name = CString::new(user).map_err(|_| format!("invalid user name '{user}'"))?;
+        // SAFETY: a zeroed passwd is a valid out-struct; the buffer outlives
+        // the call; `found` is set by the call.
+        let mut pw: libc::passwd = unsafe { std::mem::zeroed() };
+        let mut buf = vec![0 as libc::c_char; 16 * 1024];
+        let mut found: *mut libc::passwd = std::ptr::null_mut();
+        // SAFETY: all pointers are valid for the call.
+        let r = unsafe {
+            libc::getpwnam_r(
+                name.as_ptr(),
+                &mut pw,
+                buf.as_mut_ptr(),
+                buf.len(),
+                &mut found,
+            )
+        };
+        if r != 0 || found.is_null() {
+            return Err(format!("cannot find user '{user}'"));
+        }
+        let mut groups = vec![0 as libc::gid_t; 256];
+        let mut n = groups.len() as libc::c_int;
+        // SAFETY: `groups` holds `n` entries; the name is NUL-terminated.
+        let r =
+            unsafe { libc::getgrouplist(name.as_ptr(), pw.pw_gid, groups.as_mut_ptr(), &mut n) };
+        groups.truncate(if r < 0 { 0 } else { n as usize });
+        Ok(RunAs {
+            uid: pw.pw_uid,
+            gid: pw.pw_gid,
+            groups,
+        })
+    }
+}
+
+/// The command's environment: renacer's, with `-E` applied, then renacer's
+/// own variables.
+fn environment(setup: &Setup<'_>) -> Result<Vec<CString>, Error> {
+    let mut vars: Vec<(OsString, OsString)> = std::env::vars_os().collect();
+    for (k, v) in setup.env_changes {
+        vars.retain(|(ek, _)| ek != k);
+        if let Some(v) = v {
+            vars.push((k.clone(), v.clone()));
+        }
+    }
+    let mut env = Vec::new();
+    for (k, v) in &vars {
+        if setup
+            .extra_env
             .iter()
             .any(|(ek, _)| ek.as_bytes() == k.as_bytes())
         {
@@ -77,9 +130,26 @@ pub(super) fn spawn(
         kv.extend_from_slice(v.as_bytes());
         env.push(cstring(&kv)?);
     }
-    for (k, v) in extra_env {
+    for (k, v) in setup.extra_env {
         env.push(cstring(format!("{k}={v}").as_bytes())?);
     }
+    Ok(env)
+}
+
+pub(super) fn spawn(
+    argv: &[OsString],
+    setup: &Setup<'_>,
+    options: u32,
+    filter: Option<&[libc::sock_filter]>,
+    resume: fn(i32, i32) -> std::io::Result<()>,
+) -> Result<i32, Error> {
+    let path = resolve(&argv[0])?;
+    let c_path = cstring(path.as_os_str().as_bytes())?;
+    let c_argv: Vec<CString> = argv
+        .iter()
+        .map(|a| cstring(a.as_bytes()))
+        .collect::<Result<_, _>>()?;
+    let env = environment(setup)?;
     let mut argv_p: Vec<*const libc::c_char> = c_argv.iter().map(|c| c.as_ptr()).collect();
     argv_p.push(std::ptr::null());
     let mut env_p: Vec<*const libc::c_char> = env.iter().map(|c| c.as_ptr()).collect();
@@ -111,6 +181,20 @@ pub(super) fn spawn(
         // survives execve, so restore the default the command would have had.
         // SAFETY: resetting a disposition to SIG_DFL is async-signal-safe.
         unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+        if let Some(u) = setup.run_as {
+            // Groups first, then the gid, then the uid (after which the
+            // others could no longer be changed).
+            // SAFETY: plain syscalls on memory prepared before the fork.
+            let ok = unsafe {
+                libc::setgroups(u.groups.len(), u.groups.as_ptr()) == 0
+                    && libc::setgid(u.gid) == 0
+                    && libc::setuid(u.uid) == 0
+            };
+            if !ok {
+                // SAFETY: _exit is async-signal-safe.
+                unsafe { libc::_exit(126) };
+            }
+        }
         if let Some(f) = filter {
             // SAFETY: single-threaded child after fork; `f` was built by
             // seccomp::program.

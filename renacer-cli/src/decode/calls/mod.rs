@@ -52,7 +52,7 @@ impl H<'_, '_> {
     }
     fn dirfd(&self, v: u64) -> String {
         match super::flags::dirfd(v) {
-            Some(s) => s.to_string(),
+            Some(s) => super::flags::styled((v as i32).to_string(), s.to_string()),
             None => self.fd(v),
         }
     }

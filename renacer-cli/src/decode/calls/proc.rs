@@ -144,6 +144,10 @@ fn sig(v: u64) -> String {
 }
 
 fn futex_op(v: u64) -> String {
+    flags::styled(format!("{v:#x}"), futex_op_name(v))
+}
+
+fn futex_op_name(v: u64) -> String {
     const OPS: [&str; 14] = [
         "FUTEX_WAIT",
         "FUTEX_WAKE",
