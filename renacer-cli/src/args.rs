@@ -144,6 +144,8 @@ pub(crate) struct Options {
     pub run_as: Option<crate::tracer::RunAs>,
     /// `-X FORMAT`: named constants as names, numbers, or both.
     pub xlat: crate::decode::flags::Xlat,
+    /// `-e inject=` / `-e fault=` rules, in order (the first that fires wins).
+    pub inject: Vec<crate::inject::Rule>,
     /// `-e raw=SET`: calls whose arguments are printed undecoded, in hex.
     pub raw: Option<TraceSet>,
     /// The command to run (empty with `-p`).
@@ -177,6 +179,8 @@ usage: renacer [-AcCfiknqrTtxyzZ] [-a N] [-e EXPR] [-E VAR=val] [-o FILE] [-p PI
   -e signal=SET  signal lines to print: names, numbers, all, none, !negation
   -e raw=SET     print these calls' arguments and results undecoded (hex)
   -e quiet=SET   attach, exit, all, none (silence those messages)
+  -e inject=SET:error=E|retval=N[:signal=S][:when=N[+[S]]]
+  -e fault=SET[:error=E][:when=...]   make calls fail (or return N, raise S)
   -X FORMAT      constants as names (abbrev), numbers (raw) or both (verbose)
   -E VAR=val     set (or with -E VAR remove) a variable for the command
   -u USER        run the command as USER
@@ -259,10 +263,16 @@ fn apply_expr(opts: &mut Options, expr: &str) -> Result<(), String> {
         "status" => opts.status = StatusFilter::parse(value)?,
         "signal" | "signals" | "s" => opts.signals = crate::filter::SignalSet::parse(value)?,
         "raw" | "x" => opts.raw = Some(TraceSet::parse(value)?),
+        "inject" | "fault" => {
+            if !cfg!(target_arch = "x86_64") {
+                return Err(format!("-e {qual}= works on x86_64 only, for now"));
+            }
+            opts.inject.push(crate::inject::Rule::parse(value, qual == "fault")?)
+        }
         "quiet" | "silent" | "silence" | "q" => apply_quiet(opts, value)?,
         other => {
             return Err(format!(
-                "invalid -e qualifier '{other}' (expected trace=, status=, signal=, raw= or quiet=)"
+                "invalid -e qualifier '{other}' (expected trace=, status=, signal=, raw=, quiet=, inject= or fault=)"
             ))
         }
     }

@@ -13,6 +13,7 @@ mod cli;
 mod decisions;
 mod decode;
 mod filter;
+mod inject;
 mod output;
 mod procfs;
 mod report;

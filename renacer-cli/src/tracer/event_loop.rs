@@ -35,6 +35,16 @@ pub(super) struct Pending {
     source: Option<Box<crate::source::SyscallSource>>,
     /// The instruction pointer at entry (`-i`).
     ip: u64,
+    /// `-e inject=` fired at entry: what to do at exit.
+    inject: Option<Injected>,
+}
+
+/// An injection under way (`-e inject=` / `-e fault=`).
+#[derive(Debug, Clone, Copy)]
+struct Injected {
+    /// The result written at exit; `None`: the call ran (signal only).
+    result: Option<i64>,
+    signal: Option<i32>,
 }
 
 /// One traced thread.
@@ -45,12 +55,15 @@ pub(super) struct Task {
     hidden: bool,
     /// Printed at all (`-f`, or the initial process).
     visible: bool,
+    /// Calls seen per `-e inject=` rule (`when=` counts per thread).
+    inject_counts: Vec<u64>,
 }
 
 impl Task {
     pub(super) fn new(tgid: i32, hidden: bool, visible: bool) -> Self {
         Task {
             tgid,
+            inject_counts: Vec::new(),
             pending: None,
             hidden,
             visible,
@@ -70,6 +83,36 @@ pub(super) struct Tracer<'a> {
     want_process_events: bool,
     /// `--source` / `-k`.
     source: Option<&'a mut crate::source::Resolver>,
+}
+
+/// Counts the call for every `-e inject=` rule whose set holds it and
+/// returns what the first rule that fires injects.
+fn fire_injection(
+    rules: &[crate::inject::Rule],
+    counts: &mut Vec<u64>,
+    a: &Arch,
+    nr: u64,
+) -> Option<Injected> {
+    use crate::inject::Action;
+    counts.resize(rules.len(), 0);
+    let mut fired = None;
+    for (rule, n) in rules.iter().zip(counts.iter_mut()) {
+        if !rule.set.contains(a, nr) {
+            continue;
+        }
+        *n += 1;
+        if fired.is_none() && rule.fires(*n) {
+            fired = Some(Injected {
+                result: match rule.action {
+                    Action::Error(e) => Some(-i64::from(e)),
+                    Action::Retval(v) => Some(v),
+                    Action::Signal => None,
+                },
+                signal: rule.signal,
+            });
+        }
+    }
+    fired
 }
 
 fn is_exec(name: &str) -> bool {
@@ -147,7 +190,9 @@ impl<'a> Tracer<'a> {
                         self.on_entry(tid, arch, nr, args, (ip, sp));
                     }
                     Ok(sys::SyscallInfo::Exit { rval, is_error }) => {
-                        self.on_exit(tid, rval, is_error)?
+                        let sig = self.on_exit(tid, rval, is_error)?;
+                        self.resume(tid, sig);
+                        return Ok(());
                     }
                     _ => {}
                 }
@@ -339,7 +384,14 @@ impl<'a> Tracer<'a> {
         let selected = self.opts.trace.contains(a, nr);
         let want_text = self.want_text;
         let (strsize, decode_fds) = (self.opts.strsize, self.opts.decode_fds);
-        let task = self.task(tid);
+        let rules = &self.opts.inject;
+        let task = self.tasks.entry(tid).or_insert_with(|| {
+            Task::new(
+                crate::procfs::tgid_of(tid).unwrap_or(tid),
+                false,
+                self.opts.follow,
+            )
+        });
         let tgid = task.tgid;
         // The launched command's first execve is still renacer's code (the
         // forked tracer child): shown, but its stack is not the program's.
@@ -350,7 +402,22 @@ impl<'a> Tracer<'a> {
             }
             task.hidden = false;
         }
-        if !task.visible || !selected {
+        // As in strace, only calls that are traced (selected, in a task
+        // that is followed) are tampered with.
+        let print = task.visible && selected;
+        let inject = name
+            .filter(|_| print && !launching && std::ptr::eq(a, arch::native()))
+            .and_then(|_| fire_injection(rules, &mut task.inject_counts, a, nr));
+        #[cfg(target_arch = "x86_64")]
+        if let Some(Injected {
+            result: Some(_), ..
+        }) = inject
+        {
+            // The kernel skips a call whose number is -1 (and returns
+            // -ENOSYS, replaced at exit).
+            let _ = sys::poke_user(tid, sys::ORIG_RAX, u64::MAX);
+        }
+        if !print {
             return false;
         }
         let mut p = Pending {
@@ -363,6 +430,7 @@ impl<'a> Tracer<'a> {
             len_in: None,
             source: None,
             ip,
+            inject,
         };
         if let Some(r) = self
             .source
@@ -456,19 +524,36 @@ impl<'a> Tracer<'a> {
         }
     }
 
-    fn on_exit(&mut self, tid: i32, rval: i64, is_error: bool) -> io::Result<()> {
+    /// A call's exit; returns the signal `-e inject=signal=` delivers as
+    /// the task resumes (0: none).
+    fn on_exit(&mut self, tid: i32, mut rval: i64, mut is_error: bool) -> io::Result<i32> {
         let Some(t) = self.tasks.get_mut(&tid) else {
-            return Ok(());
+            return Ok(0);
         };
         let pid = t.tgid;
         let Some(p) = t.pending.take() else {
-            return Ok(());
+            return Ok(0);
         };
-        if !self.opts.status.admits(Some(is_error)) {
-            return Ok(());
+        let mut signal = 0;
+        if let Some(inj) = p.inject {
+            #[cfg(target_arch = "x86_64")]
+            if let Some(r) = inj.result {
+                let _ = sys::poke_user(tid, sys::RAX, r as u64);
+                (rval, is_error) = (r, (-4095..0).contains(&r));
+            }
+            signal = inj.signal.unwrap_or(0);
         }
-        let ev = self.build(tid, pid, p, Some((rval, is_error)));
-        self.emit(Event::Syscall(ev))
+        if !self.opts.status.admits(Some(is_error)) {
+            return Ok(signal);
+        }
+        // strace marks a changed result, not a signal-only injection.
+        let injected = p.inject.is_some_and(|i| i.result.is_some());
+        let mut ev = self.build(tid, pid, p, Some((rval, is_error)));
+        if injected && self.want_text {
+            ev.ret_text.push_str(" (INJECTED)");
+        }
+        self.emit(Event::Syscall(ev))?;
+        Ok(signal)
     }
 
     /// A call that will never return to us (process exit, detach).

@@ -154,6 +154,19 @@ fn peek_user(pid: i32, offset: usize) -> io::Result<u64> {
     }
 }
 
+/// Writes word `offset` of a stopped tracee's `user_regs_struct`
+/// (`-e inject=`: `orig_rax` at entry, `rax` at exit).
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn poke_user(pid: i32, offset: usize, value: u64) -> io::Result<()> {
+    ptrace(libc::PTRACE_POKEUSER, pid, offset, value as usize).map(|_| ())
+}
+
+/// `orig_rax` and `rax` in `user_regs_struct` (words 15 and 10).
+#[cfg(target_arch = "x86_64")]
+pub(crate) const ORIG_RAX: usize = 15 * 8;
+#[cfg(target_arch = "x86_64")]
+pub(crate) const RAX: usize = 10 * 8;
+
 /// The frame-pointer register (`rbp`, the fifth word of the kernel's
 /// `user_regs_struct`) of a stopped tracee: with the instruction and stack
 /// pointers from [`syscall_info`], what unwinding needs.
