@@ -141,7 +141,7 @@ pub(crate) struct Options {
     /// `-E VAR=val` / `-E VAR`: the command's environment changes, in order.
     pub env_changes: Vec<(OsString, Option<OsString>)>,
     /// `-u USER`: run the command as USER (resolved at parse time).
-    pub run_as: Option<crate::tracer::RunAs>,
+    pub run_as: Option<crate::user::RunAs>,
     /// `-X FORMAT`: named constants as names, numbers, or both.
     pub xlat: crate::decode::flags::Xlat,
     /// `-e inject=` / `-e fault=` rules, in order (the first that fires wins).
@@ -502,7 +502,7 @@ pub(crate) fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
                     .map_err(|_| "option requires an argument -- 'u'".to_string())?
                     .into_string()
                     .map_err(|_| "invalid UTF-8 in argument of -u".to_string())?;
-                opts.run_as = Some(crate::tracer::RunAs::lookup(&v)?);
+                opts.run_as = Some(crate::user::RunAs::lookup(&v)?);
             }
             Short(c @ ('p' | 'e' | 's')) => {
                 let v = p

@@ -20,5 +20,6 @@ mod report;
 mod source;
 mod tracer;
 mod unified;
+mod user;
 
 pub use cli::main;

@@ -6,7 +6,7 @@
 //! module does not know is printed as strace prints undecoded arguments: in
 //! hex, never invented.
 
-mod calls;
+pub(crate) mod calls;
 pub(crate) mod flags;
 pub(crate) mod mem;
 mod netflags;

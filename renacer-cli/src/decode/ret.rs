@@ -126,6 +126,36 @@ pub(crate) fn format(ctx: &Ctx, name: &str, args: &[u64; 6], ret: i64, is_error:
             )
         }
         "select" | "pselect6" if ret == 0 => "0 (Timeout)".into(),
+        "select" | "pselect6" => {
+            // Which descriptors are ready, and the time left, read back.
+            let n = args[0] as i32;
+            let mut parts = Vec::new();
+            for (what, p) in [("in", args[1]), ("out", args[2]), ("except", args[3])] {
+                if p != 0 {
+                    let set = structs::fd_set(ctx.mem, p, n);
+                    if set != "[]" {
+                        parts.push(format!("{what} {set}"));
+                    }
+                }
+            }
+            if args[4] != 0 {
+                let left = if name == "pselect6" {
+                    structs::timespec(ctx.mem, args[4])
+                } else {
+                    structs::timeval(ctx.mem, args[4])
+                };
+                parts.push(format!("left {left}"));
+            }
+            format!("{ret} ({})", parts.join(", "))
+        }
+        "sched_getscheduler" => match super::calls::misc::SCHED_POLICIES
+            .iter()
+            .find(|&&(v, _)| v == ret as u64)
+        {
+            Some((_, n)) => format!("{ret} ({n})"),
+            None => ret.to_string(),
+        },
+        "ioprio_get" => format!("{ret} ({})", super::calls::misc::ioprio(ret as u64)),
         _ => ret.to_string(),
     }
 }

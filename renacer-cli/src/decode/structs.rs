@@ -551,6 +551,79 @@ pub(crate) fn rusage(m: Mem, addr: u64) -> String {
     format!("{{ru_utime={}, ru_stime={}, ...}}", tv(0), tv(16))
 }
 
+/// `struct timeval`.
+pub(crate) fn timeval(m: Mem, addr: u64) -> String {
+    match m.read(addr, 16) {
+        Some(b) => format!(
+            "{{tv_sec={}, tv_usec={}}}",
+            le_u64(&b, 0) as i64,
+            le_u64(&b, 8) as i64
+        ),
+        None => format!("{addr:#x}"),
+    }
+}
+
+/// `struct itimerspec`.
+pub(crate) fn itimerspec(m: Mem, addr: u64) -> String {
+    format!(
+        "{{it_interval={}, it_value={}}}",
+        timespec(m, addr),
+        timespec(m, addr + 16)
+    )
+}
+
+/// `struct sigevent`: the signal and notification (and the thread for
+/// `SIGEV_THREAD_ID`), the value when set.
+pub(crate) fn sigevent(m: Mem, addr: u64) -> String {
+    let Some(b) = m.read(addr, 24) else {
+        return format!("{addr:#x}");
+    };
+    let value = le_u64(&b, 0);
+    let signo = renacer_format::le::u32_at(&b, 8);
+    let notify = renacer_format::le::u32_at(&b, 12);
+    let mut s = String::from("{");
+    if value != 0 {
+        s.push_str(&format!(
+            "sigev_value={{sival_int={}, sival_ptr={value:#x}}}, ",
+            value as i32
+        ));
+    }
+    let notify_name = flags::enum_name(
+        notify.into(),
+        &[
+            (0, "SIGEV_SIGNAL"),
+            (1, "SIGEV_NONE"),
+            (2, "SIGEV_THREAD"),
+            (4, "SIGEV_THREAD_ID"),
+        ],
+    );
+    if notify != 1 {
+        s.push_str(&format!("sigev_signo={}, ", signals::name(signo as i32)));
+    }
+    s.push_str(&format!("sigev_notify={notify_name}"));
+    if notify == 4 {
+        s.push_str(&format!(
+            ", sigev_notify_thread_id={}",
+            renacer_format::le::u32_at(&b, 16)
+        ));
+    }
+    s.push('}');
+    s
+}
+
+/// An `fd_set` of `nfds` descriptors: the set ones, `[0 3]`.
+pub(crate) fn fd_set(m: Mem, addr: u64, nfds: i32) -> String {
+    let n = nfds.clamp(0, 1024) as usize;
+    let Some(b) = m.read(addr, n.div_ceil(64) * 8) else {
+        return format!("{addr:#x}");
+    };
+    let fds: Vec<String> = (0..n)
+        .filter(|&fd| b[fd / 8] >> (fd % 8) & 1 == 1)
+        .map(|fd| fd.to_string())
+        .collect();
+    format!("[{}]", fds.join(" "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

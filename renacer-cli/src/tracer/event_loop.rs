@@ -443,7 +443,10 @@ impl<'a> Tracer<'a> {
         }
         if want_text {
             let n = name.unwrap_or("");
-            if is_exec(n) || n == "exit" || n == "exit_group" {
+            // Decoded now: the image is gone at exit (execve), the call
+            // never returns (exit), or it overwrites its inputs (select's
+            // fd sets, which the result then shows).
+            if is_exec(n) || matches!(n, "exit" | "exit_group" | "select" | "pselect6") {
                 let ctx = Ctx {
                     mem: Mem { pid: tid },
                     arch: a,

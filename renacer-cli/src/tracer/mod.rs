@@ -10,7 +10,6 @@ mod attach;
 mod event_loop;
 pub(crate) mod seccomp;
 mod spawn;
-pub(crate) use spawn::RunAs;
 mod status;
 pub(crate) mod sys;
 

@@ -194,7 +194,14 @@ pub(super) fn decode(h: &H, name: &str, a: &[u64; 6]) -> Option<Vec<String>> {
         "truncate" => vec![h.path(a[0]), h.long(a[1])],
         "ftruncate" => vec![h.fd(a[0]), h.long(a[1])],
         "umask" => vec![flags::octal(a[0])],
-        "mknod" => vec![h.path(a[0]), flags::mode(a[1]), structs::makedev(a[2])],
+        "mknod" => {
+            // The device only for block and character devices, as strace.
+            let mut v = vec![h.path(a[0]), flags::mode(a[1])];
+            if matches!(a[1] & 0o170000, 0o020000 | 0o060000) {
+                v.push(structs::makedev(a[2]));
+            }
+            v
+        }
         "utimensat" => vec![
             h.dirfd(a[0]),
             h.path(a[1]),
@@ -267,7 +274,6 @@ pub(super) fn decode(h: &H, name: &str, a: &[u64; 6]) -> Option<Vec<String>> {
                 "0",
             ),
         ],
-        "inotify_add_watch" => vec![h.fd(a[0]), h.path(a[1]), format!("{:#x}", a[2])],
         "getxattr" | "lgetxattr" => {
             vec![h.path(a[0]), h.string(a[1]), h.outbuf(a[2]), h.uint(a[3])]
         }

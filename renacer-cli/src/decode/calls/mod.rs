@@ -2,6 +2,7 @@
 //! for calls it does not own; the first group that knows the call wins.
 
 mod fs;
+pub(crate) mod misc;
 mod net;
 mod proc;
 
@@ -15,6 +16,7 @@ pub(super) fn decode(ctx: &Ctx, name: &str, a: &[u64; 6], ret: Option<i64>) -> O
     fs::decode(&h, name, a)
         .or_else(|| proc::decode(&h, name, a))
         .or_else(|| net::decode(&h, name, a))
+        .or_else(|| misc::decode(&h, name, a))
 }
 
 /// Shared helpers for the decoders.
