@@ -582,11 +582,12 @@ fn xlat_raw_quiet_status_and_trace_set_forms_match_strace() {
         let (_, ours, _) = trace(&args);
         let theirs = strace(&args);
         let strip = |t: &str| {
-            without_addresses(t)
+            let kept = without_addresses(t)
                 .lines()
                 .filter(|l| !l.contains("--- SIG"))
-                .map(|l| strip_pid(l).to_string())
                 .collect::<Vec<_>>()
+                .join("\n");
+            per_process(&kept)
         };
         assert_eq!(strip(&ours), strip(&theirs), "{flags:?}");
     }

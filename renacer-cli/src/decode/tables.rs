@@ -67,6 +67,9 @@ pub(crate) const CLOCK: &[(u64, &str)] = &[
     (5, "CLOCK_REALTIME_COARSE"),
     (6, "CLOCK_MONOTONIC_COARSE"),
     (7, "CLOCK_BOOTTIME"),
+    (8, "CLOCK_REALTIME_ALARM"),
+    (9, "CLOCK_BOOTTIME_ALARM"),
+    (11, "CLOCK_TAI"),
 ];
 
 /// `madvise` advice.

@@ -118,6 +118,46 @@ pub fn strip_pid(l: &str) -> &str {
     }
 }
 
+/// A `-f` trace as one list of lines per process, in the order the
+/// processes first appear, with each `<unfinished ...>` line joined to its
+/// `<... resumed>` half. Two runs of the same process tree interleave their
+/// processes differently (and so split different calls); per process the
+/// lines are deterministic. Lines without a pid prefix belong to the first
+/// process, which is the only one alive when strace drops the prefix in the
+/// shell-runs-children-one-at-a-time scripts the tests use.
+pub fn per_process(text: &str) -> Vec<Vec<String>> {
+    let mut order: Vec<String> = Vec::new();
+    let mut lines: std::collections::HashMap<String, Vec<String>> = Default::default();
+    let mut pending: std::collections::HashMap<String, String> = Default::default();
+    for raw in text.lines() {
+        let body = strip_pid(raw);
+        let pid = raw.trim_start()[..raw.trim_start().len() - body.len()]
+            .trim_matches(|c: char| !c.is_ascii_digit())
+            .to_string();
+        if !order.contains(&pid) {
+            order.push(pid.clone());
+        }
+        let line = if let Some(head) = body.strip_suffix(" <unfinished ...>") {
+            pending.insert(pid, head.to_string());
+            continue;
+        } else if let Some(rest) = body.strip_prefix("<... ") {
+            let tail = rest.split_once(" resumed>").map_or(rest, |(_, t)| t);
+            let head = pending.remove(&pid).unwrap_or_default();
+            format!("{head}{tail}")
+        } else {
+            body.to_string()
+        };
+        lines.entry(pid).or_default().push(line);
+    }
+    let mut out = Vec::new();
+    for pid in order {
+        let mut group = lines.remove(&pid).unwrap_or_default();
+        group.extend(pending.remove(&pid));
+        out.push(group);
+    }
+    out
+}
+
 /// The syscall name of a line.
 pub fn name_of(l: &str) -> &str {
     l.split('(').next().unwrap_or("")

@@ -2,7 +2,7 @@
 //! `fallocate`, `mknod*`, `unshare` and the `select` family.
 
 use super::H;
-use crate::decode::flags::{enum_name, flags};
+use crate::decode::flags::{self, enum_name, flags};
 use crate::decode::structs;
 
 const IN_FLAGS: &[(u64, &str)] = &[
@@ -58,20 +58,6 @@ const UNSHARE: &[(u64, &str)] = &[
     (0x0000_0100, "CLONE_VM"),
     (0x0000_0800, "CLONE_SIGHAND"),
     (0x0001_0000, "CLONE_THREAD"),
-];
-
-const CLOCKS: &[(u64, &str)] = &[
-    (0, "CLOCK_REALTIME"),
-    (1, "CLOCK_MONOTONIC"),
-    (2, "CLOCK_PROCESS_CPUTIME_ID"),
-    (3, "CLOCK_THREAD_CPUTIME_ID"),
-    (4, "CLOCK_MONOTONIC_RAW"),
-    (5, "CLOCK_REALTIME_COARSE"),
-    (6, "CLOCK_MONOTONIC_COARSE"),
-    (7, "CLOCK_BOOTTIME"),
-    (8, "CLOCK_REALTIME_ALARM"),
-    (9, "CLOCK_BOOTTIME_ALARM"),
-    (11, "CLOCK_TAI"),
 ];
 
 pub(crate) const SCHED_POLICIES: &[(u64, &str)] = &[
@@ -160,7 +146,7 @@ pub(super) fn decode(h: &H, name: &str, a: &[u64; 6]) -> Option<Vec<String>> {
         }
         "unshare" => vec![flags(a[0], UNSHARE, "0")],
         "timer_create" => vec![
-            enum_name(a[0], CLOCKS),
+            enum_name(a[0], flags::CLOCK),
             h.inp(a[1], structs::sigevent),
             h.out_int(a[2]),
         ],
