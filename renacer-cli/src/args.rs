@@ -90,6 +90,8 @@ pub(crate) struct Options {
     pub status: StatusFilter,
     /// `-c` / `-C`.
     pub summary: Summary,
+    /// `-c`'s columns, order, clock and overhead (`-U`, `-S`, `-w`, `-O`).
+    pub summary_spec: crate::summary_spec::SummarySpec,
     /// `-T`: time spent in each call.
     pub syscall_times: bool,
     /// `-t`, `-tt`, `-ttt`.
@@ -165,8 +167,8 @@ pub(crate) enum Parsed {
 
 /// Usage text for `--help`.
 pub(crate) const USAGE: &str = "\
-usage: renacer [-AcCfiknqrTtxyzZ] [-a N] [-e EXPR] [-E VAR=val] [-o FILE] [-p PID[,PID...]]
-               [-s N] [-u USER] [-X FORMAT]
+usage: renacer [-AcCfiknqrTtwxyzZ] [-a N] [-e EXPR] [-E VAR=val] [-o FILE] [-p PID[,PID...]]
+               [-O OVERHEAD] [-s N] [-S SORTBY] [-u USER] [-U COLUMNS] [-X FORMAT]
                [--format FORMAT] [--export SPEC] { -p PID | [--] PROG [ARGS...] }
 
   -f             follow forks, vforks and threads (pid prefixes)
@@ -185,6 +187,12 @@ usage: renacer [-AcCfiknqrTtxyzZ] [-a N] [-e EXPR] [-E VAR=val] [-o FILE] [-p PI
   -E VAR=val     set (or with -E VAR remove) a variable for the command
   -u USER        run the command as USER
   -c / -C        summary table only / output and summary table
+  -w             -c times are wall-clock latency (default: system CPU time)
+  -S SORTBY      -c order: time, min-time, max-time, avg-time, calls, errors,
+                 name, nothing
+  -U COLUMNS     -c columns: time-percent, total-time, min-time, max-time,
+                 avg-time, calls, errors, name
+  -O OVERHEAD    subtract OVERHEAD[s|ms|us|ns] (default us) from each call's time
   -T             time spent in each call
   -t -tt -ttt    time of day / with microseconds / epoch seconds
   -r             relative timestamps
@@ -327,8 +335,24 @@ fn parse_pids(v: &str, out: &mut Vec<i32>) -> Result<(), String> {
     Ok(())
 }
 
+/// `-S`, `-U` or `-O` (and their long spellings).
+fn summary_value(opts: &mut Options, flag: char, v: &str) -> Result<(), String> {
+    use crate::summary_spec as spec;
+    let s = &mut opts.summary_spec;
+    match flag {
+        'S' => s.sort = spec::parse_sort(v)?,
+        'U' => s.columns = spec::parse_columns(v)?,
+        _ => s.overhead_ns = spec::parse_overhead(v)?,
+    }
+    Ok(())
+}
+
 /// Long options, for "did you mean".
-const LONG_OPTIONS: [&str; 28] = [
+const LONG_OPTIONS: [&str; 32] = [
+    "summary-wall-clock",
+    "summary-sort-by",
+    "summary-columns",
+    "summary-syscall-overhead",
     "help",
     "cuda",
     "version",
@@ -435,6 +459,15 @@ pub(crate) fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
             Short('c') => opts.summary = Summary::Only,
             Short('C') => opts.summary = Summary::Also,
             Short('T') => opts.syscall_times = true,
+            Short('w') => opts.summary_spec.clock = crate::summary_spec::Clock::Wall,
+            Short(c @ ('S' | 'U' | 'O')) => {
+                let v = p
+                    .value()
+                    .map_err(|_| format!("option requires an argument -- '{c}'"))?
+                    .into_string()
+                    .map_err(|_| format!("invalid UTF-8 in argument of -{c}"))?;
+                summary_value(&mut opts, c, &v)?;
+            }
             Short('t') => t_count += 1,
             Short('r') => opts.relative = true,
             Short('y') => opts.decode_fds = true,
@@ -534,6 +567,20 @@ pub(crate) fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
                     "summary-only" => opts.summary = Summary::Only,
                     "summary" => opts.summary = Summary::Also,
                     "syscall-times" => opts.syscall_times = true,
+                    "summary-wall-clock" => {
+                        opts.summary_spec.clock = crate::summary_spec::Clock::Wall
+                    }
+                    "summary-sort-by" => {
+                        summary_value(&mut opts, 'S', &utf8_value(&mut p, "--summary-sort-by")?)?
+                    }
+                    "summary-columns" => {
+                        summary_value(&mut opts, 'U', &utf8_value(&mut p, "--summary-columns")?)?
+                    }
+                    "summary-syscall-overhead" => summary_value(
+                        &mut opts,
+                        'O',
+                        &utf8_value(&mut p, "--summary-syscall-overhead")?,
+                    )?,
                     "relative-timestamps" => opts.relative = true,
                     "decode-fds" => opts.decode_fds = true,
                     "quiet" => opts.quiet = true,

@@ -18,6 +18,7 @@ mod output;
 mod procfs;
 mod report;
 mod source;
+mod summary_spec;
 mod tracer;
 mod unified;
 mod user;

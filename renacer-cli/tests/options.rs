@@ -98,6 +98,91 @@ fn summary_only_and_with_output() {
     assert!(text.find("+++ exited").unwrap() < text.find("% time").unwrap());
 }
 
+/// `-S` orders and `-U` columns: the same table as strace's, cell for
+/// cell where a cell does not hold a time (times differ between any two
+/// runs; their columns are compared by width).
+#[test]
+fn summary_sort_and_columns_match_strace() {
+    let all = "name,calls,min-time,max-time,avg-time,total-time,time-percent,errors";
+    for flags in [
+        &["-S", "calls", "-U", "name,calls,errors"][..],
+        &["-S", "name", "-U", "calls,errors"],
+        &["-S", "nothing", "-U", "errors,calls"],
+        &["-S", "errors", "-U", "calls,name,errors"],
+        &["-S", "count", "-U", all],
+        &["--summary-sort-by=syscall", "--summary-columns=count,error"],
+        &["-w", "-S", "calls"],
+    ] {
+        let mut args = vec!["-c"];
+        args.extend_from_slice(flags);
+        args.extend(["ls", "/nonexistent-renacer"]);
+        let (_, ours, _) = trace(&args);
+        let theirs = strace(&args);
+        let cells = |t: &str| {
+            t.lines()
+                .map(|l| {
+                    l.split(' ')
+                        .map(|c| match c.contains('.') {
+                            true => "T".repeat(c.len()),
+                            false => c.to_string(),
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .collect::<Vec<_>>()
+        };
+        // Without a time column the whole table is deterministic.
+        let timed = flags.iter().any(|f| f.contains("time") || *f == "-w");
+        if timed {
+            let shape = |t: &str| {
+                cells(t)
+                    .iter()
+                    .map(|l| {
+                        let w: Vec<&str> = l.split_whitespace().collect();
+                        (w.len(), w.first().map(|s| s.to_string()))
+                    })
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(shape(&ours), shape(&theirs), "{flags:?}\n{ours}\n{theirs}");
+            assert_eq!(ours.lines().next(), theirs.lines().next(), "{flags:?}");
+        } else {
+            assert_eq!(ours, theirs, "{flags:?}");
+        }
+    }
+    let err = renacer_failure(&["-c", "-S", "percent", "true"], 2);
+    assert!(err.contains("invalid sortby: 'percent'"), "{err}");
+    let err = renacer_failure(&["-c", "-U", "seconds", "true"], 2);
+    assert!(err.contains("unknown column name: 'seconds'"), "{err}");
+    let err = renacer_failure(&["-c", "-O", "2h", "true"], 2);
+    assert!(err.contains("invalid -O argument: '2h'"), "{err}");
+}
+
+/// `-c` counts system CPU time by default and wall-clock latency with
+/// `-w`, as strace does: a 300 ms sleep is ~0 s of the one and >= 0.3 s of
+/// the other; `-O` takes its overhead off every call.
+#[test]
+fn summary_clock_and_overhead() {
+    let seconds_of = |text: &str, call: &str| -> f64 {
+        let row = text
+            .lines()
+            .find(|l| l.split_whitespace().last() == Some(call))
+            .unwrap_or_else(|| panic!("no {call} row in\n{text}"));
+        row.split_whitespace().nth(1).unwrap().parse().unwrap()
+    };
+    let args = |extra: &[&'static str]| {
+        let mut a = vec!["-c", "-e", "trace=clock_nanosleep"];
+        a.extend_from_slice(extra);
+        a.extend(["sleep", "0.3"]);
+        a
+    };
+    let (_, wall, _) = trace(&args(&["-w"]));
+    assert!(seconds_of(&wall, "clock_nanosleep") >= 0.3, "{wall}");
+    let (_, system, _) = trace(&args(&[]));
+    assert!(seconds_of(&system, "clock_nanosleep") < 0.1, "{system}");
+    let (_, less, _) = trace(&args(&["-w", "-O", "10s"]));
+    assert_eq!(seconds_of(&less, "clock_nanosleep"), 0.0, "{less}");
+}
+
 #[test]
 fn summary_with_latency_percentiles() {
     // -c -T: p50/p90/p99/max/stddev per syscall (strace has only totals).

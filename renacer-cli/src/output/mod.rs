@@ -47,6 +47,9 @@ pub(crate) struct SyscallEvent {
     pub source: Option<Box<crate::source::SyscallSource>>,
     /// The instruction pointer at the call (`-i`).
     pub ip: u64,
+    /// System CPU time the tracee spent in the call (`ru_stime` at exit
+    /// minus at entry), measured only for `-c`'s default clock.
+    pub cpu_ns: Option<u64>,
 }
 
 /// Everything the tracer reports.

@@ -88,7 +88,7 @@ pub(super) fn attach(
                 break;
             }
         }
-        match sys::wait_any(true) {
+        match t.next_stop(true) {
             Ok(Some((tid, status))) => t.handle(tid, status).map_err(|e| Error::io("write", e))?,
             Ok(None) => {
                 // Idle: make output live, then sleep until a stop or a signal.

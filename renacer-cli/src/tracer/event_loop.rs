@@ -37,6 +37,8 @@ pub(super) struct Pending {
     ip: u64,
     /// `-e inject=` fired at entry: what to do at exit.
     inject: Option<Injected>,
+    /// The task's system CPU time at the entry stop (`-c`'s default clock).
+    entry_stime: Option<u64>,
 }
 
 /// An injection under way (`-e inject=` / `-e fault=`).
@@ -83,6 +85,10 @@ pub(super) struct Tracer<'a> {
     want_process_events: bool,
     /// `--source` / `-k`.
     source: Option<&'a mut crate::source::Resolver>,
+    /// `-c` reads system CPU time: every wait asks for the rusage.
+    measure_cpu: bool,
+    /// The system CPU time reported with the stop being handled.
+    stop_stime: Option<u64>,
 }
 
 /// Counts the call for every `-e inject=` rule whose set holds it and
@@ -138,7 +144,21 @@ impl<'a> Tracer<'a> {
             want_text,
             want_process_events,
             source,
+            measure_cpu: opts.summary != crate::args::Summary::Off
+                && opts.summary_spec.clock == crate::summary_spec::Clock::System,
+            stop_stime: None,
         }
+    }
+
+    /// The next stop (`waitpid`), with the task's system CPU time noted
+    /// for [`Tracer::handle`] when `-c` measures it.
+    pub(super) fn next_stop(&mut self, nohang: bool) -> io::Result<Option<(i32, i32)>> {
+        if !self.measure_cpu {
+            return sys::wait_any(nohang);
+        }
+        let stop = sys::wait_any_with_stime(nohang)?;
+        self.stop_stime = stop.map(|(_, _, stime)| stime);
+        Ok(stop.map(|(tid, status, _)| (tid, status)))
     }
 
     fn multi(&self) -> bool {
@@ -431,6 +451,7 @@ impl<'a> Tracer<'a> {
             source: None,
             ip,
             inject,
+            entry_stime: self.stop_stime,
         };
         if let Some(r) = self
             .source
@@ -524,6 +545,7 @@ impl<'a> Tracer<'a> {
             exit_ns,
             source: p.source,
             ip: p.ip,
+            cpu_ns: None,
         }
     }
 
@@ -551,7 +573,11 @@ impl<'a> Tracer<'a> {
         }
         // strace marks a changed result, not a signal-only injection.
         let injected = p.inject.is_some_and(|i| i.result.is_some());
+        let entry_stime = p.entry_stime;
         let mut ev = self.build(tid, pid, p, Some((rval, is_error)));
+        ev.cpu_ns = entry_stime
+            .zip(self.stop_stime)
+            .map(|(entry, exit)| exit.saturating_sub(entry));
         if injected && self.want_text {
             ev.ret_text.push_str(" (INJECTED)");
         }
@@ -634,7 +660,7 @@ pub(super) fn launch(
     t.main_pid = pid;
     t.tasks.insert(pid, Task::new(pid, true, true));
     while !t.tasks.is_empty() {
-        match sys::wait_any(false) {
+        match t.next_stop(false) {
             Ok(Some((tid, status))) => t.handle(tid, status).map_err(|e| Error::io("write", e))?,
             Ok(None) => {}
             Err(e) if e.raw_os_error() == Some(libc::EINTR) => {}

@@ -100,7 +100,12 @@ pub(crate) fn make_sink(opts: &Options) -> Result<Box<dyn Sink>, Error> {
     }
     let (out, tty) = open_output(opts)?;
     if opts.summary == Summary::Only {
-        return Ok(Box::new(SummarySink::new(out, false, opts.syscall_times)));
+        return Ok(Box::new(SummarySink::new(
+            out,
+            false,
+            opts.syscall_times,
+            opts.summary_spec.clone(),
+        )));
     }
     // `CLOCK_REALTIME - CLOCK_MONOTONIC`, from the SDK's clock module so
     // syscall and span times convert to wall time the same way.
@@ -136,7 +141,12 @@ pub(crate) fn make_sink(opts: &Options) -> Result<Box<dyn Sink>, Error> {
     };
     Ok(Box::new(Tee(
         per_call,
-        Box::new(SummarySink::new(out2, true, opts.syscall_times)),
+        Box::new(SummarySink::new(
+            out2,
+            true,
+            opts.syscall_times,
+            opts.summary_spec.clone(),
+        )),
     )))
 }
 

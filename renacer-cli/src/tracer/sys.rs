@@ -191,14 +191,35 @@ pub(crate) fn instruction_pointer(pid: i32) -> io::Result<u64> {
 
 /// `waitpid(-1, __WALL | flags)`. `Ok(None)` with `WNOHANG` and nothing ready.
 pub(crate) fn wait_any(nohang: bool) -> io::Result<Option<(i32, i32)>> {
+    wait4(nohang, false).map(|o| o.map(|(pid, status, _)| (pid, status)))
+}
+
+/// [`wait_any`] that also returns the stopped (or dead) task's system CPU
+/// time in ns, `ru_stime` of `wait4`'s rusage: for a stopped tracee the
+/// kernel reports its thread group's usage so far, which is what strace's
+/// `-c` subtracts between a call's entry and exit stops.
+pub(crate) fn wait_any_with_stime(nohang: bool) -> io::Result<Option<(i32, i32, u64)>> {
+    wait4(nohang, true)
+}
+
+fn wait4(nohang: bool, rusage: bool) -> io::Result<Option<(i32, i32, u64)>> {
     let mut status = 0;
     let flags = libc::__WALL | if nohang { libc::WNOHANG } else { 0 };
-    // SAFETY: `status` is a live i32 the kernel writes into.
-    let pid = unsafe { libc::waitpid(-1, &mut status, flags) };
+    // SAFETY: an all-zero rusage is a valid value of the plain C struct.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    let ru_ptr: *mut libc::rusage = if rusage {
+        &mut ru
+    } else {
+        std::ptr::null_mut()
+    };
+    // SAFETY: `status` is a live i32 and `ru_ptr` null or a live rusage,
+    // both written by the kernel only for the duration of the call.
+    let pid = unsafe { libc::wait4(-1, &mut status, flags, ru_ptr) };
+    let stime = ru.ru_stime.tv_sec as u64 * 1_000_000_000 + ru.ru_stime.tv_usec as u64 * 1000;
     match pid {
         -1 => Err(io::Error::last_os_error()),
         0 => Ok(None),
-        p => Ok(Some((p, status))),
+        p => Ok(Some((p, status, stime))),
     }
 }
 
