@@ -90,6 +90,10 @@ pub(crate) struct Options {
     pub status: StatusFilter,
     /// `-c` / `-C`.
     pub summary: Summary,
+    /// `-e read=SET` / `-e write=SET`: descriptors whose data is dumped.
+    pub dump_reads: crate::filter::FdSet,
+    /// See `dump_reads`.
+    pub dump_writes: crate::filter::FdSet,
     /// `-c`'s columns, order, clock and overhead (`-U`, `-S`, `-w`, `-O`).
     pub summary_spec: crate::summary_spec::SummarySpec,
     /// `-T`: time spent in each call.
@@ -181,6 +185,7 @@ usage: renacer [-AcCfiknqrTtwxyzZ] [-a N] [-e EXPR] [-E VAR=val] [-o FILE] [-p P
   -e signal=SET  signal lines to print: names, numbers, all, none, !negation
   -e raw=SET     print these calls' arguments and results undecoded (hex)
   -e quiet=SET   attach, exit, all, none (silence those messages)
+  -e read=FDS    hex-dump all data read from these descriptors (write= written)
   -e inject=SET:error=E|retval=N[:signal=S][:when=N[+[S]]]
   -e fault=SET[:error=E][:when=...]   make calls fail (or return N, raise S)
   -X FORMAT      constants as names (abbrev), numbers (raw) or both (verbose)
@@ -271,6 +276,10 @@ fn apply_expr(opts: &mut Options, expr: &str) -> Result<(), String> {
         "status" => opts.status = StatusFilter::parse(value)?,
         "signal" | "signals" | "s" => opts.signals = crate::filter::SignalSet::parse(value)?,
         "raw" | "x" => opts.raw = Some(TraceSet::parse(value)?),
+        "read" | "reads" | "r" => opts.dump_reads = crate::filter::FdSet::parse(value, "read")?,
+        "write" | "writes" | "w" => {
+            opts.dump_writes = crate::filter::FdSet::parse(value, "write")?
+        }
         "inject" | "fault" => {
             if !cfg!(target_arch = "x86_64") {
                 return Err(format!("-e {qual}= works on x86_64 only, for now"));
@@ -280,7 +289,7 @@ fn apply_expr(opts: &mut Options, expr: &str) -> Result<(), String> {
         "quiet" | "silent" | "silence" | "q" => apply_quiet(opts, value)?,
         other => {
             return Err(format!(
-                "invalid -e qualifier '{other}' (expected trace=, status=, signal=, raw=, quiet=, inject= or fault=)"
+                "invalid -e qualifier '{other}' (expected trace=, status=, signal=, raw=, read=, write=, quiet=, inject= or fault=)"
             ))
         }
     }

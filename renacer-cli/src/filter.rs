@@ -504,3 +504,70 @@ impl SignalSet {
         (0..128).contains(&sig) && self.bits & (1 << sig) != 0
     }
 }
+
+/// `-e read=SET` / `-e write=SET`: descriptors whose data is dumped
+/// (numbers, `all`, `none`, a leading `!` negating the set).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct FdSet {
+    fds: Vec<i32>,
+    negate: bool,
+}
+
+impl FdSet {
+    /// Parses `SET`; `which` names the qualifier in messages.
+    pub(crate) fn parse(v: &str, which: &str) -> Result<FdSet, String> {
+        let (negate, body) = match v.strip_prefix('!') {
+            Some(rest) => (true, rest),
+            None => (false, v),
+        };
+        let mut set = FdSet {
+            fds: Vec::new(),
+            negate,
+        };
+        for item in body.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            match item {
+                // `all` is the empty set negated.
+                "all" => {
+                    return Ok(FdSet {
+                        fds: Vec::new(),
+                        negate: !negate,
+                    })
+                }
+                "none" => {}
+                n => match n.parse::<i32>() {
+                    Ok(fd) if fd >= 0 => set.fds.push(fd),
+                    _ => return Err(format!("invalid descriptor '{n}' in -e {which}=")),
+                },
+            }
+        }
+        Ok(set)
+    }
+
+    /// Whether `fd`'s data is dumped.
+    pub(crate) fn contains(&self, fd: i32) -> bool {
+        fd >= 0 && self.fds.contains(&fd) != self.negate
+    }
+
+    /// Whether no descriptor is dumped (the tracer skips the lookup).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.fds.is_empty() && !self.negate
+    }
+}
+
+#[cfg(test)]
+mod fd_set_tests {
+    use super::FdSet;
+
+    #[test]
+    fn fd_sets_parse_like_straces() {
+        let s = FdSet::parse("1,3", "read").unwrap();
+        assert!(s.contains(1) && s.contains(3) && !s.contains(2) && !s.contains(-1));
+        assert!(FdSet::parse("all", "read").unwrap().contains(77));
+        assert!(!FdSet::parse("!all", "read").unwrap().contains(77));
+        assert!(FdSet::parse("!0", "write").unwrap().contains(1));
+        assert!(FdSet::parse("none", "write").unwrap().is_empty());
+        assert!(FdSet::parse("x", "write")
+            .unwrap_err()
+            .contains("-e write="));
+    }
+}

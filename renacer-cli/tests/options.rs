@@ -779,3 +779,66 @@ fn inject_and_fault_match_strace() {
     );
     assert!(err.contains("invalid when="), "{err}");
 }
+
+/// `-e read=` / `-e write=`: the hex dumps strace prints after each call
+/// on a listed descriptor — plain, vector (` * N bytes in buffer I`) and
+/// socket calls — line for line, with recvmsg's `msg_namelen=110 => 0`.
+#[test]
+fn read_and_write_dumps_match_strace() {
+    let data = workdir().join("dump-input.txt");
+    std::fs::write(
+        &data,
+        b"hello world, this is a longer line of data!\n\x01\x02",
+    )
+    .unwrap();
+    let d = data.to_str().unwrap();
+    let py = "import os,socket\n\
+              a,b=socket.socketpair()\n\
+              a.sendmsg([b'ab',b'cd']); b.recvmsg(10)\n\
+              a.send(b'hello'); b.recv(3)\n\
+              os.writev(a.fileno(),[b'xy',b'z\\n'])\n\
+              r,w=os.pipe(); os.write(w,b'0123456789abcdef0123')\n\
+              os.readv(r,[bytearray(4),bytearray(30)])\n";
+    let io = "trace=sendmsg,recvmsg,sendto,recvfrom,writev,readv,write";
+    for args in [
+        &[
+            "-e",
+            "trace=read,write",
+            "-e",
+            "read=3",
+            "-e",
+            "write=1",
+            "cat",
+            d,
+        ][..],
+        &["-e", "trace=read,write", "-e", "read=all", "cat", d],
+        &["-e", "trace=read,write", "-e", "write=!1", "cat", d],
+        &[
+            "-e",
+            io,
+            "-e",
+            "read=all",
+            "-e",
+            "write=all",
+            "python3",
+            "-c",
+            py,
+        ],
+    ] {
+        let (code, ours, _) = trace(args);
+        assert_eq!(code, 0, "{ours}");
+        let theirs = strace(args);
+        let norm = |t: &str| {
+            t.lines()
+                .filter(|l| !l.contains("--- SIGCHLD"))
+                .map(normalise)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(norm(&ours), norm(&theirs), "{args:?}");
+        // cat writes only to fd 1: `write=!1` dumps nothing.
+        let dumps = !args.contains(&"write=!1");
+        assert_eq!(ours.contains(" | 00000  "), dumps, "{ours}");
+    }
+    let err = renacer_failure(&["-e", "read=x", "true"], 2);
+    assert!(err.contains("invalid descriptor 'x' in -e read="), "{err}");
+}

@@ -7,6 +7,7 @@
 //! hex, never invented.
 
 pub(crate) mod calls;
+pub(crate) mod dump;
 pub(crate) mod flags;
 pub(crate) mod mem;
 mod netflags;
@@ -56,13 +57,15 @@ impl Ctx<'_> {
     }
 }
 
-/// The argument holding the value-result length of `name`'s address or
-/// option, read at entry (see [`Ctx::len_in`]).
-pub(crate) fn value_result_len_arg(name: &str) -> Option<usize> {
+/// Where the value-result length of `name`'s address or option lies, read
+/// at entry (see [`Ctx::len_in`]): a `socklen_t *` argument, or recvmsg's
+/// `msg_namelen` inside its `struct msghdr`.
+pub(crate) fn value_result_len_addr(name: &str, args: &[u64; 6]) -> Option<u64> {
     match name {
-        "accept" | "accept4" | "getsockname" | "getpeername" => Some(2),
-        "recvfrom" => Some(5),
-        "getsockopt" => Some(4),
+        "accept" | "accept4" | "getsockname" | "getpeername" => Some(args[2]),
+        "recvfrom" => Some(args[5]),
+        "getsockopt" => Some(args[4]),
+        "recvmsg" => Some(args[1].wrapping_add(8)),
         _ => None,
     }
 }

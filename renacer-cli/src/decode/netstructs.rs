@@ -106,9 +106,17 @@ pub(crate) fn epoll_events(m: Mem, addr: u64, n: u64) -> String {
 }
 
 /// `struct msghdr` of sendmsg/recvmsg; `total` limits the iovec bytes
-/// shown (the result of recvmsg, `u64::MAX` for sendmsg). Control data is
-/// shown as its address and length (cmsg is not decoded).
-pub(crate) fn msghdr(m: Mem, addr: u64, total: u64, strsize: usize) -> String {
+/// shown (the result of recvmsg, `u64::MAX` for sendmsg); `namelen_in`:
+/// recvmsg's `msg_namelen` at entry, shown `110 => 16` when the kernel
+/// changed it (no address at all, `=> 0`, leaves `msg_name` a pointer).
+/// Control data is shown as its address and length (cmsg is not decoded).
+pub(crate) fn msghdr(
+    m: Mem,
+    addr: u64,
+    total: u64,
+    namelen_in: Option<u32>,
+    strsize: usize,
+) -> String {
     let Some(b) = m.read(addr, 56) else {
         return format!("{addr:#x}");
     };
@@ -119,10 +127,14 @@ pub(crate) fn msghdr(m: Mem, addr: u64, total: u64, strsize: usize) -> String {
     let control = le_u64(&b, 32);
     let controllen = le_u64(&b, 40);
     let fl = le_u32(&b, 48) as u64;
-    let name_s = if name == 0 {
-        "NULL".to_string()
-    } else {
-        sockaddr(m, name, namelen)
+    let name_s = match name {
+        0 => "NULL".to_string(),
+        _ if namelen == 0 => format!("{name:#x}"),
+        _ => sockaddr(m, name, namelen.min(namelen_in.map_or(u64::MAX, u64::from))),
+    };
+    let namelen = match namelen_in {
+        Some(i) if u64::from(i) != namelen => format!("{i} => {namelen}"),
+        _ => namelen.to_string(),
     };
     let control_s = if controllen > 0 {
         format!("msg_control={control:#x}, ")

@@ -50,6 +50,9 @@ pub(crate) struct SyscallEvent {
     /// System CPU time the tracee spent in the call (`ru_stime` at exit
     /// minus at entry), measured only for `-c`'s default clock.
     pub cpu_ns: Option<u64>,
+    /// `-e read=` / `-e write=`: the data's hex dump, lines each starting
+    /// with `\n`, printed after the call's line.
+    pub io_dump: Option<String>,
 }
 
 /// Everything the tracer reports.

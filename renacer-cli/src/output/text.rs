@@ -236,6 +236,9 @@ impl Sink for TextSink {
                         stack_line(&mut line, f);
                     }
                 }
+                if let Some(dump) = &s.io_dump {
+                    line.push_str(dump);
+                }
             }
             Event::Signal {
                 tid,

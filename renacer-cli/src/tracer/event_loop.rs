@@ -483,9 +483,9 @@ impl<'a> Tracer<'a> {
                 // code's, so it is read now.
                 let mem = Mem { pid: tid };
                 p.pre_text = decode::signals::sigreturn_mask(mem, a, sp);
-            } else if let Some(i) = decode::value_result_len_arg(n) {
+            } else if let Some(at) = decode::value_result_len_addr(n, &args) {
                 p.len_in = Mem { pid: tid }
-                    .read(args[i], 4)
+                    .read(at, 4)
                     .map(|b| renacer_format::le::u32_at(&b, 0));
             } else if n == "close" && decode_fds {
                 p.fd_hint = decode::fd_path(tid, args[0] as i32).map(|s| (args[0], s));
@@ -546,6 +546,7 @@ impl<'a> Tracer<'a> {
             source: p.source,
             ip: p.ip,
             cpu_ns: None,
+            io_dump: None,
         }
     }
 
@@ -578,6 +579,15 @@ impl<'a> Tracer<'a> {
         ev.cpu_ns = entry_stime
             .zip(self.stop_stime)
             .map(|(entry, exit)| exit.saturating_sub(entry));
+        let (reads, writes) = (&self.opts.dump_reads, &self.opts.dump_writes);
+        if self.want_text && !(reads.is_empty() && writes.is_empty()) {
+            let fd = ev.args[0] as i32;
+            let which = (reads.contains(fd), writes.contains(fd));
+            if which != (false, false) {
+                let mem = Mem { pid: tid };
+                ev.io_dump = decode::dump::io_dump(mem, &ev.name, &ev.args, rval, which);
+            }
+        }
         if injected && self.want_text {
             ev.ret_text.push_str(" (INJECTED)");
         }

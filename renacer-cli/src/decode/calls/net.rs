@@ -151,12 +151,14 @@ pub(super) fn decode(h: &H, name: &str, a: &[u64; 6]) -> Option<Vec<String>> {
         }
         "sendmsg" => vec![
             h.fd(a[0]),
-            h.inp(a[1], |m, p| structs::msghdr(m, p, u64::MAX, h.ctx.strsize)),
+            h.inp(a[1], |m, p| {
+                structs::msghdr(m, p, u64::MAX, None, h.ctx.strsize)
+            }),
             flags(a[2], flags::MSG, "0"),
         ],
         "recvmsg" => {
             let msg = match h.ret {
-                Some(n) => structs::msghdr(h.mem(), a[1], n as u64, h.ctx.strsize),
+                Some(n) => structs::msghdr(h.mem(), a[1], n as u64, h.ctx.len_in, h.ctx.strsize),
                 None => h.ptr(a[1]),
             };
             vec![h.fd(a[0]), msg, flags(a[2], flags::MSG, "0")]
