@@ -90,6 +90,8 @@ pub(crate) struct Options {
     pub status: StatusFilter,
     /// `-c` / `-C`.
     pub summary: Summary,
+    /// `-P PATH` (repeatable): only calls touching these paths.
+    pub paths: crate::pathtrace::PathSet,
     /// `-e read=SET` / `-e write=SET`: descriptors whose data is dumped.
     pub dump_reads: crate::filter::FdSet,
     /// See `dump_reads`.
@@ -171,13 +173,14 @@ pub(crate) enum Parsed {
 
 /// Usage text for `--help`.
 pub(crate) const USAGE: &str = "\
-usage: renacer [-AcCfiknqrTtwxyzZ] [-a N] [-e EXPR] [-E VAR=val] [-o FILE] [-p PID[,PID...]]
+usage: renacer [-AcCfiknqrTtwxyzZ] [-a N] [-e EXPR] [-P PATH] [-E VAR=val] [-o FILE] [-p PID[,PID...]]
                [-O OVERHEAD] [-s N] [-S SORTBY] [-u USER] [-U COLUMNS] [-X FORMAT]
                [--format FORMAT] [--export SPEC] { -p PID | [--] PROG [ARGS...] }
 
   -f             follow forks, vforks and threads (pid prefixes)
   -ff            with -o FILE: one file per process/thread, FILE.PID
   -p PID,...     attach to running processes; Ctrl-C detaches
+  -P PATH        only calls that touch PATH (a path or an fd open on it); repeatable
   -e trace=SET   names, %file %network %process %memory %signal %ipc %desc %creds,
                  %stat %lstat %fstat %%stat %statfs %fstatfs %%statfs %clock %pure %net,
                  /regex/, all, none, !negation (seccomp-bpf filtered)
@@ -344,6 +347,13 @@ fn parse_pids(v: &str, out: &mut Vec<i32>) -> Result<(), String> {
     Ok(())
 }
 
+/// `-P PATH`: strace announces a path that resolves to another.
+fn trace_path(opts: &mut Options, path: &str) {
+    if let Some(real) = opts.paths.add(path) {
+        crate::report::say!("renacer: Requested path \"{path}\" resolved into \"{real}\"");
+    }
+}
+
 /// `-S`, `-U` or `-O` (and their long spellings).
 fn summary_value(opts: &mut Options, flag: char, v: &str) -> Result<(), String> {
     use crate::summary_spec as spec;
@@ -357,7 +367,8 @@ fn summary_value(opts: &mut Options, flag: char, v: &str) -> Result<(), String> 
 }
 
 /// Long options, for "did you mean".
-const LONG_OPTIONS: [&str; 32] = [
+const LONG_OPTIONS: [&str; 33] = [
+    "trace-path",
     "summary-wall-clock",
     "summary-sort-by",
     "summary-columns",
@@ -410,6 +421,19 @@ fn did_you_mean(prefix: &str, typed: &str, known: &[&str]) -> String {
         .min()
         .map(|(_, k)| format!(" (did you mean '{prefix}{k}'?)"))
         .unwrap_or_default()
+}
+
+/// The value of short option `-c`.
+fn short_value(p: &mut lexopt::Parser, c: char) -> Result<OsString, String> {
+    p.value()
+        .map_err(|_| format!("option requires an argument -- '{c}'"))
+}
+
+/// The value of short option `-c`, as UTF-8.
+fn short_utf8(p: &mut lexopt::Parser, c: char) -> Result<String, String> {
+    short_value(p, c)?
+        .into_string()
+        .map_err(|_| format!("invalid UTF-8 in argument of -{c}"))
 }
 
 /// The value of option `flag`, as UTF-8.
@@ -469,12 +493,12 @@ pub(crate) fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
             Short('C') => opts.summary = Summary::Also,
             Short('T') => opts.syscall_times = true,
             Short('w') => opts.summary_spec.clock = crate::summary_spec::Clock::Wall,
+            Short('P') => {
+                let v = short_utf8(&mut p, 'P')?;
+                trace_path(&mut opts, &v);
+            }
             Short(c @ ('S' | 'U' | 'O')) => {
-                let v = p
-                    .value()
-                    .map_err(|_| format!("option requires an argument -- '{c}'"))?
-                    .into_string()
-                    .map_err(|_| format!("invalid UTF-8 in argument of -{c}"))?;
+                let v = short_utf8(&mut p, c)?;
                 summary_value(&mut opts, c, &v)?;
             }
             Short('t') => t_count += 1,
@@ -496,20 +520,14 @@ pub(crate) fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
             Short('i') => opts.instruction_pointer = true,
             Short('A') => opts.append = true,
             Short('a') => {
-                let v = p
-                    .value()
-                    .map_err(|_| "option requires an argument -- 'a'".to_string())?
-                    .into_string()
-                    .map_err(|_| "invalid UTF-8 in argument of -a".to_string())?;
+                let v = short_utf8(&mut p, 'a')?;
                 opts.columns = parse_columns(&v)?;
             }
             Short('k') => opts.stack_trace = true,
             Short('h') => return Ok(Parsed::Help),
             Short('V') => return Ok(Parsed::Version),
             Short('o') => {
-                let v = p
-                    .value()
-                    .map_err(|_| "option requires an argument -- 'o'".to_string())?;
+                let v = short_value(&mut p, 'o')?;
                 opts.output = if v == "-" {
                     Output::Stdout
                 } else {
@@ -517,15 +535,11 @@ pub(crate) fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
                 };
             }
             Short('E') => {
-                let v = p
-                    .value()
-                    .map_err(|_| "option requires an argument -- 'E'".to_string())?;
+                let v = short_value(&mut p, 'E')?;
                 opts.env_changes.push(env_change(v)?);
             }
             Short('X') => {
-                let v = p
-                    .value()
-                    .map_err(|_| "option requires an argument -- 'X'".to_string())?;
+                let v = short_value(&mut p, 'X')?;
                 opts.xlat = match v.to_str() {
                     Some("raw") => crate::decode::flags::Xlat::Raw,
                     Some("abbrev") => crate::decode::flags::Xlat::Abbrev,
@@ -539,19 +553,11 @@ pub(crate) fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
                 };
             }
             Short('u') => {
-                let v = p
-                    .value()
-                    .map_err(|_| "option requires an argument -- 'u'".to_string())?
-                    .into_string()
-                    .map_err(|_| "invalid UTF-8 in argument of -u".to_string())?;
+                let v = short_utf8(&mut p, 'u')?;
                 opts.run_as = Some(crate::user::RunAs::lookup(&v)?);
             }
             Short(c @ ('p' | 'e' | 's')) => {
-                let v = p
-                    .value()
-                    .map_err(|_| format!("option requires an argument -- '{c}'"))?
-                    .into_string()
-                    .map_err(|_| format!("invalid UTF-8 in argument of -{c}"))?;
+                let v = short_utf8(&mut p, c)?;
                 match c {
                     'p' => parse_pids(&v, &mut opts.pids)?,
                     'e' => apply_expr(&mut opts, &v)?,
@@ -576,6 +582,7 @@ pub(crate) fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
                     "summary-only" => opts.summary = Summary::Only,
                     "summary" => opts.summary = Summary::Also,
                     "syscall-times" => opts.syscall_times = true,
+                    "trace-path" => trace_path(&mut opts, &utf8_value(&mut p, "--trace-path")?),
                     "summary-wall-clock" => {
                         opts.summary_spec.clock = crate::summary_spec::Clock::Wall
                     }

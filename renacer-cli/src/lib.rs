@@ -15,6 +15,7 @@ mod decode;
 mod filter;
 mod inject;
 mod output;
+mod pathtrace;
 mod procfs;
 mod report;
 mod source;

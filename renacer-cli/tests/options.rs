@@ -842,3 +842,68 @@ fn read_and_write_dumps_match_strace() {
     let err = renacer_failure(&["-e", "read=x", "true"], 2);
     assert!(err.contains("invalid descriptor 'x' in -e read="), "{err}");
 }
+
+/// `-P PATH`: only calls that name the path or use a descriptor open on
+/// it, given and resolved forms (announced on stderr as strace does), in
+/// followed children too — the same lines as strace's.
+#[test]
+fn trace_path_matches_strace() {
+    let sh = "cat /etc/hostname; head -c1 /etc/passwd";
+    for args in [
+        &["-P", "/etc/hostname", "cat", "/etc/hostname"][..],
+        &[
+            "-f",
+            "-P",
+            "/etc/../etc/hostname",
+            "-P",
+            "/etc/passwd",
+            "sh",
+            "-c",
+            sh,
+        ],
+        &["-f", "--trace-path=/etc/passwd", "sh", "-c", sh],
+        &["-P", "/nonexistent-renacer", "cat", "/etc/hostname"],
+    ] {
+        let (code, ours, _) = trace(args);
+        assert_eq!(code, 0, "{ours}");
+        let theirs = strace(args);
+        let norm = |t: &str| -> Vec<Vec<String>> {
+            let kept: Vec<&str> = t.lines().filter(|l| !l.contains("--- SIGCHLD")).collect();
+            per_process(&without_addresses(&kept.join("\n")))
+        };
+        assert_eq!(norm(&ours), norm(&theirs), "{args:?}");
+    }
+    let o = renacer_output(&["-P", "/etc/../etc/hostname", "-e", "trace=none", "true"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(
+            "renacer: Requested path \"/etc/../etc/hostname\" resolved into \"/etc/hostname\""
+        ),
+        "{err}"
+    );
+}
+
+/// Each task `-f` follows is announced, `Process N attached`, when the
+/// trace goes to stderr (strace prints none into an `-o` file); `-q`
+/// silences it.
+#[test]
+fn followed_tasks_are_announced_on_stderr() {
+    let sh = ["sh", "-c", "cat /etc/hostname >/dev/null; true"];
+    let run = |extra: &[&str]| {
+        let mut args = vec!["-f", "-e", "trace=none"];
+        args.extend_from_slice(extra);
+        args.extend(sh);
+        String::from_utf8_lossy(&renacer_output(&args).stderr).into_owned()
+    };
+    let err = run(&[]);
+    let attached = err
+        .lines()
+        .position(|l| l.starts_with("renacer: Process ") && l.ends_with(" attached"));
+    let exited = err
+        .lines()
+        .position(|l| l.starts_with("[pid ") && l.contains("+++ exited"));
+    assert!(attached.is_some() && attached < exited, "{err}");
+    assert!(!run(&["-q"]).contains("attached"));
+    let file = workdir().join("announce.txt");
+    assert!(!run(&["-o", file.to_str().unwrap()]).contains("attached"));
+}

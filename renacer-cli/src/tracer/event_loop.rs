@@ -307,6 +307,20 @@ impl<'a> Tracer<'a> {
             let parent = self.task(tid);
             (parent.tgid, parent.visible)
         };
+        // strace announces each followed task in the trace when the trace
+        // goes to stderr (not into an -o file or stdout).
+        let o = self.opts;
+        if visible
+            && o.follow
+            && !o.quiet
+            && o.output == crate::args::Output::Stderr
+            && o.format == crate::args::Format::Text
+        {
+            // The trace is buffered: flush it first so the line lands in
+            // order.
+            self.sink.flush()?;
+            crate::report::say!("renacer: Process {new} attached");
+        }
         if self.want_process_events && visible && self.tasks[&new].visible {
             self.emit(Event::Spawned {
                 parent_pid,
@@ -424,7 +438,10 @@ impl<'a> Tracer<'a> {
         }
         // As in strace, only calls that are traced (selected, in a task
         // that is followed) are tampered with.
-        let print = task.visible && selected;
+        let print = task.visible
+            && selected
+            && (self.opts.paths.is_empty()
+                || name.is_some_and(|n| self.opts.paths.matches(tid, n, &args)));
         let inject = name
             .filter(|_| print && !launching && std::ptr::eq(a, arch::native()))
             .and_then(|_| fire_injection(rules, &mut task.inject_counts, a, nr));
