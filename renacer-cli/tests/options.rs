@@ -123,7 +123,7 @@ fn summary_sort_and_columns_match_strace() {
                 .map(|l| {
                     l.split(' ')
                         .map(|c| match c.contains('.') {
-                            true => "T".repeat(c.len()),
+                            true => "T".to_string(),
                             false => c.to_string(),
                         })
                         .collect::<Vec<_>>()
