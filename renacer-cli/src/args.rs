@@ -90,6 +90,8 @@ pub(crate) struct Options {
     pub status: StatusFilter,
     /// `-c` / `-C`.
     pub summary: Summary,
+    /// `-b execve`: stop tracing a task when it executes a new program.
+    pub detach_on_execve: bool,
     /// `-P PATH` (repeatable): only calls touching these paths.
     pub paths: crate::pathtrace::PathSet,
     /// `-e read=SET` / `-e write=SET`: descriptors whose data is dumped.
@@ -180,6 +182,8 @@ usage: renacer [-AcCfiknqrTtwxyzZ] [-a N] [-e EXPR] [-P PATH] [-E VAR=val] [-o F
   -f             follow forks, vforks and threads (pid prefixes)
   -ff            with -o FILE: one file per process/thread, FILE.PID
   -p PID,...     attach to running processes; Ctrl-C detaches
+  -b execve      stop tracing each task when it executes a new program (the
+                 command's own first execve excepted)
   -P PATH        only calls that touch PATH (a path or an fd open on it); repeatable
   -e trace=SET   names, %file %network %process %memory %signal %ipc %desc %creds,
                  %stat %lstat %fstat %%stat %statfs %fstatfs %%statfs %clock %pure %net,
@@ -347,6 +351,17 @@ fn parse_pids(v: &str, out: &mut Vec<i32>) -> Result<(), String> {
     Ok(())
 }
 
+/// `-b SYSCALL`: strace supports execve only.
+fn detach_on(opts: &mut Options, call: &str) -> Result<(), String> {
+    if call != "execve" {
+        return Err(format!(
+            "Syscall '{call}' for -b isn't supported (only execve is)"
+        ));
+    }
+    opts.detach_on_execve = true;
+    Ok(())
+}
+
 /// `-P PATH`: strace announces a path that resolves to another.
 fn trace_path(opts: &mut Options, path: &str) {
     if let Some(real) = opts.paths.add(path) {
@@ -367,7 +382,8 @@ fn summary_value(opts: &mut Options, flag: char, v: &str) -> Result<(), String> 
 }
 
 /// Long options, for "did you mean".
-const LONG_OPTIONS: [&str; 33] = [
+const LONG_OPTIONS: [&str; 34] = [
+    "detach-on",
     "trace-path",
     "summary-wall-clock",
     "summary-sort-by",
@@ -493,6 +509,7 @@ pub(crate) fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
             Short('C') => opts.summary = Summary::Also,
             Short('T') => opts.syscall_times = true,
             Short('w') => opts.summary_spec.clock = crate::summary_spec::Clock::Wall,
+            Short('b') => detach_on(&mut opts, &short_utf8(&mut p, 'b')?)?,
             Short('P') => {
                 let v = short_utf8(&mut p, 'P')?;
                 trace_path(&mut opts, &v);
@@ -582,6 +599,7 @@ pub(crate) fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
                     "summary-only" => opts.summary = Summary::Only,
                     "summary" => opts.summary = Summary::Also,
                     "syscall-times" => opts.syscall_times = true,
+                    "detach-on" => detach_on(&mut opts, &utf8_value(&mut p, "--detach-on")?)?,
                     "trace-path" => trace_path(&mut opts, &utf8_value(&mut p, "--trace-path")?),
                     "summary-wall-clock" => {
                         opts.summary_spec.clock = crate::summary_spec::Clock::Wall

@@ -907,3 +907,55 @@ fn followed_tasks_are_announced_on_stderr() {
     let file = workdir().join("announce.txt");
     assert!(!run(&["-o", file.to_str().unwrap()]).contains("attached"));
 }
+
+/// `-b execve`: a followed child's execve is left open and
+/// the child runs on untraced (no exit line); the command's own first
+/// execve is spared — strace's lines, per process.
+#[test]
+fn detach_on_execve_matches_strace() {
+    let sh = ["sh", "-c", "cat /etc/hostname >/dev/null; true"];
+    for flags in [
+        &["-f", "-b", "execve"][..],
+        &["-b", "execve"],
+        &["-f", "--detach-on=execve"],
+    ] {
+        let mut args = flags.to_vec();
+        args.extend(sh);
+        let (code, ours, _) = trace(&args);
+        assert_eq!(code, 0, "{ours}");
+        let theirs = strace(&args);
+        let norm = |t: &str| -> Vec<Vec<String>> {
+            let kept: Vec<String> = t
+                .lines()
+                // Pids, random bytes and when SIGCHLD lands differ per run.
+                .filter(|l| {
+                    let varies = [
+                        "getrandom(",
+                        "--- SIGCHLD",
+                        "set_tid_address(",
+                        "getpid(",
+                        "getppid(",
+                        "vfork",
+                        "wait4(",
+                        "rt_sigreturn(",
+                    ];
+                    !varies.iter().any(|v| l.contains(v))
+                })
+                // strace leaves the line `<unfinished ...>` when another
+                // task printed meanwhile, else `<detached ...>`.
+                .map(|l| normalise(l).replace(" <detached ...>", ""))
+                .collect();
+            per_process(&kept.join("\n"))
+        };
+        assert_eq!(norm(&ours), norm(&theirs), "{flags:?}");
+        if flags.contains(&"-f") {
+            assert!(ours.contains("execve(\"/usr/bin/cat\""), "{ours}");
+            assert!(ours.contains("*/ <detached ...>"), "{ours}");
+        }
+    }
+    let err = renacer_failure(&["-b", "open", "true"], 2);
+    assert!(
+        err.contains("Syscall 'open' for -b isn't supported"),
+        "{err}"
+    );
+}

@@ -55,6 +55,11 @@ pub(crate) struct SyscallEvent {
     pub io_dump: Option<String>,
 }
 
+/// The result text of a call whose trace ended before it returned (a
+/// detach: `-p` ended, `-b execve`), which strace prints open:
+/// `execve(...) <detached ...>`.
+pub(crate) const DETACHED: &str = "<detached ...>";
+
 /// Everything the tracer reports.
 #[derive(Debug, Clone)]
 pub(crate) enum Event {

@@ -203,27 +203,33 @@ impl Sink for TextSink {
                 line.push_str(&s.name);
                 line.push('(');
                 line.push_str(&s.args_text);
-                line.push(')');
-                // strace aligns ` = ` at column `-a` (40) of the line,
-                // prefixes included.
-                let width = line.chars().count();
-                let col = self.opts.columns.saturating_sub(1);
-                if width < col {
-                    line.extend(std::iter::repeat_n(' ', col - width));
-                }
-                line.push_str(" = ");
-                line.push_str(&s.ret_text);
-                if self.opts.syscall_times {
-                    match s.exit_ns {
-                        Some(x) => {
-                            let d = x.saturating_sub(s.entry_ns);
-                            line.push_str(&format!(
-                                " <{}.{:06}>",
-                                d / 1_000_000_000,
-                                (d / 1000) % 1_000_000
-                            ));
+                if s.ret.is_none() && s.ret_text == super::DETACHED {
+                    // Left open, as strace leaves it.
+                    line.push(' ');
+                    line.push_str(super::DETACHED);
+                } else {
+                    line.push(')');
+                    // strace aligns ` = ` at column `-a` (40) of the line,
+                    // prefixes included.
+                    let width = line.chars().count();
+                    let col = self.opts.columns.saturating_sub(1);
+                    if width < col {
+                        line.extend(std::iter::repeat_n(' ', col - width));
+                    }
+                    line.push_str(" = ");
+                    line.push_str(&s.ret_text);
+                    if self.opts.syscall_times {
+                        match s.exit_ns {
+                            Some(x) => {
+                                let d = x.saturating_sub(s.entry_ns);
+                                line.push_str(&format!(
+                                    " <{}.{:06}>",
+                                    d / 1_000_000_000,
+                                    (d / 1000) % 1_000_000
+                                ));
+                            }
+                            None => line.push_str(" <unfinished ...>"),
                         }
-                        None => line.push_str(" <unfinished ...>"),
                     }
                 }
                 if let Some(src) = &s.source {

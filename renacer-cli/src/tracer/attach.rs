@@ -146,7 +146,7 @@ fn detach_all(t: &mut Tracer) -> Result<(), Error> {
             0
         };
         if let Some((pid, p)) = t.take_pending(tid) {
-            t.emit_unfinished(tid, pid, p, "? <detached ...>")
+            t.emit_unfinished(tid, pid, p, crate::output::DETACHED)
                 .map_err(|e| Error::io("write", e))?;
         }
         let _ = sys::detach(tid, inject);

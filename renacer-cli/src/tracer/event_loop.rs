@@ -5,7 +5,7 @@ use super::{seccomp, spawn, sys, Error};
 use crate::arch::{self, Arch};
 use crate::args::Options;
 use crate::decode::{self, ret, signals, Ctx, Mem};
-use crate::output::{Event, Sink, SyscallEvent};
+use crate::output::{Event, Sink, SyscallEvent, DETACHED};
 // The SDK stamps spans with this same clock; one definition keeps syscall
 // and span times comparable in the unified trace.
 use renacer::clock::now_monotonic_ns;
@@ -89,6 +89,9 @@ pub(super) struct Tracer<'a> {
     measure_cpu: bool,
     /// The system CPU time reported with the stop being handled.
     stop_stime: Option<u64>,
+    /// `-b execve` spares the launched command's first exec (strace's
+    /// `skip_one_b_execve`): true until it has happened.
+    pub spare_first_exec: bool,
 }
 
 /// Counts the call for every `-e inject=` rule whose set holds it and
@@ -147,6 +150,7 @@ impl<'a> Tracer<'a> {
             measure_cpu: opts.summary != crate::args::Summary::Off
                 && opts.summary_spec.clock == crate::summary_spec::Clock::System,
             stop_stime: None,
+            spare_first_exec: false,
         }
     }
 
@@ -253,6 +257,10 @@ impl<'a> Tracer<'a> {
                             self.on_spawn(tid, new as i32)?;
                         }
                     }
+                    EVENT_EXEC if self.detaches_on_exec() => {
+                        // The task is no longer ours: no resume.
+                        return self.detach_at_exec(tid);
+                    }
                     EVENT_EXEC => self.on_exec(tid)?,
                     _ => {}
                 }
@@ -333,17 +341,21 @@ impl<'a> Tracer<'a> {
         Ok(())
     }
 
-    fn on_exec(&mut self, tid: i32) -> io::Result<()> {
-        // A non-leader thread that execs takes over the leader's tid.
+    /// A non-leader thread that execs takes over the leader's tid: its
+    /// open call (the execve) moves with it.
+    fn adopt_exec_leader(&mut self, tid: i32) {
         if let Ok(former) = sys::event_msg(tid) {
             let former = former as i32;
             if former != tid {
                 if let Some(old) = self.tasks.remove(&former) {
-                    let t = self.task(tid);
-                    t.pending = old.pending;
+                    self.task(tid).pending = old.pending;
                 }
             }
         }
+    }
+
+    fn on_exec(&mut self, tid: i32) -> io::Result<()> {
+        self.adopt_exec_leader(tid);
         let task = self.task(tid);
         task.hidden = false;
         let (pid, visible) = (task.tgid, task.visible);
@@ -359,6 +371,26 @@ impl<'a> Tracer<'a> {
                 argv,
             })?;
         }
+        Ok(())
+    }
+
+    /// Whether this exec ends the task's trace (`-b execve`).
+    fn detaches_on_exec(&mut self) -> bool {
+        if !self.opts.detach_on_execve {
+            return false;
+        }
+        !std::mem::take(&mut self.spare_first_exec)
+    }
+
+    /// `-b execve`: the exec's line is left open (`<detached ...>`), as
+    /// strace leaves it, and the task runs on untraced.
+    fn detach_at_exec(&mut self, tid: i32) -> io::Result<()> {
+        self.adopt_exec_leader(tid);
+        if let Some((pid, p)) = self.take_pending(tid) {
+            self.emit_unfinished(tid, pid, p, DETACHED)?;
+        }
+        let _ = sys::detach(tid, 0);
+        self.tasks.remove(&tid);
         Ok(())
     }
 
@@ -685,6 +717,7 @@ pub(super) fn launch(
     sys::forward_signals_to(pid, &[libc::SIGTERM, libc::SIGHUP]);
     let mut t = Tracer::new(opts, sink, use_seccomp, source);
     t.main_pid = pid;
+    t.spare_first_exec = true;
     t.tasks.insert(pid, Task::new(pid, true, true));
     while !t.tasks.is_empty() {
         match t.next_stop(false) {
