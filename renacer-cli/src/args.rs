@@ -90,6 +90,9 @@ pub(crate) struct Options {
     pub status: StatusFilter,
     /// `-c` / `-C`.
     pub summary: Summary,
+    /// Calls whose structures are abbreviated (`...`): all by default,
+    /// none with `-v`, `-e abbrev=SET`.
+    pub abbrev: TraceSet,
     /// `-b execve`: stop tracing a task when it executes a new program.
     pub detach_on_execve: bool,
     /// `-P PATH` (repeatable): only calls touching these paths.
@@ -175,7 +178,7 @@ pub(crate) enum Parsed {
 
 /// Usage text for `--help`.
 pub(crate) const USAGE: &str = "\
-usage: renacer [-AcCfiknqrTtwxyzZ] [-a N] [-e EXPR] [-P PATH] [-E VAR=val] [-o FILE] [-p PID[,PID...]]
+usage: renacer [-AcCfiknqrTtvwxyzZ] [-a N] [-e EXPR] [-P PATH] [-E VAR=val] [-o FILE] [-p PID[,PID...]]
                [-O OVERHEAD] [-s N] [-S SORTBY] [-u USER] [-U COLUMNS] [-X FORMAT]
                [--format FORMAT] [--export SPEC] { -p PID | [--] PROG [ARGS...] }
 
@@ -195,6 +198,8 @@ usage: renacer [-AcCfiknqrTtwxyzZ] [-a N] [-e EXPR] [-P PATH] [-E VAR=val] [-o F
   -e read=FDS    hex-dump all data read from these descriptors (write= written)
   -e inject=SET:error=E|retval=N[:signal=S][:when=N[+[S]]]
   -e fault=SET[:error=E][:when=...]   make calls fail (or return N, raise S)
+  -v             print structures whole (stat, uname, getrusage, execve's env)
+  -e abbrev=SET  calls whose structures are abbreviated (default all)
   -X FORMAT      constants as names (abbrev), numbers (raw) or both (verbose)
   -E VAR=val     set (or with -E VAR remove) a variable for the command
   -u USER        run the command as USER
@@ -283,6 +288,17 @@ fn apply_expr(opts: &mut Options, expr: &str) -> Result<(), String> {
         "status" => opts.status = StatusFilter::parse(value)?,
         "signal" | "signals" | "s" => opts.signals = crate::filter::SignalSet::parse(value)?,
         "raw" | "x" => opts.raw = Some(TraceSet::parse(value)?),
+        "abbrev" | "a" => opts.abbrev = TraceSet::parse(value)?,
+        // strace's verbose=SET prints the structures of the other calls as
+        // pointers; renacer always dereferences them, so only the default
+        // is accepted rather than a flag that would do nothing.
+        "verbose" | "v" if value == "all" => {}
+        "verbose" | "v" => {
+            return Err(
+                "-e verbose= other than all is not supported: structures are always dereferenced (-v / -e abbrev=none print them whole)"
+                    .into(),
+            )
+        }
         "read" | "reads" | "r" => opts.dump_reads = crate::filter::FdSet::parse(value, "read")?,
         "write" | "writes" | "w" => {
             opts.dump_writes = crate::filter::FdSet::parse(value, "write")?
@@ -296,7 +312,7 @@ fn apply_expr(opts: &mut Options, expr: &str) -> Result<(), String> {
         "quiet" | "silent" | "silence" | "q" => apply_quiet(opts, value)?,
         other => {
             return Err(format!(
-                "invalid -e qualifier '{other}' (expected trace=, status=, signal=, raw=, read=, write=, quiet=, inject= or fault=)"
+                "invalid -e qualifier '{other}' (expected trace=, status=, signal=, raw=, abbrev=, read=, write=, quiet=, inject= or fault=)"
             ))
         }
     }
@@ -382,7 +398,8 @@ fn summary_value(opts: &mut Options, flag: char, v: &str) -> Result<(), String> 
 }
 
 /// Long options, for "did you mean".
-const LONG_OPTIONS: [&str; 34] = [
+const LONG_OPTIONS: [&str; 35] = [
+    "no-abbrev",
     "detach-on",
     "trace-path",
     "summary-wall-clock",
@@ -508,6 +525,7 @@ pub(crate) fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
             Short('c') => opts.summary = Summary::Only,
             Short('C') => opts.summary = Summary::Also,
             Short('T') => opts.syscall_times = true,
+            Short('v') => opts.abbrev = TraceSet::parse("none")?,
             Short('w') => opts.summary_spec.clock = crate::summary_spec::Clock::Wall,
             Short('b') => detach_on(&mut opts, &short_utf8(&mut p, 'b')?)?,
             Short('P') => {
@@ -599,6 +617,7 @@ pub(crate) fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
                     "summary-only" => opts.summary = Summary::Only,
                     "summary" => opts.summary = Summary::Also,
                     "syscall-times" => opts.syscall_times = true,
+                    "no-abbrev" => opts.abbrev = TraceSet::parse("none")?,
                     "detach-on" => detach_on(&mut opts, &utf8_value(&mut p, "--detach-on")?)?,
                     "trace-path" => trace_path(&mut opts, &utf8_value(&mut p, "--trace-path")?),
                     "summary-wall-clock" => {

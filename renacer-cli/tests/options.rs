@@ -959,3 +959,71 @@ fn detach_on_execve_matches_strace() {
         "{err}"
     );
 }
+
+/// `-v`, `--no-abbrev`, `-e abbrev=SET`: whole `stat` structures (times
+/// with their comments, devices' `st_rdev`), `uname`, `getrusage` and
+/// `execve`'s environment, as strace prints them; `-e verbose=` other
+/// than `all` is refused rather than ignored.
+#[test]
+fn verbose_structures_match_strace() {
+    let exe = compile(
+        "verbose",
+        r#"#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/resource.h>
+#include <unistd.h>
+#include <fcntl.h>
+int main(void) {
+    struct stat st; struct utsname u; struct rusage ru;
+    stat("/etc/hostname", &st);
+    stat("/dev/null", &st);
+    lstat("/etc/hostname", &st);
+    fstat(open("/etc/hostname", O_RDONLY), &st);
+    uname(&u);
+    getrusage(RUSAGE_SELF, &ru);
+    char *argv[] = {"true", 0};
+    char *envp[] = {"A=1", "B=two", 0};
+    execve("/bin/true", argv, envp);
+    return 1;
+}
+"#,
+    );
+    let exe = exe.to_str().unwrap();
+    for flags in [
+        &["-v"][..],
+        &["--no-abbrev"],
+        &[
+            "-e",
+            "abbrev=none",
+            "-e",
+            "trace=execve,newfstatat,uname,getrusage",
+        ],
+        &["-e", "abbrev=execve", "-e", "trace=execve,newfstatat,uname"],
+    ] {
+        let mut args = flags.to_vec();
+        args.push(exe);
+        let (code, ours, _) = trace(&args);
+        assert_eq!(code, 0, "{ours}");
+        let theirs = strace(&args);
+        // Usage counters and the pid differ between the runs.
+        let norm = |t: &str| -> Vec<String> {
+            t.lines()
+                .map(
+                    |l| match l.starts_with("getrusage(") || l.starts_with("set_tid_address(") {
+                        true => name_of(l).to_string(),
+                        false => normalise(l),
+                    },
+                )
+                .collect()
+        };
+        assert_eq!(norm(&ours), norm(&theirs), "{flags:?}");
+    }
+    let (_, ours, _) = trace(&["-v", "-e", "trace=newfstatat,execve", exe]);
+    assert!(ours.contains("st_rdev=makedev(0x1, 0x3)"), "{ours}");
+    assert!(ours.contains("[\"A=1\", \"B=two\"]"), "{ours}");
+    let err = renacer_failure(&["-e", "verbose=none", "true"], 2);
+    assert!(
+        err.contains("-e verbose= other than all is not supported"),
+        "{err}"
+    );
+}

@@ -36,6 +36,8 @@ pub(crate) struct Ctx<'a> {
     /// A value-result length (`socklen_t *`) as it was at entry, so a
     /// changed one prints as strace prints it, `[128 => 16]`.
     pub len_in: Option<u32>,
+    /// `-v` / `-e abbrev=`: structures printed whole, not cut at `...`.
+    pub verbose: bool,
 }
 
 impl Ctx<'_> {
@@ -173,6 +175,7 @@ mod tests {
             decode_fds: false,
             fd_hint: None,
             len_in: None,
+            verbose: false,
         }
     }
 

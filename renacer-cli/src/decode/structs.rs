@@ -29,19 +29,56 @@ pub(crate) fn makedev(dev: u64) -> String {
     )
 }
 
-/// `struct stat` (x86_64 layout, or the generic one on aarch64).
-pub(crate) fn stat(m: Mem, addr: u64, aarch64: bool) -> String {
+/// `struct stat` (x86_64 layout, or the generic one on aarch64): mode and
+/// size (or device) then `...`, or with `verbose` (`-v`) every field as
+/// strace prints them.
+pub(crate) fn stat(m: Mem, addr: u64, aarch64: bool, verbose: bool) -> String {
     let Some(b) = m.read(addr, 128) else {
         return format!("{addr:#x}");
     };
-    let (mode, rdev) = if aarch64 {
-        (le_u32(&b, 16) as u64, le_u64(&b, 32))
+    // (mode, nlink, uid, gid, rdev, blksize)
+    let (mode, nlink, uid, gid, rdev, blksize) = if aarch64 {
+        let f = |o| le_u32(&b, o) as u64;
+        (f(16), f(20), f(24), f(28), le_u64(&b, 32), f(56))
     } else {
-        (le_u32(&b, 24) as u64, le_u64(&b, 40))
+        let f = |o| le_u32(&b, o) as u64;
+        (
+            f(24),
+            le_u64(&b, 16),
+            f(28),
+            f(32),
+            le_u64(&b, 40),
+            le_u64(&b, 56),
+        )
     };
     let size = le_u64(&b, 48) as i64;
     let ty = mode & 0o170000;
-    if ty == 0o020000 || ty == 0o060000 {
+    let device = ty == 0o020000 || ty == 0o060000;
+    if verbose {
+        let size_or_dev = match device {
+            true => format!("st_rdev={}", makedev(rdev)),
+            false => format!("st_size={size}"),
+        };
+        let time = |name: &str, off: usize| {
+            let (sec, nsec) = (le_u64(&b, off) as i64, le_u64(&b, off + 8) as i64);
+            format!(
+                "{name}={sec}{}, {name}_nsec={nsec}",
+                local_time_comment(sec, nsec)
+            )
+        };
+        return format!(
+            "{{st_dev={}, st_ino={}, st_mode={}, st_nlink={nlink}, st_uid={uid}, st_gid={gid}, \
+             st_blksize={blksize}, st_blocks={}, {size_or_dev}, {}, {}, {}}}",
+            makedev(le_u64(&b, 0)),
+            le_u64(&b, 8),
+            flags::mode(mode),
+            le_u64(&b, 64) as i64,
+            time("st_atime", 72),
+            time("st_mtime", 88),
+            time("st_ctime", 104),
+        );
+    }
+    if device {
         format!(
             "{{st_mode={}, st_rdev={}, ...}}",
             flags::mode(mode),
@@ -177,9 +214,10 @@ pub(crate) fn rlimit(m: Mem, addr: u64) -> String {
     }
 }
 
-/// `struct utsname` (sysname and nodename, like strace without -v).
-pub(crate) fn utsname(m: Mem, addr: u64) -> String {
-    let Some(b) = m.read(addr, 65 * 2) else {
+/// `struct utsname`: sysname and nodename then `...` like strace without
+/// `-v`, all six fields with `verbose`.
+pub(crate) fn utsname(m: Mem, addr: u64, verbose: bool) -> String {
+    let Some(b) = m.read(addr, 65 * 6) else {
         return format!("{addr:#x}");
     };
     let field = |i: usize| {
@@ -187,7 +225,18 @@ pub(crate) fn utsname(m: Mem, addr: u64) -> String {
         let end = f.iter().position(|&c| c == 0).unwrap_or(65);
         mem::escape(&f[..end], false)
     };
-    format!("{{sysname={}, nodename={}, ...}}", field(0), field(1))
+    if !verbose {
+        return format!("{{sysname={}, nodename={}, ...}}", field(0), field(1));
+    }
+    format!(
+        "{{sysname={}, nodename={}, release={}, version={}, machine={}, domainname={}}}",
+        field(0),
+        field(1),
+        field(2),
+        field(3),
+        field(4),
+        field(5)
+    )
 }
 
 /// `struct open_how` of `openat2`.
@@ -444,8 +493,13 @@ fn local_time_comment(sec: i64, nsec: i64) -> String {
     let off = tm.tm_gmtoff;
     let sign = if off < 0 { '-' } else { '+' };
     let off = off.abs();
+    // strace leaves out a zero fraction.
+    let frac = match nsec {
+        0 => String::new(),
+        n => format!(".{n:09}"),
+    };
     format!(
-        " /* {:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{nsec:09}{sign}{:02}{:02} */",
+        " /* {:04}-{:02}-{:02}T{:02}:{:02}:{:02}{frac}{sign}{:02}{:02} */",
         tm.tm_year + 1900,
         tm.tm_mon + 1,
         tm.tm_mday,
@@ -535,10 +589,10 @@ pub(crate) fn winsize(m: Mem, addr: u64) -> String {
     )
 }
 
-/// `struct rusage`, abbreviated as strace prints it without `-v`: the two
-/// times, then `...`.
-pub(crate) fn rusage(m: Mem, addr: u64) -> String {
-    let Some(b) = m.read(addr, 32) else {
+/// `struct rusage`, abbreviated as strace prints it without `-v` (the
+/// two times, then `...`), or with `verbose` every counter.
+pub(crate) fn rusage(m: Mem, addr: u64, verbose: bool) -> String {
+    let Some(b) = m.read(addr, 144) else {
         return format!("{addr:#x}");
     };
     let tv = |off: usize| {
@@ -548,7 +602,24 @@ pub(crate) fn rusage(m: Mem, addr: u64) -> String {
             le_u64(&b, off + 8) as i64
         )
     };
-    format!("{{ru_utime={}, ru_stime={}, ...}}", tv(0), tv(16))
+    if !verbose {
+        return format!("{{ru_utime={}, ru_stime={}, ...}}", tv(0), tv(16));
+    }
+    const COUNTERS: [&str; 14] = [
+        "maxrss", "ixrss", "idrss", "isrss", "minflt", "majflt", "nswap", "inblock", "oublock",
+        "msgsnd", "msgrcv", "nsignals", "nvcsw", "nivcsw",
+    ];
+    let counters: Vec<String> = COUNTERS
+        .iter()
+        .enumerate()
+        .map(|(i, n)| format!("ru_{n}={}", le_u64(&b, 32 + i * 8) as i64))
+        .collect();
+    format!(
+        "{{ru_utime={}, ru_stime={}, {}}}",
+        tv(0),
+        tv(16),
+        counters.join(", ")
+    )
 }
 
 /// `struct timeval`.
@@ -707,10 +778,20 @@ mod tests {
         );
         let gids: [u32; 3] = [0, 4, 24];
         assert_eq!(gid_list(m, gids.as_ptr() as u64, 3), "[0, 4, 24]");
-        let ru: [i64; 4] = [1, 20, 0, 3];
+        let mut ru = [0i64; 18];
+        ru[..4].copy_from_slice(&[1, 20, 0, 3]);
+        ru[4] = 1100; // maxrss
+        ru[17] = 7; // nivcsw
         assert_eq!(
-            rusage(m, ru.as_ptr() as u64),
+            rusage(m, ru.as_ptr() as u64, false),
             "{ru_utime={tv_sec=1, tv_usec=20}, ru_stime={tv_sec=0, tv_usec=3}, ...}"
+        );
+        assert_eq!(
+            rusage(m, ru.as_ptr() as u64, true),
+            "{ru_utime={tv_sec=1, tv_usec=20}, ru_stime={tv_sec=0, tv_usec=3}, ru_maxrss=1100, \
+             ru_ixrss=0, ru_idrss=0, ru_isrss=0, ru_minflt=0, ru_majflt=0, ru_nswap=0, \
+             ru_inblock=0, ru_oublock=0, ru_msgsnd=0, ru_msgrcv=0, ru_nsignals=0, ru_nvcsw=0, \
+             ru_nivcsw=7}"
         );
         let ws: [u16; 4] = [24, 80, 0, 0];
         assert_eq!(

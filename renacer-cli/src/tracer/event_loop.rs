@@ -524,6 +524,7 @@ impl<'a> Tracer<'a> {
                     decode_fds,
                     fd_hint: None,
                     len_in: None,
+                    verbose: !self.opts.abbrev.contains(a, nr),
                 };
                 p.pre_text = Some(decode::args(&ctx, n, &args, None));
             } else if n == "rt_sigreturn" {
@@ -560,6 +561,7 @@ impl<'a> Tracer<'a> {
                 decode_fds: self.opts.decode_fds,
                 fd_hint: hint,
                 len_in: p.len_in,
+                verbose: !self.opts.abbrev.contains(p.arch, p.nr),
             };
             let ok = ret.and_then(|(r, e)| (!e).then_some(r));
             let raw = self

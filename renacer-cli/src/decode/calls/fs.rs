@@ -14,7 +14,7 @@ fn open_args(mut v: Vec<String>, fl: u64, mode: u64) -> Vec<String> {
 
 pub(super) fn decode(h: &H, name: &str, a: &[u64; 6]) -> Option<Vec<String>> {
     let aarch64 = h.ctx.arch.name == "aarch64";
-    let stat = |m, p| structs::stat(m, p, aarch64);
+    let stat = |m, p| structs::stat(m, p, aarch64, h.ctx.verbose);
     Some(match name {
         "read" => vec![h.fd(a[0]), h.outbuf(a[1]), h.uint(a[2])],
         "write" => vec![h.fd(a[0]), h.inbuf(a[1], a[2]), h.uint(a[2])],

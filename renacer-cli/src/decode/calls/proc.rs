@@ -120,10 +120,13 @@ fn prctl(h: &H, a: &[u64; 6]) -> Vec<String> {
     v
 }
 
-/// `0x7ffe... /* 35 vars */`.
+/// `0x7ffe... /* 35 vars */`, or with `-v` the strings as for argv.
 fn envp(h: &H, addr: u64) -> String {
     if addr == 0 {
         return "NULL".into();
+    }
+    if h.ctx.verbose {
+        return argv(h, addr);
     }
     let mut n = 0u64;
     while n < 100_000 {
@@ -350,7 +353,7 @@ pub(super) fn decode(h: &H, name: &str, a: &[u64; 6]) -> Option<Vec<String>> {
             };
             vec![buf, h.uint(a[1]), flags(a[2], flags::GRND, "0")]
         }
-        "uname" => vec![h.out(a[0], structs::utsname)],
+        "uname" => vec![h.out(a[0], |m, p| structs::utsname(m, p, h.ctx.verbose))],
         "prlimit64" => vec![
             h.int(a[0]),
             enum_name(a[1], flags::RLIMIT),
@@ -429,7 +432,7 @@ pub(super) fn decode(h: &H, name: &str, a: &[u64; 6]) -> Option<Vec<String>> {
                     (1, "RUSAGE_THREAD"),
                 ],
             ),
-            h.out(a[1], structs::rusage),
+            h.out(a[1], |m, p| structs::rusage(m, p, h.ctx.verbose)),
         ],
         _ => return None,
     })
