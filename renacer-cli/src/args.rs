@@ -36,6 +36,24 @@ pub(crate) enum Summary {
     Also,
 }
 
+/// `-I`: when renacer's own fatal signals (HUP, INT, QUIT, TERM) act.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Interruptible {
+    /// `-I 1`: at once, their default action — renacer dies (a launched
+    /// command with it, `PTRACE_O_EXITKILL`; attached ones are detached by
+    /// the kernel) and buffered output is lost.
+    Anywhere,
+    /// `-I 2`, the default: between stops — a launched command gets TERM
+    /// and HUP forwarded (INT and QUIT reach it from the terminal), an
+    /// attach session detaches cleanly.
+    #[default]
+    Waiting,
+    /// `-I 3`: never — they are ignored until the trace ends by itself.
+    Never,
+    /// `-I 4`: never, and Ctrl-Z (SIGTSTP) does not stop renacer either.
+    NeverTstp,
+}
+
 /// `--format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) enum Format {
@@ -93,6 +111,8 @@ pub(crate) struct Options {
     /// Calls whose structures are abbreviated (`...`): all by default,
     /// none with `-v`, `-e abbrev=SET`.
     pub abbrev: TraceSet,
+    /// `-I N`.
+    pub interruptible: Interruptible,
     /// `-b execve`: stop tracing a task when it executes a new program.
     pub detach_on_execve: bool,
     /// `-P PATH` (repeatable): only calls touching these paths.
@@ -179,12 +199,14 @@ pub(crate) enum Parsed {
 /// Usage text for `--help`.
 pub(crate) const USAGE: &str = "\
 usage: renacer [-AcCfiknqrTtvwxyzZ] [-a N] [-e EXPR] [-P PATH] [-E VAR=val] [-o FILE] [-p PID[,PID...]]
-               [-O OVERHEAD] [-s N] [-S SORTBY] [-u USER] [-U COLUMNS] [-X FORMAT]
+               [-I N] [-O OVERHEAD] [-s N] [-S SORTBY] [-u USER] [-U COLUMNS] [-X FORMAT]
                [--format FORMAT] [--export SPEC] { -p PID | [--] PROG [ARGS...] }
 
   -f             follow forks, vforks and threads (pid prefixes)
   -ff            with -o FILE: one file per process/thread, FILE.PID
   -p PID,...     attach to running processes; Ctrl-C detaches
+  -I N           renacer's HUP/INT/QUIT/TERM: 1 act at once, 2 between stops
+                 (default), 3 never, 4 never and ignore Ctrl-Z too
   -b execve      stop tracing each task when it executes a new program (the
                  command's own first execve excepted)
   -P PATH        only calls that touch PATH (a path or an fd open on it); repeatable
@@ -367,6 +389,21 @@ fn parse_pids(v: &str, out: &mut Vec<i32>) -> Result<(), String> {
     Ok(())
 }
 
+/// `-I N` by number or strace's name.
+fn parse_interruptible(v: &str) -> Result<Interruptible, String> {
+    Ok(match v {
+        "1" | "anywhere" => Interruptible::Anywhere,
+        "2" | "waiting" => Interruptible::Waiting,
+        "3" | "never" => Interruptible::Never,
+        "4" | "never_tstp" => Interruptible::NeverTstp,
+        _ => {
+            return Err(format!(
+                "invalid -I argument: '{v}' (1/anywhere, 2/waiting, 3/never or 4/never_tstp)"
+            ))
+        }
+    })
+}
+
 /// `-b SYSCALL`: strace supports execve only.
 fn detach_on(opts: &mut Options, call: &str) -> Result<(), String> {
     if call != "execve" {
@@ -398,7 +435,8 @@ fn summary_value(opts: &mut Options, flag: char, v: &str) -> Result<(), String> 
 }
 
 /// Long options, for "did you mean".
-const LONG_OPTIONS: [&str; 35] = [
+const LONG_OPTIONS: [&str; 36] = [
+    "interruptible",
     "no-abbrev",
     "detach-on",
     "trace-path",
@@ -527,6 +565,7 @@ pub(crate) fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
             Short('T') => opts.syscall_times = true,
             Short('v') => opts.abbrev = TraceSet::parse("none")?,
             Short('w') => opts.summary_spec.clock = crate::summary_spec::Clock::Wall,
+            Short('I') => opts.interruptible = parse_interruptible(&short_utf8(&mut p, 'I')?)?,
             Short('b') => detach_on(&mut opts, &short_utf8(&mut p, 'b')?)?,
             Short('P') => {
                 let v = short_utf8(&mut p, 'P')?;
@@ -618,6 +657,10 @@ pub(crate) fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
                     "summary" => opts.summary = Summary::Also,
                     "syscall-times" => opts.syscall_times = true,
                     "no-abbrev" => opts.abbrev = TraceSet::parse("none")?,
+                    "interruptible" => {
+                        opts.interruptible =
+                            parse_interruptible(&utf8_value(&mut p, "--interruptible")?)?
+                    }
                     "detach-on" => detach_on(&mut opts, &utf8_value(&mut p, "--detach-on")?)?,
                     "trace-path" => trace_path(&mut opts, &utf8_value(&mut p, "--trace-path")?),
                     "summary-wall-clock" => {

@@ -52,7 +52,18 @@ pub(super) fn attach(
     sink: &mut dyn Sink,
     source: Option<&mut crate::source::Resolver>,
 ) -> Result<u8, Error> {
-    let mut wait_set = sys::DETACH_SIGNALS.to_vec();
+    // -I: which signals end the session cleanly (blocked and polled);
+    // -I 1 leaves them deadly, -I 3/4 ignores them.
+    use crate::args::Interruptible;
+    let detach_on: &[i32] = match opts.interruptible {
+        Interruptible::Waiting => &sys::DETACH_SIGNALS,
+        Interruptible::Anywhere => &[],
+        i @ (Interruptible::Never | Interruptible::NeverTstp) => {
+            sys::ignore_fatal_signals(i == Interruptible::NeverTstp);
+            &[]
+        }
+    };
+    let mut wait_set = detach_on.to_vec();
     wait_set.push(libc::SIGCHLD);
     sys::block_signals(&wait_set);
     let mut options = libc::PTRACE_O_TRACESYSGOOD | libc::PTRACE_O_TRACEEXEC;
@@ -83,7 +94,7 @@ pub(super) fn attach(
         since_poll += 1;
         if since_poll >= SIGNAL_POLL_EVERY {
             since_poll = 0;
-            if sys::wait_signal(&sys::DETACH_SIGNALS, 0).is_some() {
+            if !detach_on.is_empty() && sys::wait_signal(detach_on, 0).is_some() {
                 detach = true;
                 break;
             }

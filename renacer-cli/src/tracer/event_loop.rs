@@ -714,9 +714,18 @@ pub(super) fn launch(
         prog.as_deref(),
         resume,
     )?;
-    sys::ignore_signal(libc::SIGINT);
-    sys::ignore_signal(libc::SIGQUIT);
-    sys::forward_signals_to(pid, &[libc::SIGTERM, libc::SIGHUP]);
+    use crate::args::Interruptible;
+    match opts.interruptible {
+        Interruptible::Anywhere => {}
+        Interruptible::Waiting => {
+            sys::ignore_signal(libc::SIGINT);
+            sys::ignore_signal(libc::SIGQUIT);
+            sys::forward_signals_to(pid, &[libc::SIGTERM, libc::SIGHUP]);
+        }
+        i @ (Interruptible::Never | Interruptible::NeverTstp) => {
+            sys::ignore_fatal_signals(i == Interruptible::NeverTstp)
+        }
+    }
     let mut t = Tracer::new(opts, sink, use_seccomp, source);
     t.main_pid = pid;
     t.spare_first_exec = true;

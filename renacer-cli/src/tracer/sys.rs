@@ -272,6 +272,17 @@ pub(crate) fn ignore_signal(sig: i32) {
     unsafe { libc::signal(sig, libc::SIG_IGN) };
 }
 
+/// `-I 3` / `-I 4`: HUP, INT, QUIT and TERM (and with `-I 4` SIGTSTP)
+/// ignored for the whole trace.
+pub(crate) fn ignore_fatal_signals(also_tstp: bool) {
+    for sig in DETACH_SIGNALS {
+        ignore_signal(sig);
+    }
+    if also_tstp {
+        ignore_signal(libc::SIGTSTP);
+    }
+}
+
 /// The launched command's pid, for [`forward_signal`].
 static FORWARD_PID: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
 
