@@ -250,6 +250,17 @@ impl Sink for UnifiedSink {
                 *ts_ns,
                 format!("stopped by {}", crate::decode::signals::name(*signo)),
             ),
+            Event::Superseded {
+                pid,
+                tid,
+                ts_ns,
+                by_tid,
+            } => self.signal(
+                *pid,
+                *tid,
+                *ts_ns,
+                format!("superseded by execve in pid {by_tid}"),
+            ),
             Event::Spawned {
                 parent_pid,
                 parent_tid,

@@ -429,3 +429,82 @@ fn unified_argv_keeps_non_ascii_and_long_arguments_intact() {
     assert_eq!(procs[0].3, ["echo", "héllo wörld", long.as_str()]);
     assert!(procs[0].2.ends_with("/echo"), "{procs:?}");
 }
+
+/// A non-leader thread's execve: the leader's open `pause()` ends `= ?`,
+/// the leader is `+++ superseded by execve in pid T +++`, the execve is
+/// shown under the thread that made it and the new program then runs
+/// under the leader's pid — the lines strace prints, pids aside.
+#[test]
+fn execve_from_a_thread_supersedes_the_leader_as_in_strace() {
+    let exe = compile(
+        "thread_execve",
+        r#"#include <pthread.h>
+#include <unistd.h>
+static void *run(void *a) {
+    (void)a;
+    usleep(50000);
+    char *argv[] = {"true", 0}, *envp[] = {0};
+    execve("/bin/true", argv, envp);
+    return 0;
+}
+int main(void) { pthread_t t; pthread_create(&t, 0, run, 0); for (;;) pause(); }
+"#,
+    );
+    let calls = "trace=pause,execve,exit_group";
+    let (code, ours, _) = trace(&["-f", "-e", calls, exe.to_str().unwrap()]);
+    assert_eq!(code, 0, "{ours}");
+    let theirs = strace(&["-f", "-e", calls, exe.to_str().unwrap()]);
+    // strace splits the two open calls; joined (and with pids named by
+    // role, L the leader, T the thread) both traces read the same.
+    let roles = |t: &str| -> Vec<String> {
+        let mut pids: Vec<String> = Vec::new();
+        for l in t.lines() {
+            let pid = l.split_once(' ').unwrap().0;
+            if !pids.iter().any(|p| p == pid) {
+                pids.push(pid.to_string());
+            }
+        }
+        let mut out: Vec<String> = Vec::new();
+        let mut open: Vec<(String, String)> = Vec::new();
+        for l in t.lines() {
+            let (pid, body) = l.split_once(' ').unwrap();
+            let mut body = normalise(body);
+            for (i, p) in pids.iter().enumerate() {
+                body = body.replace(p, ["L", "T"][i.min(1)]);
+            }
+            let who = ["L", "T"][pids.iter().position(|p| p == pid).unwrap().min(1)];
+            if let Some(head) = body.strip_suffix(" <unfinished ...>") {
+                open.push((who.to_string(), head.to_string()));
+                continue;
+            }
+            if let Some(rest) = body.strip_prefix("<... ") {
+                let (name, tail) = rest.split_once(" resumed>").unwrap();
+                let i = open.iter().position(|(_, h)| h.starts_with(name)).unwrap();
+                let (caller, head) = open.remove(i);
+                out.push(format!("{caller} {head}{tail}"));
+                continue;
+            }
+            out.push(format!("{who} {body}"));
+        }
+        out
+    };
+    let mut theirs_joined = roles(&theirs);
+    // strace prints the leader's `pause() = ?` as its pause resuming; the
+    // joined form puts it after the first lines of the thread's execve.
+    theirs_joined.sort();
+    let mut ours_joined = roles(&ours);
+    ours_joined.sort();
+    assert_eq!(ours_joined, theirs_joined, "\n{ours}\n{theirs}");
+    // In order: the leader's last call, its supersession, the execve,
+    // then the new program under the leader's pid.
+    let at = |needle: &str| {
+        ours.find(needle)
+            .unwrap_or_else(|| panic!("{needle}: {ours}"))
+    };
+    assert!(
+        at("pause()") < at("+++ superseded by execve in pid "),
+        "{ours}"
+    );
+    assert!(at("+++ superseded") < at("execve(\"/bin/true\""), "{ours}");
+    assert!(at("execve(\"/bin/true\"") < at("exit_group(0)"), "{ours}");
+}

@@ -133,6 +133,9 @@ pub(super) fn object(ev: &Event) -> Option<String> {
             "{{\"type\":\"killed\",\"pid\":{pid},\"tid\":{tid},\"ts_ns\":{ts_ns},\"signal\":\"{}\",\"core_dumped\":{core}}}",
             signals::name(*signo)
         ),
+        Event::Superseded { pid, tid, ts_ns, by_tid } => format!(
+            "{{\"type\":\"superseded\",\"pid\":{pid},\"tid\":{tid},\"ts_ns\":{ts_ns},\"by_tid\":{by_tid}}}"
+        ),
         Event::Spawned { .. } | Event::Exec { .. } => return None,
     })
 }

@@ -99,6 +99,15 @@ pub(crate) enum Event {
         signo: i32,
         core: bool,
     },
+    /// A thread-group leader replaced by a non-leader thread's execve,
+    /// which takes over its tid (`+++ superseded by execve in pid N +++`).
+    Superseded {
+        pid: i32,
+        tid: i32,
+        ts_ns: u64,
+        /// The thread that called execve.
+        by_tid: i32,
+    },
     /// A traced task created another (`PTRACE_EVENT_FORK/VFORK/CLONE`),
     /// whatever `-e` displays. Only sinks that ask for process events
     /// ([`Sink::wants_process_events`]) get it.

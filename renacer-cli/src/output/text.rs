@@ -286,6 +286,13 @@ impl Sink for TextSink {
                 let c = if *core { " (core dumped)" } else { "" };
                 line.push_str(&format!("+++ killed by {}{c} +++", signals::name(*signo)));
             }
+            Event::Superseded {
+                tid, ts_ns, by_tid, ..
+            } => {
+                self.prefix(&mut line, *tid, *ts_ns, multi);
+                self.call_site(&mut line, *tid, None, None);
+                line.push_str(&format!("+++ superseded by execve in pid {by_tid} +++"));
+            }
             // strace prints nothing for these.
             Event::Spawned { .. } | Event::Exec { .. } => return Ok(()),
         }
@@ -327,7 +334,8 @@ fn event_tid(ev: &Event) -> i32 {
         Event::Signal { tid, .. }
         | Event::Stopped { tid, .. }
         | Event::Exited { tid, .. }
-        | Event::Killed { tid, .. } => *tid,
+        | Event::Killed { tid, .. }
+        | Event::Superseded { tid, .. } => *tid,
         Event::Spawned { child_tid, .. } => *child_tid,
         Event::Exec { pid, .. } => *pid,
     }

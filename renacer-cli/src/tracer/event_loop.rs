@@ -37,6 +37,9 @@ pub(super) struct Pending {
     ip: u64,
     /// `-e inject=` fired at entry: what to do at exit.
     inject: Option<Injected>,
+    /// An execve made by a non-leader thread, now running under the
+    /// leader's tid: the line shows the thread that called it.
+    exec_caller: Option<i32>,
     /// The task's system CPU time at the entry stop (`-c`'s default clock).
     entry_stime: Option<u64>,
 }
@@ -341,21 +344,45 @@ impl<'a> Tracer<'a> {
         Ok(())
     }
 
-    /// A non-leader thread that execs takes over the leader's tid: its
-    /// open call (the execve) moves with it.
-    fn adopt_exec_leader(&mut self, tid: i32) {
-        if let Ok(former) = sys::event_msg(tid) {
-            let former = former as i32;
-            if former != tid {
-                if let Some(old) = self.tasks.remove(&former) {
-                    self.task(tid).pending = old.pending;
-                }
-            }
+    /// A non-leader thread that execs takes over the leader's tid: the
+    /// leader's open call ends `= ?`, the leader is `superseded`, and the
+    /// execve moves to the tid, still shown under the thread that made it.
+    fn adopt_exec_leader(&mut self, tid: i32) -> io::Result<()> {
+        let Ok(former) = sys::event_msg(tid) else {
+            return Ok(());
+        };
+        let former = former as i32;
+        if former == tid {
+            return Ok(());
         }
+        let Some(old) = self.tasks.remove(&former) else {
+            return Ok(());
+        };
+        if let Some((pid, p)) = self.take_pending(tid) {
+            self.emit_unfinished(tid, pid, p, "?")?;
+        }
+        let (pid, visible) = {
+            let t = self.task(tid);
+            (t.tgid, t.visible)
+        };
+        if visible {
+            self.emit(Event::Superseded {
+                pid,
+                tid,
+                ts_ns: now_monotonic_ns(),
+                by_tid: former,
+            })?;
+        }
+        let t = self.task(tid);
+        t.pending = old.pending.map(|p| Pending {
+            exec_caller: Some(former),
+            ..p
+        });
+        Ok(())
     }
 
     fn on_exec(&mut self, tid: i32) -> io::Result<()> {
-        self.adopt_exec_leader(tid);
+        self.adopt_exec_leader(tid)?;
         let task = self.task(tid);
         task.hidden = false;
         let (pid, visible) = (task.tgid, task.visible);
@@ -385,7 +412,7 @@ impl<'a> Tracer<'a> {
     /// `-b execve`: the exec's line is left open (`<detached ...>`), as
     /// strace leaves it, and the task runs on untraced.
     fn detach_at_exec(&mut self, tid: i32) -> io::Result<()> {
-        self.adopt_exec_leader(tid);
+        self.adopt_exec_leader(tid)?;
         if let Some((pid, p)) = self.take_pending(tid) {
             self.emit_unfinished(tid, pid, p, DETACHED)?;
         }
@@ -501,6 +528,7 @@ impl<'a> Tracer<'a> {
             ip,
             inject,
             entry_stime: self.stop_stime,
+            exec_caller: None,
         };
         if let Some(r) = self
             .source
@@ -625,8 +653,9 @@ impl<'a> Tracer<'a> {
         }
         // strace marks a changed result, not a signal-only injection.
         let injected = p.inject.is_some_and(|i| i.result.is_some());
-        let entry_stime = p.entry_stime;
+        let (entry_stime, exec_caller) = (p.entry_stime, p.exec_caller);
         let mut ev = self.build(tid, pid, p, Some((rval, is_error)));
+        ev.tid = exec_caller.unwrap_or(ev.tid);
         ev.cpu_ns = entry_stime
             .zip(self.stop_stime)
             .map(|(entry, exit)| exit.saturating_sub(entry));
