@@ -2,12 +2,36 @@
 //! after an exec its executable and whole argv. Shared by the tracer (which
 //! reports them as events) and the unified sink (`-p PID`'s command line).
 
-/// The thread-group id of `tid`, from `/proc/TID/status`.
-pub(crate) fn tgid_of(tid: i32) -> Option<i32> {
+/// A numeric field of `/proc/TID/status` (`Tgid:`, `TracerPid:`).
+fn status_number(tid: i32, field: &str) -> Option<i32> {
     let s = std::fs::read_to_string(format!("/proc/{tid}/status")).ok()?;
     s.lines()
-        .find_map(|l| l.strip_prefix("Tgid:"))
+        .find_map(|l| l.strip_prefix(field))
         .and_then(|v| v.trim().parse().ok())
+}
+
+/// The thread-group id of `tid`, from `/proc/TID/status`.
+pub(crate) fn tgid_of(tid: i32) -> Option<i32> {
+    status_number(tid, "Tgid:")
+}
+
+/// Why `PTRACE_SEIZE` of `tid` was refused, when `/proc` can tell: traced
+/// by another process, a zombie, or a kernel thread (`PF_KTHREAD` in
+/// `/proc/TID/stat`'s flags). `None` leaves the bare error.
+pub(crate) fn seize_refusal(tid: i32) -> Option<String> {
+    if let Some(tracer) = status_number(tid, "TracerPid:").filter(|&t| t != 0) {
+        return Some(format!("already traced by process {tracer}"));
+    }
+    let stat = std::fs::read_to_string(format!("/proc/{tid}/stat")).ok()?;
+    // Fields after the parenthesised command name: state is the first,
+    // flags the seventh.
+    let rest: Vec<&str> = stat.rsplit_once(") ")?.1.split(' ').collect();
+    if rest.first() == Some(&"Z") {
+        return Some("a zombie: it has exited and awaits its parent".into());
+    }
+    const PF_KTHREAD: u64 = 0x0020_0000;
+    let flags: u64 = rest.get(6)?.parse().ok()?;
+    (flags & PF_KTHREAD != 0).then(|| "a kernel thread, which cannot be traced".into())
 }
 
 /// What `tid` runs right after an exec: the executable's path and the

@@ -52,12 +52,17 @@ fn start_target() -> Target {
 }
 
 fn start_renacer(pid: u32, extra: &[&str], out: &std::path::Path) -> Child {
+    start_renacer_on(&pid.to_string(), extra, out)
+}
+
+/// `renacer EXTRA -o OUT -p PIDS` with stderr captured.
+fn start_renacer_on(pids: &str, extra: &[&str], out: &std::path::Path) -> Child {
     Command::new(renacer())
         .args(extra)
         .arg("-o")
         .arg(out)
         .arg("-p")
-        .arg(pid.to_string())
+        .arg(pids)
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn renacer")
@@ -157,7 +162,7 @@ fn second_tracer_is_refused_clearly() {
     let err = renacer_failure(&["-p", &pid.to_string()], 1);
     assert_eq!(
         err.trim_end(),
-        format!("renacer: attach: ptrace(PTRACE_SEIZE, {pid}): Operation not permitted (already traced?)")
+        format!("renacer: attach: ptrace(PTRACE_SEIZE, {pid}): Operation not permitted (already traced by process {fpid})")
     );
     // SAFETY: signalling our own child.
     unsafe { libc::kill(fpid as i32, libc::SIGINT) };
@@ -175,14 +180,7 @@ fn several_pids_attach_and_detach_together() {
     let b = start_target();
     let (pa, pb) = (a.0.id(), b.0.id());
     let out = workdir().join("attach-two.txt");
-    let r = Command::new(renacer())
-        .arg("-o")
-        .arg(&out)
-        .arg("-p")
-        .arg(format!("{pa},{pb}"))
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let r = start_renacer_on(&format!("{pa},{pb}"), &[], &out);
     let rpid = r.id();
     assert!(wait_until(20, || traced_by(pa, rpid) && traced_by(pb, rpid)));
     // SAFETY: signalling our own child.
@@ -246,4 +244,54 @@ fn unified_attach_gives_the_syscalls_of_the_attached_process() {
         .iter()
         .filter(|i| i["kind"] == "syscall")
         .all(|i| i["pid"] == pid));
+}
+
+/// A zombie cannot be attached; the message says so rather than guessing
+/// "already traced".
+#[test]
+fn a_zombie_is_refused_with_the_reason() {
+    let mut child = Command::new("true").spawn().unwrap();
+    let pid = child.id();
+    assert!(wait_until(10, || state(pid) == 'Z'));
+    let err = renacer_failure(&["-p", &pid.to_string()], 1);
+    assert!(
+        err.contains("(a zombie: it has exited and awaits its parent)"),
+        "{err}"
+    );
+    let _ = child.wait();
+}
+
+/// Two `-p` with `-o FILE`: every line keeps its `PID ` prefix after one
+/// process has exited (strace decides the prefix once, at the start), and
+/// only the process still traced is said to be detached.
+#[test]
+fn two_pids_keep_prefixes_and_only_the_live_one_is_detached() {
+    let a = start_target();
+    let mut b = Command::new("sleep").arg("1").spawn().unwrap();
+    let (pa, pb) = (a.0.id(), b.id());
+    let out = workdir().join("attach-two-exit.txt");
+    let r = start_renacer_on(&format!("{pa},{pb}"), &[], &out);
+    let rpid = r.id();
+    assert!(wait_until(20, || traced_by(pa, rpid) && traced_by(pb, rpid)));
+    // b exits on its own while traced; a keeps making calls after that.
+    let _ = b.wait();
+    let exited = format!("{pb:<5} +++ exited with 0 +++");
+    assert!(wait_until(20, || std::fs::read_to_string(&out).is_ok_and(
+        |t| t.contains(&exited)
+            && t.split(&exited)
+                .nth(1)
+                .is_some_and(|after| after.contains("getpid()"))
+    )));
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(rpid as i32, libc::SIGINT) };
+    let (code, err) = r.wait_with_output_bounded();
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains(&format!("Process {pa} detached")), "{err}");
+    assert!(!err.contains(&format!("Process {pb} detached")), "{err}");
+    let text = std::fs::read_to_string(&out).unwrap();
+    // `TID ` on every line (the sleeper's two threads and b).
+    for l in text.lines() {
+        let (tid, _) = l.split_once(' ').unwrap_or_default();
+        assert!(tid.parse::<u32>().is_ok(), "{l}\n{text}");
+    }
 }

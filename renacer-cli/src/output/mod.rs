@@ -252,6 +252,15 @@ impl Sink for Tee {
     }
 }
 
+/// How many tasks `-p` will attach: the threads of every listed process
+/// (`/proc/PID/task`; one for a process that cannot be read, whose attach
+/// then fails with its own message).
+fn attached_tasks(pids: &[i32]) -> usize {
+    pids.iter()
+        .map(|p| std::fs::read_dir(format!("/proc/{p}/task")).map_or(1, |d| d.count().max(1)))
+        .sum()
+}
+
 /// Text options from the command line.
 pub(crate) fn text_opts(
     opts: &crate::args::Options,
@@ -259,7 +268,7 @@ pub(crate) fn text_opts(
     realtime_offset_ns: i64,
 ) -> text::TextOpts {
     text::TextOpts {
-        follow: opts.follow,
+        fixed_pid_prefix: opts.follow || attached_tasks(&opts.pids) > 1,
         to_file: matches!(opts.output, crate::args::Output::File(_)),
         timestamps: opts.timestamps,
         relative: opts.relative,

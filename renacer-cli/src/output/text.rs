@@ -9,10 +9,12 @@ use std::io::{self, Write};
 /// Text output options.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct TextOpts {
-    /// `-f`.
-    pub follow: bool,
-    /// Output goes to a file (`-o`): strace then prefixes `PID ` on every
-    /// line under `-f`, instead of `[pid PID] ` when several are traced.
+    /// With `-o FILE`, every line starts `PID `: strace decides this once,
+    /// at the start, for `-f` or for more than one task attached (several
+    /// `-p`, or one multi-threaded process) — and keeps it when only one
+    /// task remains. Otherwise `[pid PID] ` while several are traced.
+    pub fixed_pid_prefix: bool,
+    /// Output goes to a file (`-o`).
     pub to_file: bool,
     /// `-t`/`-tt`/`-ttt`.
     pub timestamps: Timestamps,
@@ -93,7 +95,7 @@ impl TextSink {
     /// `-ff -o BASE`: each task's lines go to `BASE.TID`, without pid
     /// prefixes (strace's layout); `append` with `-A`.
     pub(crate) fn per_task(base: std::path::PathBuf, mut opts: TextOpts, append: bool) -> Self {
-        opts.follow = false;
+        opts.fixed_pid_prefix = false;
         opts.to_file = true;
         let mut sink = TextSink::new(Box::new(io::sink()), opts);
         sink.append = append;
@@ -105,7 +107,7 @@ impl TextSink {
     }
 
     fn prefix(&mut self, line: &mut String, tid: i32, ts: u64, multi: bool) {
-        if self.opts.follow && self.opts.to_file {
+        if self.opts.fixed_pid_prefix && self.opts.to_file {
             line.push_str(&format!("{tid:<5} "));
         } else if multi {
             line.push_str(&format!("[pid {tid:>5}] "));

@@ -27,11 +27,9 @@ fn seize_all(pid: i32, options: u32) -> Result<Vec<i32>, Error> {
             // A thread that exited between readdir and seize is not an error.
             Err(e) if e.raw_os_error() == Some(libc::ESRCH) && tid != pid => {}
             Err(e) => {
-                let hint = if e.raw_os_error() == Some(libc::EPERM) {
-                    " (already traced?)"
-                } else {
-                    ""
-                };
+                let hint = crate::procfs::seize_refusal(tid)
+                    .map(|why| format!(" ({why})"))
+                    .unwrap_or_default();
                 let msg = e.to_string();
                 let msg = msg.split(" (os error").next().unwrap_or(&msg);
                 return Err(Error::msg(format!(
@@ -118,9 +116,17 @@ pub(super) fn attach(
         }
     }
     if detach {
+        // Only processes still traced are detached (and said to be): one
+        // that exited meanwhile got its exit line instead.
+        let traced: Vec<i32> = opts
+            .pids
+            .iter()
+            .copied()
+            .filter(|pid| t.tasks.values().any(|task| task.tgid == *pid))
+            .collect();
         detach_all(&mut t)?;
         if !opts.quiet {
-            for &pid in &opts.pids {
+            for pid in traced {
                 crate::report::say!("renacer: Process {pid} detached");
             }
         }
