@@ -133,6 +133,9 @@ pub(crate) struct Options {
     pub strsize: usize,
     /// `-y`: print paths of file descriptors.
     pub decode_fds: bool,
+    /// `-yy` / `--decode-fds=all|socket|dev`: also socket endpoints and
+    /// device numbers (sockets, devices).
+    pub fd_details: (bool, bool),
     /// `-o`.
     pub output: Output,
     /// `-q`: no attach/detach messages.
@@ -237,6 +240,7 @@ usage: renacer [-AcCfiknqrTtvwxyzZ] [-a N] [-e EXPR] [-P PATH] [-E VAR=val] [-o 
   -r             relative timestamps
   -s N           string size to print (default 32)
   -y             print paths associated with file descriptors
+  -yy            and socket endpoints, device numbers (--decode-fds=all)
   -o FILE        write to FILE (- for stdout); default stderr
   -q / -qq       suppress attach/detach messages / and exit lines
   -z / -Z        only successful / only failed calls (-e status=)
@@ -577,7 +581,12 @@ pub(crate) fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
             }
             Short('t') => t_count += 1,
             Short('r') => opts.relative = true,
-            Short('y') => opts.decode_fds = true,
+            Short('y') => {
+                if opts.decode_fds {
+                    opts.fd_details = (true, true);
+                }
+                opts.decode_fds = true;
+            }
             Short('q') => {
                 opts.quiet_exits = opts.quiet;
                 opts.quiet = true;
@@ -678,7 +687,21 @@ pub(crate) fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
                         &utf8_value(&mut p, "--summary-syscall-overhead")?,
                     )?,
                     "relative-timestamps" => opts.relative = true,
-                    "decode-fds" => opts.decode_fds = true,
+                    "decode-fds" => {
+                        let v = p.optional_value().map(|v| v.to_string_lossy().into_owned());
+                        opts.decode_fds = true;
+                        opts.fd_details = match v.as_deref() {
+                            None | Some("path") => (false, false),
+                            Some("all") => (true, true),
+                            Some("socket") => (true, false),
+                            Some("dev") => (false, true),
+                            Some(o) => {
+                                return Err(format!(
+                                "invalid --decode-fds argument: '{o}' (path, socket, dev or all)"
+                            ))
+                            }
+                        };
+                    }
                     "quiet" => opts.quiet = true,
                     "successful-only" => opts.status = StatusFilter::SUCCESSFUL,
                     "failed-only" => opts.status = StatusFilter::FAILED,

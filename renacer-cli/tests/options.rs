@@ -257,7 +257,10 @@ fn string_size_and_fd_paths() {
     ]);
     let text = squeeze(&text);
     assert!(
-        text.contains("openat(AT_FDCWD, \"/etc/hostname\", O_RDONLY) = 3</etc/hostname>"),
+        text.contains(&format!(
+            "openat(AT_FDCWD<{}>, \"/etc/hostname\", O_RDONLY) = 3</etc/hostname>",
+            std::env::current_dir().unwrap().display()
+        )),
         "{text}"
     );
     assert!(text.contains("read(3</etc/hostname>, "), "{text}");
@@ -1026,4 +1029,111 @@ int main(void) {
         err.contains("-e verbose= other than all is not supported"),
         "{err}"
     );
+}
+
+/// `-yy`: socket endpoints (TCP, TCPv6, UDP, UNIX with peer and name,
+/// NETLINK with its port) and device numbers, as strace prints them —
+/// inodes, ports and pids aside, which differ between the runs.
+#[test]
+fn socket_and_device_details_match_strace() {
+    let sock = workdir().join("yy.sock");
+    let py = format!(
+        "import socket,os\n\
+         a,b=socket.socketpair(); a.send(b'x')\n\
+         s=socket.socket(); s.bind(('127.0.0.1',0)); s.listen()\n\
+         c=socket.create_connection(s.getsockname()); d,_=s.accept(); c.send(b'y')\n\
+         u=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); u.bind(('127.0.0.1',0)); u.sendto(b'z',u.getsockname())\n\
+         s6=socket.socket(socket.AF_INET6); s6.bind(('::1',0)); s6.listen(); c6=socket.create_connection(s6.getsockname()[:2]); c6.send(b'a')\n\
+         n=socket.socket(socket.AF_NETLINK,socket.SOCK_RAW,0); n.bind((0,0)); n.getsockname()\n\
+         f=os.open('/dev/null',os.O_WRONLY); os.write(f,b'q')\n\
+         u2=socket.socket(socket.AF_UNIX); u2.bind('{}'); u2.getsockname(); os.unlink('{}')\n",
+        sock.display(),
+        sock.display()
+    );
+    for flag in ["-yy", "--decode-fds=all"] {
+        let args = [
+            flag,
+            "-e",
+            "trace=sendto,write,getsockname,close,socket",
+            "python3",
+            "-c",
+            &py,
+        ];
+        let (code, ours, _) = trace(&args);
+        assert_eq!(code, 0, "{ours}");
+        let theirs = strace(&args);
+        let labelled = |t: &str| -> Vec<String> {
+            t.lines()
+                .filter(|l| {
+                    ["<TCP", "<UDP", "<UNIX", "<NETLINK", "<char "]
+                        .iter()
+                        .any(|k| l.contains(k))
+                })
+                .map(|l| {
+                    let l = normalise(l);
+                    let mut out = String::new();
+                    let mut digits = false;
+                    for c in l.chars() {
+                        match (c.is_ascii_digit(), digits) {
+                            (true, true) => {}
+                            (true, false) => out.push('N'),
+                            _ => out.push(c),
+                        }
+                        digits = c.is_ascii_digit();
+                    }
+                    out
+                })
+                .collect()
+        };
+        let (o, s) = (labelled(&ours), labelled(&theirs));
+        assert!(o.len() >= 10, "{ours}");
+        assert_eq!(o, s, "{flag}");
+    }
+    let err = renacer_failure(&["--decode-fds=bogus", "true"], 2);
+    assert!(err.contains("invalid --decode-fds argument"), "{err}");
+}
+
+/// `-y` where strace annotates beyond plain fd arguments: `AT_FDCWD</cwd>`,
+/// the fd of `mmap`, both fds `pipe2` and `socketpair` return, and
+/// `dup2`'s new fd with the file it named before the call.
+#[test]
+fn fd_paths_in_dirfds_mmap_pairs_and_dup2_match_strace() {
+    let py = "import os,socket,mmap\n\
+              os.pipe(); socket.socketpair()\n\
+              f=os.open('/etc/hostname',os.O_RDONLY); os.dup2(f,9); os.dup2(f,9); os.dup2(1,9)\n\
+              m=mmap.mmap(f,0,prot=mmap.PROT_READ); os.close(f)\n";
+    let args = [
+        "-y",
+        "-e",
+        "trace=openat,mmap,pipe2,dup2,socketpair,close",
+        "python3",
+        "-c",
+        py,
+    ];
+    let (code, ours, _) = trace(&args);
+    assert_eq!(code, 0, "{ours}");
+    let theirs = strace(&args);
+    // Addresses, pipe and socket inodes differ between the runs, and so
+    // does where a SIGCHLD lands.
+    let norm = |t: &str| -> Vec<String> {
+        t.lines()
+            .filter(|l| !l.contains("--- SIGCHLD"))
+            .map(|l| {
+                let mut l = normalise(l);
+                for kind in ["pipe:[", "socket:["] {
+                    let mut from = 0;
+                    while let Some(i) = l[from..].find(kind).map(|i| i + from + kind.len()) {
+                        let end = l[i..].find(']').map_or(l.len(), |e| e + i);
+                        l.replace_range(i..end, "N");
+                        from = i;
+                    }
+                }
+                l
+            })
+            .collect()
+    };
+    assert_eq!(norm(&ours), norm(&theirs));
+    for want in ["AT_FDCWD</", "pipe2([", "dup2(", "</etc/hostname>, 0)"] {
+        assert!(ours.contains(want), "{want}: {ours}");
+    }
 }

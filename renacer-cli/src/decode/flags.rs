@@ -1,7 +1,9 @@
 //! Symbolic names for flag words and enumerations, in strace's spelling and
 //! order. Unknown bits are kept as hex so nothing is ever hidden or wrong.
 
-pub(crate) use super::netflags::{sock_type, AF, EPOLL, EPOLL_CTL, IPPROTO, MSG, POLL, SHUT};
+pub(crate) use super::netflags::{
+    sock_type, AF, EPOLL, EPOLL_CTL, IPPROTO, MSG, NETLINK_PROTOCOLS, POLL, SHUT,
+};
 pub(crate) use super::tables::{
     ARCH_PRCTL, CAPS, CLOCK, FCNTL, GRND, IOCTL, MADV, PRCTL, RESOLVE, RLIMIT,
 };

@@ -8,6 +8,7 @@
 
 pub(crate) mod calls;
 pub(crate) mod dump;
+pub(crate) mod fdinfo;
 pub(crate) mod flags;
 pub(crate) mod mem;
 mod netflags;
@@ -32,7 +33,9 @@ pub(crate) struct Ctx<'a> {
     /// `-y`.
     pub decode_fds: bool,
     /// Path of an fd captured at entry (for `close`, whose fd is gone at exit).
-    pub fd_hint: Option<(u64, &'a str)>,
+    /// An fd's path as it was at entry (`close`'s, gone at exit; `dup2`'s
+    /// new fd, replaced by the call): `None` when it was not open then.
+    pub fd_hint: Option<(u64, Option<&'a str>)>,
     /// A value-result length (`socklen_t *`) as it was at entry, so a
     /// changed one prints as strace prints it, `[128 => 16]`.
     pub len_in: Option<u32>,
@@ -41,18 +44,23 @@ pub(crate) struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    /// A file descriptor: `3`, or `3</etc/passwd>` under `-y`.
+    /// A file descriptor argument: `3`, or `3</etc/passwd>` under `-y`,
+    /// with the path it had at entry where that was captured.
     pub(crate) fn fd(&self, v: u64) -> String {
+        match self.fd_hint {
+            Some((hv, Some(p))) if hv == v && self.decode_fds => format!("{}<{p}>", v as i32),
+            Some((hv, None)) if hv == v => (v as i32).to_string(),
+            _ => self.fd_now(v),
+        }
+    }
+
+    /// A file descriptor as it is now (a returned one).
+    pub(crate) fn fd_now(&self, v: u64) -> String {
         let fd = v as i32;
         if !self.decode_fds || fd < 0 {
             return fd.to_string();
         }
-        if let Some((hv, p)) = self.fd_hint {
-            if hv == v {
-                return format!("{fd}<{p}>");
-            }
-        }
-        match fd_path(self.mem.pid, fd) {
+        match fdinfo::label(self.mem.pid, fd) {
             Some(p) => format!("{fd}<{p}>"),
             None => fd.to_string(),
         }

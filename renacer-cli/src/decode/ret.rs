@@ -91,7 +91,7 @@ pub(crate) fn format(ctx: &Ctx, name: &str, args: &[u64; 6], ret: i64, is_error:
         return format!("{:#x}", ret as u64);
     }
     if returns_fd(name) && ctx.decode_fds {
-        return ctx.fd(ret as u64);
+        return ctx.fd_now(ret as u64);
     }
     match name {
         "fcntl" | "fcntl64" if args[1] == 1 && ret == 0 => "0".into(),

@@ -354,14 +354,6 @@ pub(crate) fn wait_status(st: i32) -> String {
     }
 }
 
-/// `int[2]` of pipe/pipe2/socketpair.
-pub(crate) fn int_pair(m: Mem, addr: u64) -> String {
-    match m.read(addr, 8) {
-        Some(b) => format!("[{}, {}]", le_u32(&b, 0) as i32, le_u32(&b, 4) as i32),
-        None => format!("{addr:#x}"),
-    }
-}
-
 /// Number of `linux_dirent64` records in a getdents64 result.
 pub(crate) fn dirent_count(m: Mem, addr: u64, len: u64) -> Option<usize> {
     let b = m.read(addr, len.min(1 << 20) as usize)?;

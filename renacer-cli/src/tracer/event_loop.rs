@@ -27,8 +27,9 @@ pub(super) struct Pending {
     entry_ns: u64,
     /// Arguments decoded at entry (execve: the old image is gone at exit).
     pre_text: Option<String>,
-    /// `-y` path of a `close`d fd, captured before it disappears.
-    fd_hint: Option<(u64, String)>,
+    /// `-y` path of `close`'s fd or `dup2`'s new fd at entry, before the
+    /// call changes it (`None`: not open then).
+    fd_hint: Option<(u64, Option<String>)>,
     /// A value-result length at entry (`getsockname`'s `[128 => 16]`).
     len_in: Option<u32>,
     /// `--source` / `-k`: unwound at entry (the image is gone after execve).
@@ -125,6 +126,16 @@ fn fire_injection(
         }
     }
     fired
+}
+
+/// The argument of `name` that names an fd the call closes or replaces:
+/// `-y` shows what it was before.
+fn fd_changed_by(name: &str) -> Option<usize> {
+    match name {
+        "close" => Some(0),
+        "dup2" | "dup3" => Some(1),
+        _ => None,
+    }
 }
 
 fn is_exec(name: &str) -> bool {
@@ -565,8 +576,8 @@ impl<'a> Tracer<'a> {
                 p.len_in = Mem { pid: tid }
                     .read(at, 4)
                     .map(|b| renacer_format::le::u32_at(&b, 0));
-            } else if n == "close" && decode_fds {
-                p.fd_hint = decode::fd_path(tid, args[0] as i32).map(|s| (args[0], s));
+            } else if let Some(i) = decode_fds.then(|| fd_changed_by(n)).flatten() {
+                p.fd_hint = Some((args[i], decode::fdinfo::label(tid, args[i] as i32)));
             }
         }
         self.task(tid).pending = Some(p);
@@ -581,7 +592,7 @@ impl<'a> Tracer<'a> {
         let exit_ns = ret.map(|_| now_monotonic_ns());
         let (mut args_text, mut ret_text) = (String::new(), String::new());
         if self.want_text {
-            let hint = p.fd_hint.as_ref().map(|(f, s)| (*f, s.as_str()));
+            let hint = p.fd_hint.as_ref().map(|(f, s)| (*f, s.as_deref()));
             let ctx = Ctx {
                 mem: Mem { pid: tid },
                 arch: p.arch,

@@ -126,11 +126,8 @@ pub(super) fn decode(h: &H, name: &str, a: &[u64; 6]) -> Option<Vec<String>> {
             h.fd(a[1]),
             flags(a[2], &[(0o2000000, "O_CLOEXEC")], "0"),
         ],
-        "pipe" => vec![h.out(a[0], structs::int_pair)],
-        "pipe2" => vec![
-            h.out(a[0], structs::int_pair),
-            flags(a[1], flags::OPEN, "0"),
-        ],
+        "pipe" => vec![h.fd_pair(a[0])],
+        "pipe2" => vec![h.fd_pair(a[0]), flags(a[1], flags::OPEN, "0")],
         "fcntl" | "fcntl64" => {
             let mut v = vec![h.fd(a[0]), enum_name(a[1], flags::FCNTL)];
             match a[1] {

@@ -54,8 +54,33 @@ impl H<'_, '_> {
     }
     fn dirfd(&self, v: u64) -> String {
         match super::flags::dirfd(v) {
-            Some(s) => super::flags::styled((v as i32).to_string(), s.to_string()),
+            // -y: the working directory, as strace shows it.
+            Some(s) => {
+                let name = super::flags::styled((v as i32).to_string(), s.to_string());
+                let cwd = std::fs::read_link(format!("/proc/{}/cwd", self.mem().pid));
+                match cwd {
+                    Ok(cwd) if self.ctx.decode_fds => format!("{name}<{}>", cwd.display()),
+                    _ => name,
+                }
+            }
             None => self.fd(v),
+        }
+    }
+    /// An `int[2]` of fds filled by the call (`pipe2`, `socketpair`):
+    /// `[3, 4]`, each with its path under `-y`.
+    fn fd_pair(&self, addr: u64) -> String {
+        if addr == 0 || self.ret.is_none() {
+            return self.ptr(addr);
+        }
+        match self.mem().read(addr, 8) {
+            Some(b) => {
+                let fd = |o| {
+                    self.ctx
+                        .fd_now(u64::from(renacer_format::le::u32_at(&b, o)))
+                };
+                format!("[{}, {}]", fd(0), fd(4))
+            }
+            None => format!("{addr:#x}"),
         }
     }
     fn path(&self, v: u64) -> String {

@@ -20,32 +20,6 @@ fn sockaddr_out(h: &H, addr: u64, lenp: u64) -> (String, String) {
     }
 }
 
-/// `NETLINK_*` protocols of `socket(AF_NETLINK, ...)`.
-const NETLINK_PROTOCOLS: &[(u64, &str)] = &[
-    (0, "NETLINK_ROUTE"),
-    (1, "NETLINK_UNUSED"),
-    (2, "NETLINK_USERSOCK"),
-    (3, "NETLINK_FIREWALL"),
-    (4, "NETLINK_SOCK_DIAG"),
-    (5, "NETLINK_NFLOG"),
-    (6, "NETLINK_XFRM"),
-    (7, "NETLINK_SELINUX"),
-    (8, "NETLINK_ISCSI"),
-    (9, "NETLINK_AUDIT"),
-    (10, "NETLINK_FIB_LOOKUP"),
-    (11, "NETLINK_CONNECTOR"),
-    (12, "NETLINK_NETFILTER"),
-    (13, "NETLINK_IP6_FW"),
-    (14, "NETLINK_DNRTMSG"),
-    (15, "NETLINK_KOBJECT_UEVENT"),
-    (16, "NETLINK_GENERIC"),
-    (18, "NETLINK_SCSITRANSPORT"),
-    (19, "NETLINK_ECRYPTFS"),
-    (20, "NETLINK_RDMA"),
-    (21, "NETLINK_CRYPTO"),
-    (22, "NETLINK_SMC"),
-];
-
 /// `SOL_NETLINK` socket options.
 const NETLINK_OPTS: &[(u64, &str)] = &[
     (1, "NETLINK_ADD_MEMBERSHIP"),
@@ -65,7 +39,7 @@ const NETLINK_OPTS: &[(u64, &str)] = &[
 fn protocol(domain: u64, p: u64) -> String {
     match domain {
         2 | 10 => enum_name(p, flags::IPPROTO),
-        16 => enum_name(p, NETLINK_PROTOCOLS),
+        16 => enum_name(p, flags::NETLINK_PROTOCOLS),
         _ => (p as i32).to_string(),
     }
 }
@@ -107,7 +81,7 @@ pub(super) fn decode(h: &H, name: &str, a: &[u64; 6]) -> Option<Vec<String>> {
             enum_name(a[0], flags::AF),
             flags::sock_type(a[1]),
             protocol(a[0], a[2]),
-            h.out(a[3], structs::int_pair),
+            h.fd_pair(a[3]),
         ],
         "connect" | "bind" => {
             vec![

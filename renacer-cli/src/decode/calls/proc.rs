@@ -276,7 +276,7 @@ pub(super) fn decode(h: &H, name: &str, a: &[u64; 6]) -> Option<Vec<String>> {
             h.uint(a[1]),
             flags(a[2], flags::PROT, "PROT_NONE"),
             flags::map_flags(a[3]),
-            h.int(a[4]),
+            h.fd(a[4]),
             hex_or_zero(a[5]),
         ],
         "mprotect" => vec![
