@@ -508,3 +508,130 @@ int main(void) { pthread_t t; pthread_create(&t, 0, run, 0); for (;;) pause(); }
     assert!(at("+++ superseded") < at("execve(\"/bin/true\""), "{ours}");
     assert!(at("execve(\"/bin/true\"") < at("exit_group(0)"), "{ours}");
 }
+
+/// Signal lines of timers as strace prints them: `SI_TIMER` with the
+/// timer id, overrun count and the sigevent's value; `setitimer`/`alarm`
+/// as `SI_KERNEL`; `sigqueue`'s value.
+#[test]
+fn timer_signals_print_their_siginfo_as_strace_does() {
+    let exe = compile(
+        "timer_signals",
+        r#"#include <signal.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/time.h>
+static void h(int s) { (void)s; }
+int main(void) {
+    signal(SIGALRM, h); signal(SIGUSR1, h);
+    timer_t t; struct sigevent ev = {0};
+    ev.sigev_notify = SIGEV_SIGNAL; ev.sigev_signo = SIGUSR1; ev.sigev_value.sival_int = 42;
+    timer_create(CLOCK_MONOTONIC, &ev, &t);
+    struct itimerspec its = {{0, 0}, {0, 1000000}}; timer_settime(t, 0, &its, 0); pause();
+    struct itimerval iv = {{0, 0}, {0, 1000}}; setitimer(ITIMER_REAL, &iv, 0); pause();
+    sigqueue(getpid(), SIGUSR1, (union sigval){.sival_int = 7});
+    return 0;
+}
+"#,
+    );
+    let args = ["-e", "trace=none", exe.to_str().unwrap()];
+    let (code, ours, _) = trace(&args);
+    assert_eq!(code, 0, "{ours}");
+    let theirs = strace(&args);
+    // The sigqueue's sender pid differs between the runs.
+    let norm = |t: &str| {
+        t.lines()
+            .map(|l| l.split(", si_pid=").next().unwrap_or(l).to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(norm(&ours), norm(&theirs));
+    assert!(
+        ours.contains("si_code=SI_TIMER, si_timerid=0, si_overrun=0, si_int=42, si_ptr=0x2a"),
+        "{ours}"
+    );
+}
+
+/// Calls a task dies in print as strace prints them: the inputs, then
+/// `<unfinished ...>` where the outputs would be, `= ?` — for threads
+/// ended by another's `_exit` (read, poll) and for a process killed in
+/// `clock_nanosleep`, whose timespec was read at entry (its memory is gone
+/// when the death is seen).
+#[test]
+fn calls_a_task_dies_in_keep_their_inputs() {
+    let exe = compile(
+        "die_in_calls",
+        r#"#include <pthread.h>
+#include <unistd.h>
+#include <poll.h>
+static int p[2];
+static void *r(void *a) { (void)a; char b[8]; read(p[0], b, 8); return 0; }
+static void *q(void *a) { (void)a; struct pollfd f = {p[0], POLLIN, 0}; poll(&f, 1, -1); return 0; }
+int main(void) {
+    pipe(p);
+    pthread_t t1, t2;
+    pthread_create(&t1, 0, r, 0); pthread_create(&t2, 0, q, 0);
+    usleep(100000);
+    _exit(0);
+}
+"#,
+    );
+    let args = [
+        "-f",
+        "-e",
+        "trace=read,poll,exit_group",
+        exe.to_str().unwrap(),
+    ];
+    let (code, ours, _) = trace(&args);
+    assert_eq!(code, 0, "{ours}");
+    let theirs = strace(&args);
+    let norm = |t: &str| {
+        let kept: Vec<String> = t
+            .lines()
+            .filter(|l| !l.contains("\\177ELF"))
+            .map(normalise)
+            .collect();
+        // The threads start in either order.
+        let mut groups = per_process(&kept.join("\n"));
+        groups.sort();
+        groups
+    };
+    assert_eq!(norm(&ours), norm(&theirs));
+    assert!(ours.contains("read(3,  <unfinished ...>)"), "{ours}");
+    // Killed in a sleep: the request is still shown.
+    let out = workdir().join("killed-in-sleep.txt");
+    let mut r = Command::new(renacer())
+        .arg("-o")
+        .arg(&out)
+        .args(["sh", "-c", "exec sleep 30"])
+        .spawn()
+        .unwrap();
+    let sleeping = || {
+        std::fs::read_to_string(format!("/proc/{}/task/{}/children", r.id(), r.id()))
+            .ok()
+            .and_then(|c| c.split_whitespace().next().map(str::to_string))
+            // `sleep` blocked ('S', not a tracing stop 't'): in its one
+            // blocking call, clock_nanosleep.
+            .filter(|c| {
+                let comm = std::fs::read_to_string(format!("/proc/{c}/comm")).unwrap_or_default();
+                let stat = std::fs::read_to_string(format!("/proc/{c}/stat")).unwrap_or_default();
+                let state = stat.rsplit_once(") ").and_then(|(_, r)| r.chars().next());
+                comm.trim() == "sleep" && state == Some('S')
+            })
+    };
+    let mut child = None;
+    assert!(wait_until(20, || {
+        child = sleeping();
+        child.is_some()
+    }));
+    let child: i32 = child.unwrap().parse().unwrap();
+    // SAFETY: a signal to our own grandchild.
+    unsafe { libc::kill(child, libc::SIGKILL) };
+    assert!(wait_exit(&mut r, 20).is_some());
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        text.contains(
+            "clock_nanosleep(CLOCK_REALTIME, 0, {tv_sec=30, tv_nsec=0},  <unfinished ...>)"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("+++ killed by SIGKILL +++"), "{text}");
+}

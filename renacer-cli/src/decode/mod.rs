@@ -91,15 +91,56 @@ pub(crate) fn fd_path(pid: i32, fd: i32) -> Option<String> {
 /// call has returned successfully, `None` at entry or after an error, so
 /// output arguments print as addresses unless they were filled in.
 pub(crate) fn args(ctx: &Ctx, name: &str, a: &[u64; 6], ret: Option<i64>) -> String {
+    arg_list(ctx, name, a, ret).join(", ")
+}
+
+/// [`args`], one string per argument.
+pub(crate) fn arg_list(ctx: &Ctx, name: &str, a: &[u64; 6], ret: Option<i64>) -> Vec<String> {
     // The struct decoders use 64-bit layouts; for 32-bit (compat) tracees
     // only calls whose arguments are integers, flags or strings are decoded,
     // the rest print as hex rather than as misread structs.
     if ctx.arch.name == "i386" && !COMPAT_SAFE.contains(&name) {
-        return generic(name, a);
+        return generic_list(name, a);
     }
-    match calls::decode(ctx, name, a, ret) {
-        Some(v) => v.join(", "),
-        None => generic(name, a),
+    calls::decode(ctx, name, a, ret).unwrap_or_else(|| generic_list(name, a))
+}
+
+/// Calls that block on inputs in the tracee's memory: decoded at entry
+/// too, so a task killed in one still shows them (its memory is gone by
+/// then) — `clock_nanosleep(..., {tv_sec=5, tv_nsec=0},  <unfinished ...>)`.
+pub(crate) fn blocks_on_memory_inputs(name: &str) -> bool {
+    matches!(
+        name,
+        "nanosleep"
+            | "clock_nanosleep"
+            | "poll"
+            | "ppoll"
+            | "futex"
+            | "rt_sigtimedwait"
+            | "rt_sigsuspend"
+            | "connect"
+            | "epoll_pwait"
+    )
+}
+
+/// strace's arguments of a call its task never returned from (killed,
+/// or ended by another thread's exit): the inputs, then `<unfinished
+/// ...>` where the first output argument would be — `read(0,  <unfinished
+/// ...>)`, `futex(0x..., FUTEX_WAIT_PRIVATE, 2, NULL <unfinished ...>)`.
+pub(crate) fn unfinished_args(name: &str, list: &[String]) -> String {
+    let first_output = match name {
+        "read" | "pread64" | "readv" | "preadv" | "preadv2" | "recvfrom" | "recvmsg"
+        | "recvmmsg" | "getdents64" | "accept" | "accept4" | "epoll_wait" | "epoll_pwait"
+        | "epoll_pwait2" | "wait4" | "msgrcv" | "mq_timedreceive" | "nanosleep"
+        | "rt_sigtimedwait" => Some(1),
+        "waitid" => Some(2),
+        "clock_nanosleep" | "io_getevents" => Some(3),
+        _ => None,
+    };
+    match first_output.filter(|&k| k < list.len()) {
+        Some(k) => format!("{},  <unfinished ...>", list[..k].join(", ")),
+        None if list.is_empty() => " <unfinished ...>".into(),
+        None => format!("{} <unfinished ...>", list.join(", ")),
     }
 }
 
@@ -153,12 +194,14 @@ const COMPAT_SAFE: &[&str] = &[
 
 /// strace's rendering of a call it does not decode: each argument in hex.
 pub(crate) fn generic(name: &str, a: &[u64; 6]) -> String {
-    let n = crate::arch::nargs(name);
-    a[..n]
+    generic_list(name, a).join(", ")
+}
+
+fn generic_list(name: &str, a: &[u64; 6]) -> Vec<String> {
+    a[..crate::arch::nargs(name)]
         .iter()
         .map(|&v| hex_or_zero(v))
-        .collect::<Vec<_>>()
-        .join(", ")
+        .collect()
 }
 
 /// `0` or `0x...`, as strace prints an unknown word.

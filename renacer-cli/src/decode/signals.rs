@@ -158,7 +158,18 @@ pub(crate) fn siginfo(raw: &[u8; 128]) -> String {
         s.push_str(&format!(", si_errno={errno}"));
     }
     let pid_uid = format!(", si_pid={}, si_uid={}", i32_at(raw, 16), u32_at(raw, 20));
-    if code <= 0 {
+    if code == -2 {
+        // SI_TIMER (timer_create's SIGEV_SIGNAL): the timer, its overruns
+        // and the sigevent's value.
+        s.push_str(&format!(
+            ", si_timerid={}, si_overrun={}, si_int={}, si_ptr={:#x}",
+            // C's `%#x`: 0 stays `0`.
+            super::hex_or_zero(u64::from(u32_at(raw, 16))),
+            i32_at(raw, 20),
+            i32_at(raw, 24),
+            i64_at(raw, 24) as u64
+        ));
+    } else if code <= 0 {
         // Sent by kill/tkill/sigqueue: sender pid and uid.
         s.push_str(&pid_uid);
         if code == -1 || code == -2 {

@@ -27,6 +27,9 @@ pub(super) struct Pending {
     entry_ns: u64,
     /// Arguments decoded at entry (execve: the old image is gone at exit).
     pre_text: Option<String>,
+    /// A blocking call's arguments decoded at entry, for the line printed
+    /// if its task dies in it (`decode::blocks_on_memory_inputs`).
+    entry_args: Option<Vec<String>>,
     /// `-y` path of `close`'s fd or `dup2`'s new fd at entry, before the
     /// call changes it (`None`: not open then).
     fd_hint: Option<(u64, Option<String>)>,
@@ -446,7 +449,7 @@ impl<'a> Tracer<'a> {
             let pending = task.pending.take();
             self.tasks.insert(tid, task);
             if let Some(p) = pending {
-                self.emit_unfinished(tid, pid, p, "?")?;
+                self.emit_died_in_call(tid, pid, p)?;
             }
             let ev = match status {
                 Status::Killed { signo, core } => Event::Killed {
@@ -533,6 +536,7 @@ impl<'a> Tracer<'a> {
             args,
             entry_ns: now_monotonic_ns(),
             pre_text: None,
+            entry_args: None,
             fd_hint: None,
             len_in: None,
             source: None,
@@ -555,17 +559,19 @@ impl<'a> Tracer<'a> {
             // Decoded now: the image is gone at exit (execve), the call
             // never returns (exit), or it overwrites its inputs (select's
             // fd sets, which the result then shows).
+            let ctx = Ctx {
+                mem: Mem { pid: tid },
+                arch: a,
+                strsize,
+                decode_fds,
+                fd_hint: None,
+                len_in: None,
+                verbose: !self.opts.abbrev.contains(a, nr),
+            };
             if is_exec(n) || matches!(n, "exit" | "exit_group" | "select" | "pselect6") {
-                let ctx = Ctx {
-                    mem: Mem { pid: tid },
-                    arch: a,
-                    strsize,
-                    decode_fds,
-                    fd_hint: None,
-                    len_in: None,
-                    verbose: !self.opts.abbrev.contains(a, nr),
-                };
                 p.pre_text = Some(decode::args(&ctx, n, &args, None));
+            } else if decode::blocks_on_memory_inputs(n) {
+                p.entry_args = Some(decode::arg_list(&ctx, n, &args, None));
             } else if n == "rt_sigreturn" {
                 // The mask being restored lies in the signal frame on the
                 // stack; at exit the stack pointer is the interrupted
@@ -584,6 +590,36 @@ impl<'a> Tracer<'a> {
         true
     }
 
+    /// The decoding context of call `p` of `tid`.
+    fn call_ctx<'p>(&self, tid: i32, p: &'p Pending) -> Ctx<'p> {
+        Ctx {
+            mem: Mem { pid: tid },
+            arch: p.arch,
+            strsize: self.opts.strsize,
+            decode_fds: self.opts.decode_fds,
+            fd_hint: p.fd_hint.as_ref().map(|(f, s)| (*f, s.as_deref())),
+            len_in: p.len_in,
+            verbose: !self.opts.abbrev.contains(p.arch, p.nr),
+        }
+    }
+
+    /// A call its task died in (killed, or ended by another thread's
+    /// exit): strace's open form, `read(0,  <unfinished ...>) = ?`, from
+    /// the arguments decoded at entry where the call blocks on memory that
+    /// is gone now. Calls decoded whole at entry (exit, execve) stay
+    /// `exit_group(0) = ?`.
+    fn emit_died_in_call(&mut self, tid: i32, pid: i32, mut p: Pending) -> io::Result<()> {
+        if self.want_text && p.pre_text.is_none() {
+            let name = p.arch.name(p.nr).unwrap_or("");
+            let list = match p.entry_args.take() {
+                Some(list) => list,
+                None => decode::arg_list(&self.call_ctx(tid, &p), name, &p.args, None),
+            };
+            p.pre_text = Some(decode::unfinished_args(name, &list));
+        }
+        self.emit_unfinished(tid, pid, p, "?")
+    }
+
     fn build(&self, tid: i32, pid: i32, p: Pending, ret: Option<(i64, bool)>) -> SyscallEvent {
         let name: Cow<'static, str> = match p.arch.name(p.nr) {
             Some(n) => Cow::Borrowed(n),
@@ -592,25 +628,16 @@ impl<'a> Tracer<'a> {
         let exit_ns = ret.map(|_| now_monotonic_ns());
         let (mut args_text, mut ret_text) = (String::new(), String::new());
         if self.want_text {
-            let hint = p.fd_hint.as_ref().map(|(f, s)| (*f, s.as_deref()));
-            let ctx = Ctx {
-                mem: Mem { pid: tid },
-                arch: p.arch,
-                strsize: self.opts.strsize,
-                decode_fds: self.opts.decode_fds,
-                fd_hint: hint,
-                len_in: p.len_in,
-                verbose: !self.opts.abbrev.contains(p.arch, p.nr),
-            };
+            let ctx = self.call_ctx(tid, &p);
             let ok = ret.and_then(|(r, e)| (!e).then_some(r));
             let raw = self
                 .opts
                 .raw
                 .as_ref()
                 .is_some_and(|r| r.contains(p.arch, p.nr));
-            args_text = match p.pre_text {
+            args_text = match &p.pre_text {
                 _ if raw => decode::generic(&name, &p.args),
-                Some(t) => t,
+                Some(t) => t.clone(),
                 None => decode::args(&ctx, &name, &p.args, ok),
             };
             ret_text = match ret {
