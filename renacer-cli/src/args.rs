@@ -113,6 +113,8 @@ pub(crate) struct Options {
     pub abbrev: TraceSet,
     /// `-I N`.
     pub interruptible: Interruptible,
+    /// `-Y` / `--decode-pids=comm`: pids with their command names.
+    pub decode_pids_comm: bool,
     /// `-b execve`: stop tracing a task when it executes a new program.
     pub detach_on_execve: bool,
     /// `-P PATH` (repeatable): only calls touching these paths.
@@ -201,7 +203,7 @@ pub(crate) enum Parsed {
 
 /// Usage text for `--help`.
 pub(crate) const USAGE: &str = "\
-usage: renacer [-AcCfiknqrTtvwxyzZ] [-a N] [-e EXPR] [-P PATH] [-E VAR=val] [-o FILE] [-p PID[,PID...]]
+usage: renacer [-AcCfiknqrTtvwxyYzZ] [-a N] [-e EXPR] [-P PATH] [-E VAR=val] [-o FILE] [-p PID[,PID...]]
                [-I N] [-O OVERHEAD] [-s N] [-S SORTBY] [-u USER] [-U COLUMNS] [-X FORMAT]
                [--format FORMAT] [--export SPEC] { -p PID | [--] PROG [ARGS...] }
 
@@ -240,6 +242,7 @@ usage: renacer [-AcCfiknqrTtvwxyzZ] [-a N] [-e EXPR] [-P PATH] [-E VAR=val] [-o 
   -r             relative timestamps
   -s N           string size to print (default 32)
   -y             print paths associated with file descriptors
+  -Y             print command names with pids, 1234<cat> (--decode-pids=comm)
   -yy            and socket endpoints, device numbers (--decode-fds=all)
   -o FILE        write to FILE (- for stdout); default stderr
   -q / -qq       suppress attach/detach messages / and exit lines
@@ -439,7 +442,8 @@ fn summary_value(opts: &mut Options, flag: char, v: &str) -> Result<(), String> 
 }
 
 /// Long options, for "did you mean".
-const LONG_OPTIONS: [&str; 36] = [
+const LONG_OPTIONS: [&str; 37] = [
+    "decode-pids",
     "interruptible",
     "no-abbrev",
     "detach-on",
@@ -567,6 +571,7 @@ pub(crate) fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
             Short('c') => opts.summary = Summary::Only,
             Short('C') => opts.summary = Summary::Also,
             Short('T') => opts.syscall_times = true,
+            Short('Y') => opts.decode_pids_comm = true,
             Short('v') => opts.abbrev = TraceSet::parse("none")?,
             Short('w') => opts.summary_spec.clock = crate::summary_spec::Clock::Wall,
             Short('I') => opts.interruptible = parse_interruptible(&short_utf8(&mut p, 'I')?)?,
@@ -665,6 +670,14 @@ pub(crate) fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
                     "summary-only" => opts.summary = Summary::Only,
                     "summary" => opts.summary = Summary::Also,
                     "syscall-times" => opts.syscall_times = true,
+                    "decode-pids" => match utf8_value(&mut p, "--decode-pids")?.as_str() {
+                        "comm" => opts.decode_pids_comm = true,
+                        o => {
+                            return Err(format!(
+                                "invalid --decode-pids argument: '{o}' (comm; strace's pidns is not supported)"
+                            ))
+                        }
+                    },
                     "no-abbrev" => opts.abbrev = TraceSet::parse("none")?,
                     "interruptible" => {
                         opts.interruptible =

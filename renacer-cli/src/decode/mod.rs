@@ -13,6 +13,7 @@ pub(crate) mod flags;
 pub(crate) mod mem;
 mod netflags;
 mod netstructs;
+pub(crate) mod pids;
 pub(crate) mod ret;
 pub(crate) mod signals;
 pub(crate) mod structs;

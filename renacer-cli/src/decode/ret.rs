@@ -93,6 +93,9 @@ pub(crate) fn format(ctx: &Ctx, name: &str, args: &[u64; 6], ret: i64, is_error:
     if returns_fd(name) && ctx.decode_fds {
         return ctx.fd_now(ret as u64);
     }
+    if super::pids::comm_on() && super::pids::returns_pid(name) {
+        return super::pids::label(ret);
+    }
     match name {
         "fcntl" | "fcntl64" if args[1] == 1 && ret == 0 => "0".into(),
         "fcntl" | "fcntl64" if args[1] == 1 => {

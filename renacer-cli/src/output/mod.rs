@@ -52,7 +52,9 @@ pub(crate) struct SyscallEvent {
     pub cpu_ns: Option<u64>,
     /// `-e read=` / `-e write=`: the data's hex dump, lines each starting
     /// with `\n`, printed after the call's line.
-    pub io_dump: Option<String>,
+    pub io_dump: Option<Box<str>>,
+    /// `-Y`: the command name at entry, for calls that change it (execve).
+    pub comm: Option<Box<str>>,
 }
 
 /// The result text of a call whose trace ended before it returned (a

@@ -51,6 +51,8 @@ pub(crate) struct TextSink {
     per_task: Option<PerTask>,
     /// `-A` for the per-task files.
     append: bool,
+    /// `-Y`: each task's last command name, for its exit line.
+    comms: std::collections::HashMap<i32, String>,
 }
 
 /// `-ff`'s files.
@@ -89,6 +91,7 @@ impl TextSink {
             last_nr: std::collections::HashMap::new(),
             per_task: None,
             append: false,
+            comms: Default::default(),
         }
     }
 
@@ -106,11 +109,33 @@ impl TextSink {
         sink
     }
 
-    fn prefix(&mut self, line: &mut String, tid: i32, ts: u64, multi: bool) {
+    /// `comm`: the command name at the call's entry where it differs from
+    /// now (an execve's line names the program that called it, `-Y`).
+    fn prefix(&mut self, line: &mut String, tid: i32, ts: u64, multi: bool, comm: Option<&str>) {
+        // `-Y`: the command name after the pid, remembered for the exit
+        // line (the task is gone by then).
+        let comm = match crate::decode::pids::comm_on() {
+            true => match comm
+                .map(str::to_string)
+                .or_else(|| crate::decode::pids::comm(tid))
+            {
+                Some(c) => {
+                    self.comms.insert(tid, c.clone());
+                    format!("<{c}>")
+                }
+                None => self
+                    .comms
+                    .get(&tid)
+                    .map(|c| format!("<{c}>"))
+                    .unwrap_or_default(),
+            },
+            false => String::new(),
+        };
         if self.opts.fixed_pid_prefix && self.opts.to_file {
-            line.push_str(&format!("{tid:<5} "));
+            let pid = format!("{tid}{comm}");
+            line.push_str(&format!("{pid:<5} "));
         } else if multi {
-            line.push_str(&format!("[pid {tid:>5}] "));
+            line.push_str(&format!("[pid {tid:>5}{comm}] "));
         }
         if self.opts.relative {
             let d = self.last_ts.map(|l| ts.saturating_sub(l)).unwrap_or(0);
@@ -200,7 +225,7 @@ impl Sink for TextSink {
         let mut line = String::with_capacity(128);
         match ev {
             Event::Syscall(s) => {
-                self.prefix(&mut line, s.tid, s.entry_ns, multi);
+                self.prefix(&mut line, s.tid, s.entry_ns, multi, s.comm.as_deref());
                 self.call_site(&mut line, s.tid, Some(s.nr), Some(s.ip));
                 line.push_str(&s.name);
                 line.push('(');
@@ -257,14 +282,14 @@ impl Sink for TextSink {
                 nr,
                 ..
             } => {
-                self.prefix(&mut line, *tid, *ts_ns, multi);
+                self.prefix(&mut line, *tid, *ts_ns, multi, None);
                 self.call_site(&mut line, *tid, *nr, *ip);
                 line.push_str(&format!("--- {} {info} ---", signals::name(*signo)));
             }
             Event::Stopped {
                 tid, ts_ns, signo, ..
             } => {
-                self.prefix(&mut line, *tid, *ts_ns, multi);
+                self.prefix(&mut line, *tid, *ts_ns, multi, None);
                 self.call_site(&mut line, *tid, None, None);
                 line.push_str(&format!("--- stopped by {} ---", signals::name(*signo)));
             }
@@ -272,7 +297,7 @@ impl Sink for TextSink {
             Event::Exited {
                 tid, ts_ns, code, ..
             } => {
-                self.prefix(&mut line, *tid, *ts_ns, multi);
+                self.prefix(&mut line, *tid, *ts_ns, multi, None);
                 self.call_site(&mut line, *tid, None, None);
                 line.push_str(&format!("+++ exited with {code} +++"));
             }
@@ -283,7 +308,7 @@ impl Sink for TextSink {
                 core,
                 ..
             } => {
-                self.prefix(&mut line, *tid, *ts_ns, multi);
+                self.prefix(&mut line, *tid, *ts_ns, multi, None);
                 self.call_site(&mut line, *tid, None, None);
                 let c = if *core { " (core dumped)" } else { "" };
                 line.push_str(&format!("+++ killed by {}{c} +++", signals::name(*signo)));
@@ -291,7 +316,7 @@ impl Sink for TextSink {
             Event::Superseded {
                 tid, ts_ns, by_tid, ..
             } => {
-                self.prefix(&mut line, *tid, *ts_ns, multi);
+                self.prefix(&mut line, *tid, *ts_ns, multi, None);
                 self.call_site(&mut line, *tid, None, None);
                 line.push_str(&format!("+++ superseded by execve in pid {by_tid} +++"));
             }

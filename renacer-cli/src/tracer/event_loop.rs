@@ -27,6 +27,8 @@ pub(super) struct Pending {
     entry_ns: u64,
     /// Arguments decoded at entry (execve: the old image is gone at exit).
     pre_text: Option<String>,
+    /// `-Y`: an execve's caller's command name, read at entry.
+    comm: Option<String>,
     /// A blocking call's arguments decoded at entry, for the line printed
     /// if its task dies in it (`decode::blocks_on_memory_inputs`).
     entry_args: Option<Vec<String>>,
@@ -536,6 +538,7 @@ impl<'a> Tracer<'a> {
             args,
             entry_ns: now_monotonic_ns(),
             pre_text: None,
+            comm: None,
             entry_args: None,
             fd_hint: None,
             len_in: None,
@@ -570,6 +573,9 @@ impl<'a> Tracer<'a> {
             };
             if is_exec(n) || matches!(n, "exit" | "exit_group" | "select" | "pselect6") {
                 p.pre_text = Some(decode::args(&ctx, n, &args, None));
+                if is_exec(n) && decode::pids::comm_on() {
+                    p.comm = decode::pids::comm(tid);
+                }
             } else if decode::blocks_on_memory_inputs(n) {
                 p.entry_args = Some(decode::arg_list(&ctx, n, &args, None));
             } else if n == "rt_sigreturn" {
@@ -664,6 +670,7 @@ impl<'a> Tracer<'a> {
             ip: p.ip,
             cpu_ns: None,
             io_dump: None,
+            comm: p.comm.map(String::into_boxed_str),
         }
     }
 
@@ -703,7 +710,8 @@ impl<'a> Tracer<'a> {
             let which = (reads.contains(fd), writes.contains(fd));
             if which != (false, false) {
                 let mem = Mem { pid: tid };
-                ev.io_dump = decode::dump::io_dump(mem, &ev.name, &ev.args, rval, which);
+                ev.io_dump = decode::dump::io_dump(mem, &ev.name, &ev.args, rval, which)
+                    .map(String::into_boxed_str);
             }
         }
         if injected && self.want_text {

@@ -172,6 +172,7 @@ fn report_source(s: crate::source::SourceStats) {
 pub(crate) fn run(opts: &Options) -> Result<u8, Error> {
     crate::decode::set_hex_strings(opts.hex_strings);
     crate::decode::fdinfo::set_details(opts.fd_details.0, opts.fd_details.1);
+    crate::decode::pids::set_comm(opts.decode_pids_comm);
     crate::decode::flags::set_xlat(opts.xlat);
     let mut sink = crate::output::Resilient::new(make_sink(opts)?);
     let mut source = (opts.source || opts.stack_trace).then(|| {

@@ -160,6 +160,23 @@ pub fn per_process(text: &str) -> Vec<Vec<String>> {
     out
 }
 
+/// Where two per-process traces first differ, for an assertion message
+/// that shows the lines rather than both whole traces.
+pub fn first_difference(a: &[Vec<String>], b: &[Vec<String>]) -> String {
+    for (i, (x, y)) in a.iter().zip(b).enumerate() {
+        if let Some(j) = (0..x.len().max(y.len())).find(|&j| x.get(j) != y.get(j)) {
+            let around =
+                |v: &Vec<String>| v[j.saturating_sub(2)..(j + 3).min(v.len())].join("\n  ");
+            return format!(
+                "process {i}, line {j}:\n ours:\n  {}\n theirs:\n  {}",
+                around(x),
+                around(y)
+            );
+        }
+    }
+    format!("{} processes against {}", a.len(), b.len())
+}
+
 /// The syscall name of a line.
 pub fn name_of(l: &str) -> &str {
     l.split('(').next().unwrap_or("")

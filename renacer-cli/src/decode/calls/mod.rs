@@ -33,6 +33,10 @@ impl H<'_, '_> {
     fn int(&self, v: u64) -> String {
         (v as i32).to_string()
     }
+    /// A pid argument: `1234`, `1234<cat>` under `-Y`.
+    fn pid(&self, v: u64) -> String {
+        super::pids::label(i64::from(v as i32))
+    }
     /// A `long` / `off_t`.
     fn long(&self, v: u64) -> String {
         (v as i64).to_string()

@@ -234,7 +234,7 @@ pub(super) fn decode(h: &H, name: &str, a: &[u64; 6]) -> Option<Vec<String>> {
                 _ => h.ptr(a[1]),
             };
             vec![
-                h.int(a[0]),
+                h.pid(a[0]),
                 status,
                 flags(a[2], flags::WAIT, "0"),
                 h.ptr(a[3]),
@@ -250,9 +250,9 @@ pub(super) fn decode(h: &H, name: &str, a: &[u64; 6]) -> Option<Vec<String>> {
             flags(a[3], flags::WAIT, "0"),
             h.ptr(a[4]),
         ],
-        "kill" => vec![h.int(a[0]), sig(a[1])],
-        "tkill" => vec![h.int(a[0]), sig(a[1])],
-        "tgkill" => vec![h.int(a[0]), h.int(a[1]), sig(a[2])],
+        "kill" => vec![h.pid(a[0]), sig(a[1])],
+        "tkill" => vec![h.pid(a[0]), sig(a[1])],
+        "tgkill" => vec![h.pid(a[0]), h.pid(a[1]), sig(a[2])],
         "rt_sigaction" => vec![
             sig(a[0]),
             h.inp(a[1], structs::sigaction),
