@@ -1227,3 +1227,22 @@ fn pid_command_names_match_strace() {
     let err = renacer_failure(&["--decode-pids=pidns", "true"], 2);
     assert!(err.contains("invalid --decode-pids argument"), "{err}");
 }
+
+/// `--decode-fds=socket` / `=dev` / `=path`: each adds only its own part
+/// of `-yy` to `-y`'s paths.
+#[test]
+fn decode_fds_parts_add_only_their_details() {
+    let py = "import os,socket\na,b=socket.socketpair(); a.send(b'x')\nos.write(os.open('/dev/null',os.O_WRONLY),b'q')\n";
+    let run = |v: &str| {
+        let flag = format!("--decode-fds={v}");
+        let (code, text, _) = trace(&[&flag, "-e", "trace=sendto,write", "python3", "-c", py]);
+        assert_eq!(code, 0, "{text}");
+        let sock = text.contains("<UNIX-STREAM:[");
+        let dev = text.contains("</dev/null<char 1:3>>");
+        let path = text.contains("</dev/null>") || dev;
+        (sock, dev, path)
+    };
+    assert_eq!(run("socket"), (true, false, true));
+    assert_eq!(run("dev"), (false, true, true));
+    assert_eq!(run("path"), (false, false, true));
+}
