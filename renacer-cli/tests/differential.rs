@@ -349,3 +349,96 @@ fn fixed_decoders_print_what_strace_prints() {
     assert!(ours.len() >= 8, "{ours:#?}");
     assert_eq!(ours, theirs);
 }
+
+/// One call or more from each decoder family that has no real program in
+/// the fidelity set exercising it: extended attributes, fallocate, mknodat,
+/// inotify, POSIX timers (every `sigev_notify` form), scheduling and I/O
+/// priority, select, `times` and the NUMA memory policy calls.
+const FAMILIES: &str = r#"
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/inotify.h>
+#include <sys/select.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/times.h>
+#include <sys/xattr.h>
+int main(int argc, char **argv) {
+    (void)argc;
+    int fd = open(argv[1], O_RDWR | O_CREAT | O_TRUNC, 0600);
+    fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, 4096);
+    fsetxattr(fd, "user.k", "v1", 2, XATTR_CREATE);
+    char xb[64]; fgetxattr(fd, "user.k", xb, sizeof xb); flistxattr(fd, xb, sizeof xb);
+    fremovexattr(fd, "user.k");
+    mknodat(AT_FDCWD, argv[2], S_IFIFO | 0644, 0); unlink(argv[2]);
+    int in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    int w = inotify_add_watch(in, argv[1], IN_MODIFY | IN_CLOSE_WRITE);
+    inotify_rm_watch(in, w); close(in);
+    timer_t t; struct sigevent ev; memset(&ev, 0, sizeof ev);
+    ev.sigev_notify = SIGEV_NONE; ev.sigev_signo = SIGUSR1;
+    timer_create(CLOCK_MONOTONIC, &ev, &t);
+    struct itimerspec its = {{0, 0}, {5, 0}}, old;
+    timer_settime(t, 0, &its, &old); timer_gettime(t, &old); timer_delete(t);
+    ev.sigev_notify = SIGEV_SIGNAL; ev.sigev_value.sival_int = 7;
+    timer_create(CLOCK_MONOTONIC, &ev, &t);
+    ev.sigev_notify = 9; timer_create(CLOCK_MONOTONIC, &ev, &t);
+    ev.sigev_notify = SIGEV_THREAD; syscall(SYS_timer_create, CLOCK_MONOTONIC, &ev, &t);
+    struct sched_param sp = {0};
+    sched_setscheduler(0, SCHED_BATCH, &sp); sched_getscheduler(0); sched_getparam(0, &sp);
+    syscall(SYS_ioprio_set, 1, 0, (2 << 13) | 4); syscall(SYS_ioprio_get, 1, 0);
+    fd_set rs; FD_ZERO(&rs); FD_SET(fd, &rs);
+    struct timeval tv = {0, 1000}; select(fd + 1, &rs, NULL, NULL, &tv);
+    struct tms tm; times(&tm); times(NULL);
+    unsigned long mask[2] = {1, 0}; int mode;
+    syscall(SYS_set_mempolicy, 1, mask, 64);
+    syscall(SYS_get_mempolicy, &mode, mask, 128, NULL, 0);
+    syscall(SYS_get_mempolicy, NULL, NULL, 0, NULL, 4);
+    syscall(SYS_set_mempolicy, 0x8000 | 2, mask, 64);
+    syscall(SYS_set_mempolicy, 0x63, NULL, 0);
+    syscall(SYS_set_mempolicy, 0, NULL, 0);
+    syscall(SYS_mbind, (unsigned long)xb & ~4095UL, 4096, 0, NULL, 0, 0x80);
+    syscall(SYS_migrate_pages, 0, 1, mask, NULL);
+    close(fd); unlink(argv[1]);
+    return 0;
+}
+"#;
+
+#[test]
+fn decoder_families_print_what_strace_prints() {
+    let exe = compile("families", FAMILIES);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("file").display().to_string();
+    let fifo = dir.path().join("fifo").display().to_string();
+    let exe = exe.to_str().unwrap();
+    let (code, ours, _) = trace(&["--", exe, &file, &fifo]);
+    assert_eq!(code, 0, "{ours}");
+    let theirs = strace(&["--", exe, &file, &fifo]);
+    // Times left, timer ids' neighbours and tick counts change run to run.
+    let norm = |t: &str| -> Vec<String> {
+        syscall_lines(t)
+            .iter()
+            .filter(|l| !PID_VALUED.contains(&name_of(l)))
+            .map(|l| no_ids(&normalise(l)))
+            .collect()
+    };
+    let (ours, theirs) = (norm(&ours), norm(&theirs));
+    for want in [
+        "set_mempolicy(MPOL_BIND|MPOL_F_STATIC_NODES",
+        "times({tms_utime=",
+        "sigev_notify=0xADDR /* SIGEV_??? */",
+    ] {
+        assert!(
+            ours.iter().any(|l| l.contains(want)),
+            "{want} missing: {ours:#?}"
+        );
+    }
+    for (x, y) in ours.iter().zip(&theirs) {
+        assert_eq!(x, y);
+    }
+    assert_eq!(ours.len(), theirs.len());
+}

@@ -89,6 +89,33 @@ pub(crate) fn enum_name(v: u64, table: &[(u64, &str)]) -> String {
     }
 }
 
+/// strace's form for a value no table entry names: `0x63 /* MPOL_??? */`,
+/// the bare number under `-X raw`.
+pub(crate) fn unknown(v: u64, what: &str) -> String {
+    match xlat() {
+        Xlat::Raw => format!("{v:#x}"),
+        _ => format!("{v:#x} /* {what} */"),
+    }
+}
+
+/// Like [`flags`], but a word with no named bit at all is marked unknown
+/// (`0x80 /* MPOL_??? */`), as strace's `printflags` does.
+pub(crate) fn flags_or_unknown(v: u64, table: &[(u64, &str)], zero: &str, what: &str) -> String {
+    if v != 0 && table.iter().all(|&(bits, _)| bits == 0 || v & bits != bits) {
+        return unknown(v, what);
+    }
+    flags(v, table, zero)
+}
+
+/// The name of `v` in an enumeration, or `0x63 /* X_??? */` if unknown
+/// (strace's `printxval`).
+pub(crate) fn enum_or_unknown(v: u64, table: &[(u64, &str)], what: &str) -> String {
+    match table.iter().find(|&&(x, _)| x == v) {
+        Some(&(_, n)) => styled(hex_num(v), n.to_string()),
+        None => unknown(v, what),
+    }
+}
+
 /// The name of `v` in an enumeration, or hex if unknown.
 pub(crate) fn enum_hex(v: u64, table: &[(u64, &str)]) -> String {
     match table.iter().find(|&&(x, _)| x == v) {

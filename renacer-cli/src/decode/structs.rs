@@ -324,6 +324,21 @@ pub(crate) fn sysinfo(m: Mem, addr: u64) -> String {
     )
 }
 
+/// `struct tms` (`times`): four `clock_t` tick counts.
+pub(crate) fn tms(m: Mem, addr: u64) -> String {
+    let Some(b) = m.read(addr, 32) else {
+        return format!("{addr:#x}");
+    };
+    let t = |off| le_u64(&b, off) as i64;
+    format!(
+        "{{tms_utime={}, tms_stime={}, tms_cutime={}, tms_cstime={}}}",
+        t(0),
+        t(8),
+        t(16),
+        t(24)
+    )
+}
+
 /// A wait status as strace prints it inside `[{...}]`.
 pub(crate) fn wait_status(st: i32) -> String {
     let sig = st & 0x7f;
@@ -638,7 +653,7 @@ pub(crate) fn itimerspec(m: Mem, addr: u64) -> String {
 /// `struct sigevent`: the signal and notification (and the thread for
 /// `SIGEV_THREAD_ID`), the value when set.
 pub(crate) fn sigevent(m: Mem, addr: u64) -> String {
-    let Some(b) = m.read(addr, 24) else {
+    let Some(b) = m.read(addr, 32) else {
         return format!("{addr:#x}");
     };
     let value = le_u64(&b, 0);
@@ -651,28 +666,50 @@ pub(crate) fn sigevent(m: Mem, addr: u64) -> String {
             value as i32
         ));
     }
-    let notify_name = flags::enum_name(
+    // The signal is named only where it will be sent; otherwise it is just
+    // a number in the struct.
+    if matches!(notify, SIGEV_SIGNAL | SIGEV_THREAD | SIGEV_THREAD_ID) {
+        s.push_str(&format!("sigev_signo={}, ", signals::name(signo as i32)));
+    } else {
+        s.push_str(&format!("sigev_signo={signo}, "));
+    }
+    let notify_name = flags::enum_or_unknown(
         notify.into(),
         &[
-            (0, "SIGEV_SIGNAL"),
+            (SIGEV_SIGNAL.into(), "SIGEV_SIGNAL"),
             (1, "SIGEV_NONE"),
-            (2, "SIGEV_THREAD"),
-            (4, "SIGEV_THREAD_ID"),
+            (SIGEV_THREAD.into(), "SIGEV_THREAD"),
+            (SIGEV_THREAD_ID.into(), "SIGEV_THREAD_ID"),
         ],
+        "SIGEV_???",
     );
-    if notify != 1 {
-        s.push_str(&format!("sigev_signo={}, ", signals::name(signo as i32)));
-    }
     s.push_str(&format!("sigev_notify={notify_name}"));
-    if notify == 4 {
-        s.push_str(&format!(
+    let ptr = |p: u64| {
+        if p == 0 {
+            "NULL".into()
+        } else {
+            format!("{p:#x}")
+        }
+    };
+    match notify {
+        SIGEV_THREAD_ID => s.push_str(&format!(
             ", sigev_notify_thread_id={}",
             renacer_format::le::u32_at(&b, 16)
-        ));
+        )),
+        SIGEV_THREAD => s.push_str(&format!(
+            ", sigev_notify_function={}, sigev_notify_attributes={}",
+            ptr(le_u64(&b, 16)),
+            ptr(le_u64(&b, 24))
+        )),
+        _ => {}
     }
     s.push('}');
     s
 }
+
+const SIGEV_SIGNAL: u32 = 0;
+const SIGEV_THREAD: u32 = 2;
+const SIGEV_THREAD_ID: u32 = 4;
 
 /// An `fd_set` of `nfds` descriptors: the set ones, `[0 3]`.
 pub(crate) fn fd_set(m: Mem, addr: u64, nfds: i32) -> String {

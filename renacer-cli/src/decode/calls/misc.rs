@@ -93,7 +93,7 @@ pub(super) fn decode(h: &H, name: &str, a: &[u64; 6]) -> Option<Vec<String>> {
     Some(match name {
         "inotify_init1" => vec![flags(
             a[0],
-            &[(0o2000000, "IN_CLOEXEC"), (0o4000, "IN_NONBLOCK")],
+            &[(0o4000, "IN_NONBLOCK"), (0o2000000, "IN_CLOEXEC")],
             "0",
         )],
         "inotify_add_watch" => vec![h.fd(a[0]), h.path(a[1]), flags(a[2], IN_FLAGS, "0")],

@@ -2,6 +2,7 @@
 //! for calls it does not own; the first group that knows the call wins.
 
 mod fs;
+mod mempolicy;
 pub(crate) mod misc;
 mod net;
 mod proc;
@@ -17,6 +18,7 @@ pub(super) fn decode(ctx: &Ctx, name: &str, a: &[u64; 6], ret: Option<i64>) -> O
         .or_else(|| proc::decode(&h, name, a))
         .or_else(|| net::decode(&h, name, a))
         .or_else(|| misc::decode(&h, name, a))
+        .or_else(|| mempolicy::decode(&h, name, a))
 }
 
 /// Shared helpers for the decoders.

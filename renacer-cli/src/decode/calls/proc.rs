@@ -422,7 +422,7 @@ pub(super) fn decode(h: &H, name: &str, a: &[u64; 6]) -> Option<Vec<String>> {
             v
         }
         "sysinfo" => vec![h.out(a[0], structs::sysinfo)],
-        "times" => vec![h.ptr(a[0])],
+        "times" => vec![h.out(a[0], structs::tms)],
         "getrusage" => vec![
             enum_name(
                 a[0] as i32 as i64 as u64,
