@@ -2,7 +2,7 @@
 //! need a call to fail (or return a chosen value, or raise a signal) on
 //! its Nth invocation.
 //!
-//! `inject=SET:error=ERRNO|retval=N[:signal=SIG][:when=EXPR]`,
+//! `inject=SET:error=ERRNO|retval=N[:signal=SIG][:delay_enter=T][:delay_exit=T][:when=EXPR]`,
 //! `fault=SET[:error=ERRNO][:when=EXPR]` (`fault` is `inject` with
 //! `error=ENOSYS` by default). `when=N` fires on the Nth call of the set in
 //! each thread, `N+` on the Nth and every later one, `N+S` on the Nth and
@@ -10,9 +10,14 @@
 //! entry the tracer sets `orig_rax` to -1, so the kernel runs nothing and
 //! returns `-ENOSYS`; at its exit the tracer writes the chosen result into
 //! `rax` and, with `signal=`, delivers the signal as the tracee resumes.
-//! The line ends with ` (INJECTED)`, as strace's does.
+//! The line ends with ` (INJECTED)`, as strace's does. `delay_enter=` /
+//! `delay_exit=` hold the task that long (microseconds, or a number with
+//! `s`, `ms`, `us` or `ns`) at the call's entry or exit stop before it may
+//! go on; the tracer keeps serving every other task meanwhile, and the line
+//! ends with ` (DELAYED)`.
 
 use crate::filter::TraceSet;
+use std::time::Duration;
 
 /// What a rule does to a call it fires on.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -21,8 +26,8 @@ pub(crate) enum Action {
     Error(i32),
     /// The call returns this value (without running).
     Retval(i64),
-    /// The call runs; only the signal is injected.
-    Signal,
+    /// The call runs; only a signal or a delay is injected.
+    Run,
 }
 
 /// One `-e inject=` / `-e fault=` rule.
@@ -31,6 +36,9 @@ pub(crate) struct Rule {
     pub set: TraceSet,
     pub action: Action,
     pub signal: Option<i32>,
+    /// How long the task is held at the call's entry / exit stop.
+    pub delay_enter: Option<Duration>,
+    pub delay_exit: Option<Duration>,
     first: u64,
     /// `None`: only the `first`th call; `Some(s)`: then every `s`th.
     step: Option<u64>,
@@ -43,6 +51,7 @@ impl Rule {
         let mut parts = value.split(':');
         let set = TraceSet::parse(parts.next().unwrap_or(""))?;
         let (mut action, mut signal, mut when) = (None, None, None);
+        let (mut delay_enter, mut delay_exit) = (None, None);
         for p in parts {
             let (k, v) = p
                 .split_once('=')
@@ -62,18 +71,23 @@ impl Rule {
                     );
                 }
                 "when" => when = Some(parse_when(v)?),
-                "delay_enter" | "delay_exit" | "poke_enter" | "poke_exit" => {
+                "delay_enter" if !fault => delay_enter = Some(parse_delay(k, v)?),
+                "delay_exit" if !fault => delay_exit = Some(parse_delay(k, v)?),
+                "poke_enter" | "poke_exit" => {
                     return Err(format!("{qual}: {k}= is not supported by renacer"))
                 }
                 _ => return Err(format!("invalid {qual}= key '{k}'")),
             }
         }
-        let action = match (action, signal, fault) {
+        let runs = signal.is_some() || delay_enter.is_some() || delay_exit.is_some();
+        let action = match (action, runs, fault) {
             (Some(a), _, _) => a,
             (None, _, true) => Action::Error(libc::ENOSYS),
-            (None, Some(_), false) => Action::Signal,
-            (None, None, false) => {
-                return Err("inject= needs error=, retval= or signal=".into());
+            (None, true, false) => Action::Run,
+            (None, false, false) => {
+                return Err(
+                    "inject= needs error=, retval=, signal=, delay_enter= or delay_exit=".into(),
+                );
             }
         };
         let (first, step) = when.unwrap_or((1, Some(1)));
@@ -81,6 +95,8 @@ impl Rule {
             set,
             action,
             signal,
+            delay_enter,
+            delay_exit,
             first,
             step,
         })
@@ -105,6 +121,27 @@ fn parse_when(v: &str) -> Result<(u64, Option<u64>), String> {
         Some((a, "")) => (num(a)?, Some(1)),
         Some((a, b)) => (num(a)?, Some(num(b)?)),
     })
+}
+
+/// A delay: microseconds, or a (decimal) number with `s`, `ms`, `us` or
+/// `ns`, as strace reads it.
+fn parse_delay(key: &str, v: &str) -> Result<Duration, String> {
+    let bad = || {
+        format!("invalid {key}= '{v}' (expected microseconds, or a number with s, ms, us or ns)")
+    };
+    let split = v
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(v.len());
+    let (num, unit) = v.split_at(split);
+    let scale = match unit {
+        "" | "us" => 1e-6,
+        "s" => 1.0,
+        "ms" => 1e-3,
+        "ns" => 1e-9,
+        _ => return Err(bad()),
+    };
+    let n: f64 = num.parse().map_err(|_| bad())?;
+    Duration::try_from_secs_f64(n * scale).map_err(|_| bad())
 }
 
 /// `ENOENT` or a number.
@@ -141,20 +178,34 @@ mod tests {
         assert_eq!(r.action, Action::Error(libc::ENOSYS));
         assert!(r.fires(1) && r.fires(9));
         let r = Rule::parse("getpid:signal=USR1", false).unwrap();
-        assert_eq!((r.action, r.signal), (Action::Signal, Some(libc::SIGUSR1)));
+        assert_eq!((r.action, r.signal), (Action::Run, Some(libc::SIGUSR1)));
+        let r = Rule::parse("getpid:delay_enter=200000:delay_exit=1.5ms", false).unwrap();
+        assert_eq!(r.action, Action::Run);
+        assert_eq!(r.delay_enter, Some(Duration::from_millis(200)));
+        assert_eq!(r.delay_exit, Some(Duration::from_micros(1500)));
+        let r = Rule::parse("read:error=EIO:delay_exit=2s", false).unwrap();
+        assert_eq!(r.action, Action::Error(libc::EIO));
+        assert_eq!(r.delay_exit, Some(Duration::from_secs(2)));
         for bad in [
             "openat",
             "openat:error=ENOPE",
             "openat:error=ENOENT:when=0",
             "openat:error=ENOENT:when=x",
             "openat:frob=1",
-            "openat:delay_enter=10",
+            "openat:delay_enter=-1",
+            "openat:delay_enter=1s5",
+            "openat:delay_enter=ms",
+            "openat:poke_enter=@arg1=00",
         ] {
             assert!(Rule::parse(bad, false).is_err(), "{bad}");
         }
         assert!(
             Rule::parse("openat:retval=1", true).is_err(),
             "fault has no retval"
+        );
+        assert!(
+            Rule::parse("openat:delay_enter=1", true).is_err(),
+            "fault has no delay"
         );
     }
 }

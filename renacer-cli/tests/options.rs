@@ -733,6 +733,8 @@ fn inject_and_fault_match_strace() {
         &["-e", "inject=openat:error=EACCES", "-e", "trace=close"],
         &["-e", "inject=read:retval=0:when=1+2", "-e", "trace=read"],
         &["-e", "inject=getpid:retval=42", "-e", "trace=getpid"],
+        &["-e", "inject=getuid:delay_enter=20ms", "-e", "trace=getuid"],
+        &["-e", "inject=openat:error=ENOENT:delay_exit=5ms:when=2"],
     ] {
         let mut args = flags.to_vec();
         args.extend(["sh", "-c", sh]);
@@ -770,17 +772,75 @@ fn inject_and_fault_match_strace() {
         };
         assert_eq!(strip(&ours), strip(&theirs), "{flags:?}");
         // An untraced call (trace=close) is left alone, as strace does; a
-        // signal-only injection changes no result and is not marked.
-        let marked = !flags.contains(&"trace=close") && !flags[1].contains("signal=");
+        // signal- or delay-only injection changes no result and is not
+        // marked INJECTED; a delayed call is marked DELAYED.
+        let changes = flags[1].starts_with("fault=")
+            || flags[1].contains("error=")
+            || flags[1].contains("retval=");
+        let marked = !flags.contains(&"trace=close") && changes;
         assert_eq!(ours.contains(" (INJECTED)"), marked, "{flags:?}: {ours}");
+        assert_eq!(
+            ours.contains(" (DELAYED)"),
+            flags[1].contains("delay_"),
+            "{flags:?}: {ours}"
+        );
     }
     let err = renacer_failure(&["-e", "inject=openat", "--", "true"], 2);
-    assert!(err.contains("needs error=, retval= or signal="), "{err}");
+    assert!(err.contains("needs error=, retval=, signal="), "{err}");
+    let err = renacer_failure(&["-e", "inject=openat:delay_enter=1s5", "--", "true"], 2);
+    assert!(err.contains("invalid delay_enter="), "{err}");
     let err = renacer_failure(
         &["-e", "inject=openat:error=ENOENT:when=0", "--", "true"],
         2,
     );
     assert!(err.contains("invalid when="), "{err}");
+}
+
+const HELD_WRITER: &str = r#"
+#include <pthread.h>
+#include <unistd.h>
+static int p[2];
+static void *reader(void *a) {
+    (void)a; char c; read(p[0], &c, 1);
+    for (int i = 0; i < 5; i++) getppid();
+    return 0;
+}
+int main(void) {
+    pipe(p);
+    pthread_t t; pthread_create(&t, 0, reader, 0);
+    write(p[1], "x", 1);
+    getpid();
+    pthread_join(t, 0);
+    return 0;
+}
+"#;
+
+/// An injected delay holds only the task it fires in: the main thread's
+/// `getpid` is held for two seconds at its entry while the thread that
+/// reads what main wrote just before makes its calls (their lines come
+/// first: a line is printed at the call's exit) — the single tracer thread
+/// keeps serving everyone.
+#[test]
+fn an_injected_delay_holds_only_its_own_task() {
+    let exe = compile("held-writer", HELD_WRITER);
+    let (code, out, _) = trace(&[
+        "-f",
+        "-e",
+        "trace=getpid,getppid",
+        "-e",
+        "inject=getpid:delay_enter=2s",
+        exe.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let lines: Vec<&str> = out.lines().collect();
+    let held = lines
+        .iter()
+        .position(|l| l.contains("getpid()") && l.ends_with(" (DELAYED)"));
+    let ppids: Vec<usize> = (0..lines.len())
+        .filter(|&i| lines[i].contains("getppid()"))
+        .collect();
+    assert_eq!(ppids.len(), 5, "{out}");
+    assert!(held.is_some_and(|h| ppids.iter().all(|&i| i < h)), "{out}");
 }
 
 /// `-e read=` / `-e write=`: the hex dumps strace prints after each call

@@ -6,6 +6,7 @@ use super::event_loop::{Task, Tracer};
 use super::{sys, Error};
 use crate::args::Options;
 use crate::output::Sink;
+use std::time::Duration;
 
 /// How often a busy trace checks for a pending detach signal, in stops.
 const SIGNAL_POLL_EVERY: u32 = 64;
@@ -92,7 +93,7 @@ pub(super) fn attach(
         since_poll += 1;
         if since_poll >= SIGNAL_POLL_EVERY {
             since_poll = 0;
-            if !detach_on.is_empty() && sys::wait_signal(detach_on, 0).is_some() {
+            if !detach_on.is_empty() && sys::wait_signal(detach_on, Duration::ZERO).is_some() {
                 detach = true;
                 break;
             }
@@ -102,7 +103,7 @@ pub(super) fn attach(
             Ok(None) => {
                 // Idle: make output live, then sleep until a stop or a signal.
                 let _ = t.sink.flush();
-                match sys::wait_signal(&wait_set, 100) {
+                match sys::wait_signal(&wait_set, t.idle_wait(Duration::from_millis(100))) {
                     Some(s) if s != libc::SIGCHLD => {
                         detach = true;
                         break;
@@ -137,6 +138,16 @@ pub(super) fn attach(
 /// Stop every task, then detach it from that stop, passing on a signal
 /// that was about to be delivered so nothing is lost.
 fn detach_all(t: &mut Tracer) -> Result<(), Error> {
+    // Tasks held by an injected delay are already stopped: no interrupt
+    // would report them again.
+    for (tid, sig) in t.take_held() {
+        if let Some((pid, p)) = t.take_pending(tid) {
+            t.emit_unfinished(tid, pid, p, crate::output::DETACHED)
+                .map_err(|e| Error::io("write", e))?;
+        }
+        let _ = sys::detach(tid, sig);
+        t.tasks.remove(&tid);
+    }
     let tids: Vec<i32> = t.tasks.keys().copied().collect();
     for tid in tids {
         let _ = sys::interrupt(tid);

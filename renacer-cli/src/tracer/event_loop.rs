@@ -12,6 +12,7 @@ use renacer::clock::now_monotonic_ns;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io;
+use std::time::{Duration, Instant};
 
 const EVENT_FORK: i32 = 1;
 const EVENT_VFORK: i32 = 2;
@@ -56,6 +57,16 @@ struct Injected {
     /// The result written at exit; `None`: the call ran (signal only).
     result: Option<i64>,
     signal: Option<i32>,
+    delay_enter: Option<Duration>,
+    delay_exit: Option<Duration>,
+}
+
+/// A task held at a stop by `-e inject=...:delay_enter=/delay_exit=`,
+/// resumed (with `sig`) once `until` has passed.
+struct Held {
+    until: Instant,
+    tid: i32,
+    sig: i32,
 }
 
 /// One traced thread.
@@ -68,6 +79,8 @@ pub(super) struct Task {
     visible: bool,
     /// Calls seen per `-e inject=` rule (`when=` counts per thread).
     inject_counts: Vec<u64>,
+    /// An injected delay to apply when the task is next resumed.
+    hold: Option<Duration>,
 }
 
 impl Task {
@@ -75,6 +88,7 @@ impl Task {
         Task {
             tgid,
             inject_counts: Vec::new(),
+            hold: None,
             pending: None,
             hidden,
             visible,
@@ -101,6 +115,8 @@ pub(super) struct Tracer<'a> {
     /// `-b execve` spares the launched command's first exec (strace's
     /// `skip_one_b_execve`): true until it has happened.
     pub spare_first_exec: bool,
+    /// Tasks held by an injected delay, in no particular order (few).
+    held: Vec<Held>,
 }
 
 /// Counts the call for every `-e inject=` rule whose set holds it and
@@ -124,9 +140,11 @@ fn fire_injection(
                 result: match rule.action {
                     Action::Error(e) => Some(-i64::from(e)),
                     Action::Retval(v) => Some(v),
-                    Action::Signal => None,
+                    Action::Run => None,
                 },
                 signal: rule.signal,
+                delay_enter: rule.delay_enter,
+                delay_exit: rule.delay_exit,
             });
         }
     }
@@ -170,12 +188,62 @@ impl<'a> Tracer<'a> {
                 && opts.summary_spec.clock == crate::summary_spec::Clock::System,
             stop_stime: None,
             spare_first_exec: false,
+            held: Vec::new(),
         }
     }
 
     /// The next stop (`waitpid`), with the task's system CPU time noted
     /// for [`Tracer::handle`] when `-c` measures it.
+    /// While tasks are held by an injected delay, a blocking wait sleeps
+    /// only until the next one is due (or any stop arrives: SIGCHLD is
+    /// blocked for this) and releases the due ones first.
     pub(super) fn next_stop(&mut self, nohang: bool) -> io::Result<Option<(i32, i32)>> {
+        loop {
+            self.release_held();
+            let Some(due_in) = self.next_release() else {
+                return self.wait_stop(nohang);
+            };
+            if let Some(stop) = self.wait_stop(true)? {
+                return Ok(Some(stop));
+            }
+            if nohang {
+                return Ok(None);
+            }
+            sys::wait_signal(&[libc::SIGCHLD], due_in);
+        }
+    }
+
+    /// How long an idle tracer may sleep: `max`, or less when a held task
+    /// is due sooner.
+    pub(super) fn idle_wait(&self, max: Duration) -> Duration {
+        self.next_release().map_or(max, |d| d.min(max))
+    }
+
+    fn next_release(&self) -> Option<Duration> {
+        let now = Instant::now();
+        self.held
+            .iter()
+            .map(|h| h.until.saturating_duration_since(now))
+            .min()
+    }
+
+    fn release_held(&mut self) {
+        let now = Instant::now();
+        let (due, later): (Vec<Held>, Vec<Held>) = std::mem::take(&mut self.held)
+            .into_iter()
+            .partition(|h| h.until <= now);
+        self.held = later;
+        for h in due {
+            self.resume_now(h.tid, h.sig);
+        }
+    }
+
+    /// Tasks held by an injected delay, with their signals (for detaching).
+    pub(super) fn take_held(&mut self) -> Vec<(i32, i32)> {
+        self.held.drain(..).map(|h| (h.tid, h.sig)).collect()
+    }
+
+    fn wait_stop(&mut self, nohang: bool) -> io::Result<Option<(i32, i32)>> {
         if !self.measure_cpu {
             return sys::wait_any(nohang);
         }
@@ -195,7 +263,16 @@ impl<'a> Tracer<'a> {
 
     /// Resume `tid`: to the next syscall stop while a call is open (or
     /// always without seccomp), else to the next seccomp/event stop.
-    fn resume(&self, tid: i32, sig: i32) {
+    fn resume(&mut self, tid: i32, sig: i32) {
+        if let Some(d) = self.tasks.get_mut(&tid).and_then(|t| t.hold.take()) {
+            let until = Instant::now() + d;
+            self.held.push(Held { until, tid, sig });
+            return;
+        }
+        self.resume_now(tid, sig);
+    }
+
+    fn resume_now(&self, tid: i32, sig: i32) {
         let open = self.tasks.get(&tid).is_some_and(|t| t.pending.is_some());
         let _ = if self.seccomp && !open {
             sys::resume_cont(tid, sig)
@@ -438,6 +515,7 @@ impl<'a> Tracer<'a> {
     }
 
     fn on_death(&mut self, tid: i32, status: Status) -> io::Result<()> {
+        self.held.retain(|h| h.tid != tid);
         let Some(mut task) = self.tasks.remove(&tid) else {
             return Ok(());
         };
@@ -520,6 +598,7 @@ impl<'a> Tracer<'a> {
         let inject = name
             .filter(|_| print && !launching && std::ptr::eq(a, arch::native()))
             .and_then(|_| fire_injection(rules, &mut task.inject_counts, a, nr));
+        task.hold = inject.and_then(|i| i.delay_enter);
         #[cfg(target_arch = "x86_64")]
         if let Some(Injected {
             result: Some(_), ..
@@ -692,12 +771,16 @@ impl<'a> Tracer<'a> {
                 (rval, is_error) = (r, (-4095..0).contains(&r));
             }
             signal = inj.signal.unwrap_or(0);
+            t.hold = inj.delay_exit;
         }
         if !self.opts.status.admits(Some(is_error)) {
             return Ok(signal);
         }
         // strace marks a changed result, not a signal-only injection.
         let injected = p.inject.is_some_and(|i| i.result.is_some());
+        let delayed = p
+            .inject
+            .is_some_and(|i| i.delay_enter.is_some() || i.delay_exit.is_some());
         let (entry_stime, exec_caller) = (p.entry_stime, p.exec_caller);
         let mut ev = self.build(tid, pid, p, Some((rval, is_error)));
         ev.tid = exec_caller.unwrap_or(ev.tid);
@@ -716,6 +799,9 @@ impl<'a> Tracer<'a> {
         }
         if injected && self.want_text {
             ev.ret_text.push_str(" (INJECTED)");
+        }
+        if delayed && self.want_text {
+            ev.ret_text.push_str(" (DELAYED)");
         }
         self.emit(Event::Syscall(ev))?;
         Ok(signal)
@@ -800,6 +886,15 @@ pub(super) fn launch(
         i @ (Interruptible::Never | Interruptible::NeverTstp) => {
             sys::ignore_fatal_signals(i == Interruptible::NeverTstp)
         }
+    }
+    // Injected delays sleep in sigtimedwait on SIGCHLD, blocked only now
+    // so that the command does not inherit the mask.
+    if opts
+        .inject
+        .iter()
+        .any(|r| r.delay_enter.is_some() || r.delay_exit.is_some())
+    {
+        sys::block_signals(&[libc::SIGCHLD]);
     }
     let mut t = Tracer::new(opts, sink, use_seccomp, source);
     t.main_pid = pid;

@@ -253,12 +253,12 @@ pub(crate) fn block_signals(sigs: &[i32]) {
     unsafe { libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) };
 }
 
-/// Wait up to `timeout_ms` for one of `sigs` (blocked); `None` on timeout.
-pub(crate) fn wait_signal(sigs: &[i32], timeout_ms: u64) -> Option<i32> {
+/// Wait up to `timeout` for one of `sigs` (blocked); `None` on timeout.
+pub(crate) fn wait_signal(sigs: &[i32], timeout: std::time::Duration) -> Option<i32> {
     let set = sigset_of(sigs);
     let ts = libc::timespec {
-        tv_sec: (timeout_ms / 1000) as libc::time_t,
-        tv_nsec: ((timeout_ms % 1000) * 1_000_000) as libc::c_long,
+        tv_sec: timeout.as_secs() as libc::time_t,
+        tv_nsec: timeout.subsec_nanos() as libc::c_long,
     };
     // SAFETY: `set` and `ts` are live; a null siginfo pointer is allowed.
     let s = unsafe { libc::sigtimedwait(&set, std::ptr::null_mut(), &ts) };
