@@ -54,6 +54,22 @@ pub(crate) enum Interruptible {
     NeverTstp,
 }
 
+/// `-D` / `--daemonize`: renacer traces from a grandchild of the
+/// command's process, so the command stays the direct child of whoever
+/// started renacer (its parent sees it, not renacer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Daemonize {
+    /// renacer is the command's parent.
+    #[default]
+    Off,
+    /// `-D`, `--daemonize=grandchild`.
+    Grandchild,
+    /// `-DD`, `--daemonize=pgroup`: and in a process group of its own.
+    Pgroup,
+    /// `-DDD`, `--daemonize=session`: and in a session of its own.
+    Session,
+}
+
 /// `--format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) enum Format {
@@ -154,6 +170,8 @@ pub(crate) struct Options {
     pub append: bool,
     /// `-ff` (with `-o FILE`): one file per task, `FILE.TID`.
     pub per_task_files: bool,
+    /// `-D`.
+    pub daemonize: Daemonize,
     /// `-x` / `-xx`.
     pub hex_strings: crate::decode::HexStrings,
     /// `-e signal=`: the signals whose delivery lines are printed.
@@ -442,7 +460,8 @@ fn summary_value(opts: &mut Options, flag: char, v: &str) -> Result<(), String> 
 }
 
 /// Long options, for "did you mean".
-const LONG_OPTIONS: [&str; 37] = [
+const LONG_OPTIONS: [&str; 38] = [
+    "daemonize",
     "decode-pids",
     "interruptible",
     "no-abbrev",
@@ -552,7 +571,7 @@ pub(crate) fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
         columns: 40,
         ..Options::default()
     };
-    let mut t_count = 0;
+    let (mut t_count, mut d_count) = (0, 0);
     let mut p = lexopt::Parser::from_args(args);
     loop {
         let arg = match p.next() {
@@ -585,6 +604,7 @@ pub(crate) fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
                 summary_value(&mut opts, c, &v)?;
             }
             Short('t') => t_count += 1,
+            Short('D') => d_count += 1,
             Short('r') => opts.relative = true,
             Short('y') => {
                 if opts.decode_fds {
@@ -678,6 +698,19 @@ pub(crate) fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
                             ))
                         }
                     },
+                    "daemonize" => {
+                        let v = p.optional_value().map(|v| v.to_string_lossy().into_owned());
+                        d_count = match v.as_deref() {
+                            None | Some("grandchild") => 1,
+                            Some("pgroup" | "pgrp") => 2,
+                            Some("session") => 3,
+                            Some(o) => {
+                                return Err(format!(
+                                    "invalid --daemonize argument: '{o}' (grandchild, pgroup or session)"
+                                ))
+                            }
+                        };
+                    }
                     "no-abbrev" => opts.abbrev = TraceSet::parse("none")?,
                     "interruptible" => {
                         opts.interruptible =
@@ -786,6 +819,20 @@ pub(crate) fn parse(args: Vec<OsString>) -> Result<Parsed, String> {
         2 => Timestamps::Micros,
         _ => Timestamps::Epoch,
     };
+    opts.daemonize = match d_count {
+        0 => Daemonize::Off,
+        1 => Daemonize::Grandchild,
+        2 => Daemonize::Pgroup,
+        3 => Daemonize::Session,
+        n => {
+            return Err(format!(
+                "too many -D's ({n}), maximum supported -D count is 3"
+            ))
+        }
+    };
+    if opts.daemonize != Daemonize::Off && opts.command.is_empty() {
+        return Err("PROG [ARGS] must be specified with -D/--daemonize".into());
+    }
     if opts.command.is_empty() && opts.pids.is_empty() {
         return Err("must have PROG [ARGS] or -p PID".into());
     }

@@ -1306,3 +1306,82 @@ fn decode_fds_parts_add_only_their_details() {
     assert_eq!(run("dev"), (false, true, true));
     assert_eq!(run("path"), (false, false, true));
 }
+
+const WHO_TRACES_ME: &str = r#"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+int main(void) {
+    char line[256]; int tracer = 0;
+    FILE *f = fopen("/proc/self/status", "r");
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, "TracerPid:", 10)) tracer = atoi(line + 10);
+    printf("%d %d %d %d %d %d %d\n", getpid(), getppid(), tracer,
+           getpgid(0), getsid(0), getpgid(tracer), getsid(tracer));
+    return 3;
+}
+"#;
+
+/// `-D`, `-DD`, `-DDD` (and `--daemonize=...`): the command keeps the pid
+/// renacer was started with and stays its starter's child (here: the test),
+/// traced by another process — in the command's process group and session,
+/// in a group of its own, or in a session of its own. The exit status is the
+/// command's own (its starter sees it directly); the trace is whole.
+#[test]
+fn daemonized_tracer_leaves_the_command_a_child_of_its_starter() {
+    let exe = compile("who-traces-me", WHO_TRACES_ME);
+    for flag in ["-D", "-DD", "-DDD", "--daemonize=session"] {
+        let out = workdir().join(format!("daemon-{}{flag}.txt", std::process::id()));
+        let child = std::process::Command::new(renacer())
+            .args([flag, "-e", "trace=getppid", "-o"])
+            .arg(&out)
+            .arg(&exe)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let started_as = child.id() as i32;
+        // Waits for the tracer too: it holds the same stdout and stderr.
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(3), "{flag}");
+        let n: Vec<i32> = String::from_utf8_lossy(&o.stdout)
+            .split_whitespace()
+            .map(|w| w.parse().unwrap())
+            .collect();
+        let [pid, ppid, tracer, pgid, sid, tracer_pgid, tracer_sid] = n[..] else {
+            panic!("{flag}: {n:?}");
+        };
+        assert_eq!(
+            (pid, ppid),
+            (started_as, std::process::id() as i32),
+            "{flag}"
+        );
+        assert!(
+            tracer > 0 && tracer != pid && tracer != ppid,
+            "{flag}: {n:?}"
+        );
+        match flag {
+            "-D" => assert_eq!((tracer_pgid, tracer_sid), (pgid, sid), "{flag}"),
+            "-DD" => assert_eq!((tracer_pgid, tracer_sid), (tracer, sid), "{flag}"),
+            _ => assert_eq!(tracer_sid, tracer, "{flag}"),
+        }
+        let text = std::fs::read_to_string(&out).unwrap();
+        let ppid_line = format!("getppid() = {ppid}");
+        assert!(normalise(&text).contains(&ppid_line), "{flag}: {text}");
+        assert!(text.ends_with("+++ exited with 3 +++\n"), "{flag}: {text}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(
+            err.trim(),
+            format!("renacer: Process {pid} attached"),
+            "{flag}"
+        );
+    }
+    let err = renacer_failure(&["-D", "-p", "1"], 2);
+    assert!(
+        err.contains("PROG [ARGS] must be specified with -D"),
+        "{err}"
+    );
+    let err = renacer_failure(&["-DDDD", "true"], 2);
+    assert!(err.contains("too many -D's (4)"), "{err}");
+}

@@ -867,6 +867,7 @@ pub(super) fn launch(
         env_changes: &opts.env_changes,
         extra_env: &env,
         run_as: opts.run_as.as_ref(),
+        daemonize: opts.daemonize,
     };
     let pid = spawn::spawn(
         &opts.command,
@@ -897,6 +898,9 @@ pub(super) fn launch(
         sys::block_signals(&[libc::SIGCHLD]);
     }
     let mut t = Tracer::new(opts, sink, use_seccomp, source);
+    if opts.daemonize != crate::args::Daemonize::Off && !opts.quiet {
+        crate::report::say!("renacer: Process {pid} attached");
+    }
     t.main_pid = pid;
     t.spare_first_exec = true;
     t.tasks.insert(pid, Task::new(pid, true, true));

@@ -2,6 +2,11 @@
 //! is a clean one-line error, not a traced failing execve), fork, seize the
 //! child while it waits on a pipe, optionally install the seccomp filter,
 //! then let it `execve`.
+//!
+//! With `-D` the roles of the fork are swapped, as in strace: the original
+//! process becomes the command (so it stays its starter's child), the child
+//! forks the tracer and exits at once (the command reaps it), and the
+//! grandchild seizes the original process and lets it go on.
 
 use super::{sys, Error};
 use std::ffi::{CString, OsString};
@@ -59,6 +64,8 @@ pub(super) struct Setup<'a> {
     pub extra_env: &'a [(String, String)],
     /// `-u USER`: the identity to run as.
     pub run_as: Option<&'a crate::user::RunAs>,
+    /// `-D`: trace from a grandchild.
+    pub daemonize: crate::args::Daemonize,
 }
 
 /// The command's environment: renacer's, with `-E` applied, then renacer's
@@ -116,20 +123,47 @@ pub(super) fn spawn(
         return Err(Error::io("pipe", std::io::Error::last_os_error()));
     }
     let (rd, wr) = (fds[0], fds[1]);
-    // SAFETY: renacer is single-threaded here; the child only calls
-    // async-signal-safe functions (read, prctl, seccomp, execve, _exit) on
-    // memory prepared before the fork.
+    use crate::args::Daemonize;
+    let daemon = setup.daemonize != Daemonize::Off;
+    // SAFETY: getpid has no preconditions.
+    let original = unsafe { libc::getpid() };
+    // SAFETY: renacer is single-threaded here; the side that becomes the
+    // command only calls async-signal-safe functions (read, prctl,
+    // waitpid, seccomp, execve, _exit) on memory prepared before the fork.
     let pid = unsafe { libc::fork() };
     if pid < 0 {
         return Err(Error::io("fork", std::io::Error::last_os_error()));
     }
-    if pid == 0 {
+    if (pid == 0) != daemon {
+        if daemon {
+            // SAFETY: closing our copy of the write end, so a tracer that
+            // dies before writing reads as end of file here.
+            unsafe { libc::close(wr) };
+            // Yama's ptrace_scope=1 lets only ancestors attach; the tracer
+            // is a grandchild. Any process may attach for the handshake,
+            // then the exception is withdrawn (EINVAL without Yama).
+            // SAFETY: prctl with integer arguments.
+            unsafe { libc::prctl(libc::PR_SET_PTRACER, libc::PR_SET_PTRACER_ANY, 0, 0, 0) };
+        }
         let mut b = 0u8;
-        loop {
+        let got = loop {
             // SAFETY: reading one byte into a live local.
             let n = unsafe { libc::read(rd, (&mut b as *mut u8).cast(), 1) };
             if n >= 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
-                break;
+                break n == 1;
+            }
+        };
+        if !got {
+            // The tracer is gone before it attached: never run untraced.
+            // SAFETY: _exit is async-signal-safe.
+            unsafe { libc::_exit(1) };
+        }
+        if daemon {
+            // SAFETY: prctl with integer arguments; waitpid reaps the
+            // intermediate child (it exits as soon as the tracer forked).
+            unsafe {
+                libc::prctl(libc::PR_SET_PTRACER, 0, 0, 0, 0);
+                libc::waitpid(pid, std::ptr::null_mut(), 0);
             }
         }
         // Rust's runtime ignores SIGPIPE in renacer; an ignored disposition
@@ -169,6 +203,12 @@ pub(super) fn spawn(
         unsafe { libc::close(fd) };
     };
     close(rd);
+    let pid = if daemon {
+        become_grandchild(setup.daemonize);
+        original
+    } else {
+        pid
+    };
     let fail = |what: &str, e: std::io::Error| {
         let _ = sys::kill(pid, libc::SIGKILL);
         Error::io(what, e)
@@ -187,6 +227,32 @@ pub(super) fn spawn(
     unsafe { libc::write(wr, one.as_ptr().cast(), 1) };
     close(wr);
     Ok(pid)
+}
+
+/// `-D`, in the original process's child: fork the tracer and exit, so
+/// the tracer is a grandchild of the command (re-parented away from it)
+/// and the command's `waitpid` reaps only this short-lived child.
+fn become_grandchild(how: crate::args::Daemonize) {
+    // SAFETY: single-threaded (this is a fresh fork of a single-threaded
+    // renacer); the intermediate child only forks and exits.
+    let g = unsafe { libc::fork() };
+    if g != 0 {
+        // SAFETY: _exit is async-signal-safe. A failed fork exits 1, which
+        // leaves the command at end of file on its pipe: it exits 1 too.
+        unsafe { libc::_exit(if g > 0 { 0 } else { 1 }) };
+    }
+    // SAFETY: plain syscalls on our own process.
+    unsafe {
+        match how {
+            crate::args::Daemonize::Pgroup => {
+                libc::setpgid(0, 0);
+            }
+            crate::args::Daemonize::Session => {
+                libc::setsid();
+            }
+            _ => {}
+        }
+    }
 }
 
 #[cfg(test)]
