@@ -127,6 +127,9 @@ pub(crate) struct Options {
     /// Calls whose structures are abbreviated (`...`): all by default,
     /// none with `-v`, `-e abbrev=SET`.
     pub abbrev: TraceSet,
+    /// `-e verbose=SET`: calls whose structures are read and printed; the
+    /// others show their addresses (all by default).
+    pub verbose: TraceSet,
     /// `-I N`.
     pub interruptible: Interruptible,
     /// `-Y` / `--decode-pids=comm`: pids with their command names.
@@ -245,6 +248,7 @@ usage: renacer [-AcCfiknqrTtvwxyYzZ] [-a N] [-e EXPR] [-P PATH] [-E VAR=val] [-o
   -e fault=SET[:error=E][:when=...]   make calls fail (or return N, raise S)
   -v             print structures whole (stat, uname, getrusage, execve's env)
   -e abbrev=SET  calls whose structures are abbreviated (default all)
+  -e verbose=SET calls whose structures are printed, not their addresses (default all)
   -X FORMAT      constants as names (abbrev), numbers (raw) or both (verbose)
   -E VAR=val     set (or with -E VAR remove) a variable for the command
   -u USER        run the command as USER
@@ -336,16 +340,7 @@ fn apply_expr(opts: &mut Options, expr: &str) -> Result<(), String> {
         "signal" | "signals" | "s" => opts.signals = crate::filter::SignalSet::parse(value)?,
         "raw" | "x" => opts.raw = Some(TraceSet::parse(value)?),
         "abbrev" | "a" => opts.abbrev = TraceSet::parse(value)?,
-        // strace's verbose=SET prints the structures of the other calls as
-        // pointers; renacer always dereferences them, so only the default
-        // is accepted rather than a flag that would do nothing.
-        "verbose" | "v" if value == "all" => {}
-        "verbose" | "v" => {
-            return Err(
-                "-e verbose= other than all is not supported: structures are always dereferenced (-v / -e abbrev=none print them whole)"
-                    .into(),
-            )
-        }
+        "verbose" | "v" => opts.verbose = TraceSet::parse(value)?,
         "read" | "reads" | "r" => opts.dump_reads = crate::filter::FdSet::parse(value, "read")?,
         "write" | "writes" | "w" => {
             opts.dump_writes = crate::filter::FdSet::parse(value, "write")?

@@ -108,13 +108,13 @@ impl DecisionCapture {
                 self.fds(pid).remove(&a[0]);
             }
             "write" if is_stderr(self.fds(pid), a[0]) && ret > 0 => {
-                let mem = Mem { pid: s.tid };
+                let mem = Mem::of(s.tid);
                 if let Some(bytes) = mem.read(a[1], (ret as usize).min(MAX_LINE)) {
                     self.bytes(s, &bytes);
                 }
             }
             "writev" if is_stderr(self.fds(pid), a[0]) && ret > 0 => {
-                let bytes = read_iov(Mem { pid: s.tid }, a[1], a[2], ret as usize);
+                let bytes = read_iov(Mem::of(s.tid), a[1], a[2], ret as usize);
                 self.bytes(s, &bytes);
             }
             _ => {}

@@ -34,7 +34,7 @@ impl PathSet {
     /// Whether call `name` of task `tid` with `args` touches a path.
     pub(crate) fn matches(&self, tid: i32, name: &str, args: &[u64; 6]) -> bool {
         let (paths, fds) = arguments(name);
-        let mem = Mem { pid: tid };
+        let mem = Mem::of(tid);
         let path_hit = paths.iter().any(|&i| {
             mem.cstr(args[i], 4096)
                 .is_some_and(|(s, _)| self.paths.iter().any(|p| p.as_bytes() == s))

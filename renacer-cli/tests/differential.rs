@@ -239,26 +239,6 @@ static void *w(void *a) { (void)a; getppid(); return 0; }
 int main(void) { pthread_t t; pthread_create(&t, 0, w, 0); pthread_join(t, 0); return 0; }
 "#;
 
-/// Replace every run of 3+ digits (pids, tids) with `N`.
-fn no_ids(l: &str) -> String {
-    let mut out = String::new();
-    let mut digits = String::new();
-    for c in l.chars().chain(std::iter::once(' ')) {
-        if c.is_ascii_digit() {
-            digits.push(c);
-            continue;
-        }
-        if digits.len() >= 3 {
-            out.push('N');
-        } else {
-            out.push_str(&digits);
-        }
-        digits.clear();
-        out.push(c);
-    }
-    out.trim_end().to_string()
-}
-
 #[test]
 fn thread_creation_decodes_like_strace() {
     let exe = compile("onethread", THREAD);
@@ -270,7 +250,7 @@ fn thread_creation_decodes_like_strace() {
     let pick = |t: &str| {
         let mut v: Vec<String> = t
             .lines()
-            .map(|l| no_ids(&normalise(strip_pid(l))))
+            .map(|l| long_numbers_as_n(3, &normalise(strip_pid(l))))
             // strace reads parent_tid from memory, which a thread that has
             // already exited cleared (CLONE_CHILD_CLEARTID, same address).
             .map(|l| l.replace("parent_tid=[0]", "parent_tid=[N]"))
@@ -423,7 +403,7 @@ fn decoder_families_print_what_strace_prints() {
         syscall_lines(t)
             .iter()
             .filter(|l| !PID_VALUED.contains(&name_of(l)))
-            .map(|l| no_ids(&normalise(l)))
+            .map(|l| long_numbers_as_n(3, &normalise(l)))
             .collect()
     };
     let (ours, theirs) = (norm(&ours), norm(&theirs));

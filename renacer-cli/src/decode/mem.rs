@@ -6,19 +6,48 @@
 pub(crate) struct Mem {
     /// Any tid of the process.
     pub pid: i32,
+    /// Structures are read (strace's `-e verbose=`); when false, [`Mem::read`]
+    /// fails so every decoder prints the structure's address, while strings,
+    /// paths and data buffers are still read.
+    structs: bool,
 }
 
 impl Mem {
-    /// The calling process: decoder unit tests read their own buffers.
-    #[cfg(test)]
-    pub(crate) fn this_process() -> Mem {
+    /// The memory of `pid`, structures included.
+    pub(crate) fn of(pid: i32) -> Mem {
+        Mem { pid, structs: true }
+    }
+
+    /// The same memory, structures read only when `on` (`-e verbose=`).
+    pub(crate) fn structs(self, on: bool) -> Mem {
         Mem {
-            pid: std::process::id() as i32,
+            structs: on,
+            ..self
         }
     }
 
-    /// Exactly `len` bytes at `addr`, or `None` if any is unreadable.
+    /// Whether structures are read (`-e verbose=` holds the call).
+    pub(crate) fn shows_structs(&self) -> bool {
+        self.structs
+    }
+
+    /// The calling process: decoder unit tests read their own buffers.
+    #[cfg(test)]
+    pub(crate) fn this_process() -> Mem {
+        Mem::of(std::process::id() as i32)
+    }
+
+    /// Exactly `len` bytes of a structure at `addr`, or `None` if any is
+    /// unreadable or structures are not shown.
     pub(crate) fn read(&self, addr: u64, len: usize) -> Option<Vec<u8>> {
+        if !self.structs {
+            return None;
+        }
+        self.bytes(addr, len)
+    }
+
+    /// Exactly `len` bytes of data (a string or buffer) at `addr`.
+    fn bytes(&self, addr: u64, len: usize) -> Option<Vec<u8>> {
         let mut buf = vec![0u8; len];
         (read_mem(self.pid, addr, &mut buf) == len).then_some(buf)
     }
@@ -140,7 +169,7 @@ pub(crate) fn buffer(mem: Mem, addr: u64, len: usize, strsize: usize, force_hex:
         return "NULL".into();
     }
     let shown = len.min(strsize);
-    match mem.read(addr, shown) {
+    match mem.bytes(addr, shown) {
         Some(b) => {
             let mut s = escape(&b, force_hex);
             if len > strsize {

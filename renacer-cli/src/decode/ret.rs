@@ -122,6 +122,8 @@ pub(crate) fn format(ctx: &Ctx, name: &str, args: &[u64; 6], ret: i64, is_error:
             }
         }
         "poll" | "ppoll" if ret == 0 => "0 (Timeout)".into(),
+        // strace leaves out the ready set of a call it does not show whole.
+        "poll" | "ppoll" if !ctx.mem.shows_structs() => ret.to_string(),
         "poll" | "ppoll" => {
             format!(
                 "{ret} ({})",
@@ -135,7 +137,8 @@ pub(crate) fn format(ctx: &Ctx, name: &str, args: &[u64; 6], ret: i64, is_error:
             let mut parts = Vec::new();
             for (what, p) in [("in", args[1]), ("out", args[2]), ("except", args[3])] {
                 if p != 0 {
-                    let set = structs::fd_set(ctx.mem, p, n);
+                    // Read back even under -e verbose= (as strace does).
+                    let set = structs::fd_set(ctx.mem.structs(true), p, n);
                     if set != "[]" {
                         parts.push(format!("{what} {set}"));
                     }

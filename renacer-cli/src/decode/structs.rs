@@ -643,10 +643,25 @@ pub(crate) fn timeval(m: Mem, addr: u64) -> String {
 
 /// `struct itimerspec`.
 pub(crate) fn itimerspec(m: Mem, addr: u64) -> String {
+    if m.read(addr, 32).is_none() {
+        return format!("{addr:#x}");
+    }
     format!(
         "{{it_interval={}, it_value={}}}",
         timespec(m, addr),
         timespec(m, addr + 16)
+    )
+}
+
+/// `struct itimerval` (`setitimer`, `getitimer`).
+pub(crate) fn itimerval(m: Mem, addr: u64) -> String {
+    if m.read(addr, 32).is_none() {
+        return format!("{addr:#x}");
+    }
+    format!(
+        "{{it_interval={}, it_value={}}}",
+        timeval(m, addr),
+        timeval(m, addr + 16)
     )
 }
 

@@ -376,7 +376,7 @@ impl Resolver {
         let data = match &file {
             Some(file) => std::fs::read(file).ok(),
             None => {
-                crate::decode::Mem { pid }.read(m.start, usize::try_from(m.end - m.start).ok()?)
+                crate::decode::Mem::of(pid).read(m.start, usize::try_from(m.end - m.start).ok()?)
             }
         };
         let o = data.and_then(|d| self.parse(&m.path, &d));

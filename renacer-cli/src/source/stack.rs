@@ -17,7 +17,7 @@ pub(super) struct Stack {
 impl Stack {
     pub(super) fn new(tid: i32) -> Stack {
         Stack {
-            mem: Mem { pid: tid },
+            mem: Mem::of(tid),
             pages: Vec::new(),
         }
     }

@@ -642,7 +642,7 @@ impl<'a> Tracer<'a> {
             // never returns (exit), or it overwrites its inputs (select's
             // fd sets, which the result then shows).
             let ctx = Ctx {
-                mem: Mem { pid: tid },
+                mem: Mem::of(tid).structs(self.opts.verbose.contains(a, nr)),
                 arch: a,
                 strsize,
                 decode_fds,
@@ -661,10 +661,10 @@ impl<'a> Tracer<'a> {
                 // The mask being restored lies in the signal frame on the
                 // stack; at exit the stack pointer is the interrupted
                 // code's, so it is read now.
-                let mem = Mem { pid: tid };
+                let mem = Mem::of(tid);
                 p.pre_text = decode::signals::sigreturn_mask(mem, a, sp);
             } else if let Some(at) = decode::value_result_len_addr(n, &args) {
-                p.len_in = Mem { pid: tid }
+                p.len_in = Mem::of(tid)
                     .read(at, 4)
                     .map(|b| renacer_format::le::u32_at(&b, 0));
             } else if let Some(i) = decode_fds.then(|| fd_changed_by(n)).flatten() {
@@ -678,7 +678,7 @@ impl<'a> Tracer<'a> {
     /// The decoding context of call `p` of `tid`.
     fn call_ctx<'p>(&self, tid: i32, p: &'p Pending) -> Ctx<'p> {
         Ctx {
-            mem: Mem { pid: tid },
+            mem: Mem::of(tid).structs(self.opts.verbose.contains(p.arch, p.nr)),
             arch: p.arch,
             strsize: self.opts.strsize,
             decode_fds: self.opts.decode_fds,
@@ -792,7 +792,7 @@ impl<'a> Tracer<'a> {
             let fd = ev.args[0] as i32;
             let which = (reads.contains(fd), writes.contains(fd));
             if which != (false, false) {
-                let mem = Mem { pid: tid };
+                let mem = Mem::of(tid);
                 ev.io_dump = decode::dump::io_dump(mem, &ev.name, &ev.args, rval, which)
                     .map(String::into_boxed_str);
             }

@@ -210,6 +210,24 @@ fn regex_lite(l: &str) -> String {
     out
 }
 
+/// Every run of `min` or more digits (pids, tids, counters that change
+/// from run to run) replaced by `N`.
+pub fn long_numbers_as_n(min: usize, l: &str) -> String {
+    let mut out = String::new();
+    let mut run = String::new();
+    for c in l.chars().chain(std::iter::once('\n')) {
+        if c.is_ascii_digit() {
+            run.push(c);
+            continue;
+        }
+        out.push_str(if run.len() >= min { "N" } else { &run });
+        run.clear();
+        out.push(c);
+    }
+    out.pop();
+    out
+}
+
 /// Poll `cond` every 10 ms for up to `secs` seconds.
 pub fn wait_until(secs: u64, mut cond: impl FnMut() -> bool) -> bool {
     let end = Instant::now() + Duration::from_secs(secs);

@@ -99,7 +99,7 @@ pub(super) fn decode(h: &H, name: &str, a: &[u64; 6]) -> Option<Vec<String>> {
                     }
                     _ => h.ptr(a[1]),
                 },
-                Some(0) => format!("{} /* 0 entries */", h.ptr(a[1])),
+                Some(0) if h.mem().shows_structs() => format!("{} /* 0 entries */", h.ptr(a[1])),
                 _ => h.ptr(a[1]),
             };
             vec![h.fd(a[0]), buf, h.uint(a[2])]

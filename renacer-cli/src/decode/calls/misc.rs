@@ -89,6 +89,19 @@ pub(crate) fn ioprio(v: u64) -> String {
     }
 }
 
+/// `ITIMER_REAL`, or `0x7 /* ITIMER_??? */`.
+fn itimer_which(v: u64) -> String {
+    flags::enum_or_unknown(
+        v as i32 as u64,
+        &[
+            (0, "ITIMER_REAL"),
+            (1, "ITIMER_VIRTUAL"),
+            (2, "ITIMER_PROF"),
+        ],
+        "ITIMER_???",
+    )
+}
+
 pub(super) fn decode(h: &H, name: &str, a: &[u64; 6]) -> Option<Vec<String>> {
     Some(match name {
         "inotify_init1" => vec![flags(
@@ -157,6 +170,12 @@ pub(super) fn decode(h: &H, name: &str, a: &[u64; 6]) -> Option<Vec<String>> {
             h.out(a[3], structs::itimerspec),
         ],
         "timer_gettime" => vec![h.int(a[0]), h.out(a[1], structs::itimerspec)],
+        "setitimer" => vec![
+            itimer_which(a[0]),
+            h.inp(a[1], structs::itimerval),
+            h.out(a[2], structs::itimerval),
+        ],
+        "getitimer" => vec![itimer_which(a[0]), h.out(a[1], structs::itimerval)],
         "timer_delete" | "timer_getoverrun" => vec![h.int(a[0])],
         "sched_setscheduler" => vec![
             h.int(a[0]),
