@@ -1023,15 +1023,15 @@ fn detach_on_execve_matches_strace() {
     );
 }
 
-/// `-v`, `--no-abbrev`, `-e abbrev=SET`: whole `stat` structures (times
-/// with their comments, devices' `st_rdev`), `uname`, `getrusage` and
-/// `execve`'s environment, as strace prints them; `-e verbose=` other
-/// than `all` is refused rather than ignored.
+/// `-v`, `--no-abbrev`, `-e abbrev=SET`: whole `stat` and `statx`
+/// structures (times with their comments, devices' `st_rdev`), `uname`,
+/// `getrusage` and `execve`'s environment, as strace prints them.
 #[test]
 fn verbose_structures_match_strace() {
     let exe = compile(
         "verbose",
-        r#"#include <sys/stat.h>
+        r#"#define _GNU_SOURCE
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -1042,6 +1042,9 @@ int main(void) {
     stat("/dev/null", &st);
     lstat("/etc/hostname", &st);
     fstat(open("/etc/hostname", O_RDONLY), &st);
+    struct statx sx;
+    statx(AT_FDCWD, "/etc/hostname", 0, STATX_ALL, &sx);
+    statx(AT_FDCWD, "/dev/null", AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &sx);
     uname(&u);
     getrusage(RUSAGE_SELF, &ru);
     char *argv[] = {"true", 0};
@@ -1059,7 +1062,7 @@ int main(void) {
             "-e",
             "abbrev=none",
             "-e",
-            "trace=execve,newfstatat,uname,getrusage",
+            "trace=execve,newfstatat,statx,uname,getrusage",
         ],
         &["-e", "abbrev=execve", "-e", "trace=execve,newfstatat,uname"],
     ] {

@@ -89,19 +89,76 @@ pub(crate) fn stat(m: Mem, addr: u64, aarch64: bool, verbose: bool) -> String {
     }
 }
 
-/// `struct statx`.
-pub(crate) fn statx(m: Mem, addr: u64) -> String {
-    let Some(b) = m.read(addr, 144) else {
+/// `STATX_ATTR_*` bits of `stx_attributes` / `stx_attributes_mask`.
+const STATX_ATTR: &[(u64, &str)] = &[
+    (0x4, "STATX_ATTR_COMPRESSED"),
+    (0x10, "STATX_ATTR_IMMUTABLE"),
+    (0x20, "STATX_ATTR_APPEND"),
+    (0x40, "STATX_ATTR_NODUMP"),
+    (0x800, "STATX_ATTR_ENCRYPTED"),
+    (0x1000, "STATX_ATTR_AUTOMOUNT"),
+    (0x2000, "STATX_ATTR_MOUNT_ROOT"),
+    (0x10_0000, "STATX_ATTR_VERITY"),
+    (0x20_0000, "STATX_ATTR_DAX"),
+];
+
+/// `struct statx`: abbreviated, or every field under `-v` (times with
+/// strace's local-time comments, `stx_mnt_id` when the mask has it).
+pub(crate) fn statx(m: Mem, addr: u64, verbose: bool) -> String {
+    let Some(b) = m.read(addr, 152) else {
         return format!("{addr:#x}");
     };
     let mask = le_u32(&b, 0) as u64;
-    let mode = le_u16(&b, 28) as u64;
+    let mode = flags::mode(le_u16(&b, 28) as u64);
+    let attributes = flags(le_u64(&b, 8), STATX_ATTR, "0");
+    let mask_names = flags(mask, flags::STATX, "0");
+    if !verbose {
+        return format!(
+            "{{stx_mask={mask_names}, stx_attributes={attributes}, stx_mode={mode}, stx_size={}, ...}}",
+            le_u64(&b, 40)
+        );
+    }
+    let u32_at = |o| le_u32(&b, o);
+    let time = |o: usize| {
+        let (sec, nsec) = (le_u64(&b, o) as i64, i64::from(le_u32(&b, o + 8)));
+        let comment = match (sec, nsec) {
+            (0, 0) => String::new(),
+            _ => local_time_comment(sec, nsec),
+        };
+        format!("{{tv_sec={sec}, tv_nsec={nsec}}}{comment}")
+    };
+    // The birth time and the mount id only where the mask says the
+    // filesystem filled them, as strace prints them.
+    const STATX_BTIME: u64 = 0x800;
+    let btime = match mask & STATX_BTIME {
+        0 => String::new(),
+        _ => format!(", stx_btime={}", time(80)),
+    };
+    const STATX_MNT_ID: u64 = 0x1000;
+    let mnt_id = match mask & STATX_MNT_ID {
+        0 => String::new(),
+        _ => format!(", stx_mnt_id={:#x}", le_u64(&b, 144)),
+    };
     format!(
-        "{{stx_mask={}, stx_attributes={}, stx_mode={}, stx_size={}, ...}}",
-        flags(mask, flags::STATX, "0"),
-        hex0(le_u64(&b, 8)),
-        flags::mode(mode),
-        le_u64(&b, 40)
+        "{{stx_mask={mask_names}, stx_blksize={}, stx_attributes={attributes}, stx_nlink={}, \
+         stx_uid={}, stx_gid={}, stx_mode={mode}, stx_ino={}, stx_size={}, stx_blocks={}, \
+         stx_attributes_mask={}, stx_atime={}{btime}, stx_ctime={}, stx_mtime={}, \
+         stx_rdev_major={}, stx_rdev_minor={}, stx_dev_major={}, stx_dev_minor={}{mnt_id}}}",
+        u32_at(4),
+        u32_at(16),
+        u32_at(20),
+        u32_at(24),
+        le_u64(&b, 32),
+        le_u64(&b, 40),
+        le_u64(&b, 48),
+        flags(le_u64(&b, 56), STATX_ATTR, "0"),
+        time(64),
+        time(96),
+        time(112),
+        u32_at(128),
+        u32_at(132),
+        u32_at(136),
+        u32_at(140),
     )
 }
 

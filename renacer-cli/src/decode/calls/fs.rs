@@ -79,7 +79,7 @@ pub(super) fn decode(h: &H, name: &str, a: &[u64; 6]) -> Option<Vec<String>> {
                 h.path(a[1]),
                 fl,
                 flags(a[3], flags::STATX, "0"),
-                h.out(a[4], structs::statx),
+                h.out(a[4], |m, p| structs::statx(m, p, h.ctx.verbose)),
             ]
         }
         "lseek" => vec![h.fd(a[0]), h.long(a[1]), enum_name(a[2], flags::WHENCE)],
