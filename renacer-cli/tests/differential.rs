@@ -422,3 +422,76 @@ fn decoder_families_print_what_strace_prints() {
     }
     assert_eq!(ours.len(), theirs.len());
 }
+
+/// Netlink messages built by hand on route and uevent sockets: headers,
+/// flags by request kind, several messages in one buffer, an ACK
+/// (`NLMSG_ERROR` with `error=0` and the capped request), `NLMSG_DONE`'s
+/// status, an unknown type and payloads strace prints as hex — through
+/// `sendto`, `recvfrom`, `sendmsg` and `recvmsg` (whose data is read as
+/// netlink only when addressed with a netlink sockaddr, as strace does).
+const NETLINK: &str = r#"
+#include <linux/netlink.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+static int put(char *b, unsigned len, unsigned short type, unsigned short flags, unsigned seq) {
+    struct nlmsghdr h = {len, type, flags, seq, 0};
+    memcpy(b, &h, sizeof h);
+    return (len + 3) & ~3;
+}
+int main(void) {
+    int r = socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
+    struct sockaddr_nl me = {AF_NETLINK, 0, 0, 0};
+    bind(r, (void *)&me, sizeof me);
+    char b[256], in[4096];
+    int n = put(b, 20, NLMSG_DONE, NLM_F_REQUEST, 5); memset(b + 16, 0, 4);
+    sendto(r, b, n, 0, NULL, 0);
+    n = put(b, 16, NLMSG_NOOP, NLM_F_REQUEST | NLM_F_ACK, 6);
+    n += put(b + n, 16, NLMSG_DONE, NLM_F_REQUEST, 7);
+    sendto(r, b, n, 0, NULL, 0);
+    recvfrom(r, in, sizeof in, 0, NULL, NULL);
+    n = put(b, 16, NLMSG_NOOP, NLM_F_REQUEST | NLM_F_ACK, 8);
+    struct iovec iov = {b, n};
+    struct sockaddr_nl k = {AF_NETLINK, 0, 0, 0};
+    struct msghdr m = {0}; m.msg_iov = &iov; m.msg_iovlen = 1;
+    m.msg_name = &k; m.msg_namelen = sizeof k;
+    sendmsg(r, &m, 0);
+    struct iovec iov2 = {in, sizeof in};
+    struct msghdr m2 = {0}; m2.msg_iov = &iov2; m2.msg_iovlen = 1;
+    m2.msg_name = &k; m2.msg_namelen = sizeof k;
+    sendmsg(r, &m, 0);
+    recvmsg(r, &m2, 0);
+    m.msg_name = NULL; m.msg_namelen = 0;
+    sendmsg(r, &m, 0);
+    int u = socket(AF_NETLINK, SOCK_RAW, NETLINK_KOBJECT_UEVENT);
+    n = put(b, 24, 5, NLM_F_REQUEST | NLM_F_ACK, 1); memcpy(b + 16, "abcdefgh", 8);
+    sendto(u, b, n, 0, NULL, 0);
+    sendto(u, b, 12, 0, NULL, 0);
+    return 0;
+}
+"#;
+
+#[test]
+fn netlink_messages_print_what_strace_prints() {
+    let exe = compile("netlink", NETLINK);
+    let calls = "-etrace=sendto,recvfrom,sendmsg,recvmsg";
+    let exe = exe.to_str().unwrap();
+    let (code, ours, _) = trace(&[calls, exe]);
+    assert_eq!(code, 0, "{ours}");
+    let theirs = strace(&[calls, exe]);
+    // The kernel's port id for the socket is the process's pid.
+    let norm = |t: &str| -> Vec<String> {
+        syscall_lines(t)
+            .iter()
+            .map(|l| long_numbers_as_n(3, &normalise(l)))
+            .collect()
+    };
+    let (ours, theirs) = (norm(&ours), norm(&theirs));
+    assert!(
+        ours.iter()
+            .any(|l| l.contains("{error=0, msg={nlmsg_len=16, nlmsg_type=NLMSG_NOOP")),
+        "{ours:#?}"
+    );
+    assert_eq!(ours, theirs);
+}

@@ -156,15 +156,7 @@ fn endpoint(field: &str, v6: bool) -> Option<String> {
 
 /// `PROTO:portid` of a netlink socket, from `/proc/PID/net/netlink`.
 fn netlink(pid: i32, inode: u64) -> Option<String> {
-    let table = std::fs::read_to_string(format!("/proc/{pid}/net/netlink")).ok()?;
-    let want = inode.to_string();
-    let row = table
-        .lines()
-        .skip(1)
-        .find(|l| l.split_whitespace().last() == Some(&want))?;
-    let cols: Vec<&str> = row.split_whitespace().collect();
-    let proto: u64 = cols.get(1)?.parse().ok()?;
-    let port = cols.get(2)?;
+    let (proto, port) = netlink_row(pid, inode)?;
     let name = super::flags::NETLINK_PROTOCOLS
         .iter()
         .find(|(n, _)| *n == proto)
@@ -173,6 +165,45 @@ fn netlink(pid: i32, inode: u64) -> Option<String> {
             |(_, s)| s.trim_start_matches("NETLINK_").to_string(),
         );
     Some(format!("{name}:{port}"))
+}
+
+/// (protocol, port id) of the netlink socket `inode` of `pid`.
+fn netlink_row(pid: i32, inode: u64) -> Option<(u64, String)> {
+    let table = std::fs::read_to_string(format!("/proc/{pid}/net/netlink")).ok()?;
+    let want = inode.to_string();
+    let row = table
+        .lines()
+        .skip(1)
+        .find(|l| l.split_whitespace().last() == Some(&want))?;
+    let cols: Vec<&str> = row.split_whitespace().collect();
+    Some((cols.get(1)?.parse().ok()?, cols.get(2)?.to_string()))
+}
+
+/// The `NETLINK_*` protocol of `fd` of `pid` when it is a netlink socket
+/// (its messages are then decoded), remembered per socket inode.
+pub(crate) fn netlink_protocol(pid: i32, fd: i32) -> Option<u64> {
+    static PROTOCOLS: std::sync::Mutex<Option<std::collections::HashMap<u64, Option<u64>>>> =
+        std::sync::Mutex::new(None);
+    let link = super::fd_path(pid, fd)?;
+    let inode: u64 = link
+        .strip_prefix("socket:[")?
+        .strip_suffix(']')?
+        .parse()
+        .ok()?;
+    let mut known = PROTOCOLS.lock().unwrap_or_else(|e| e.into_inner());
+    let known = known.get_or_insert_with(Default::default);
+    if let Some(&p) = known.get(&inode) {
+        return p;
+    }
+    let proto = match protocol_name(pid, fd)?.as_str() {
+        "NETLINK" => netlink_row(pid, inode).map(|(p, _)| p),
+        _ => None,
+    };
+    if known.len() >= SEEN_LIMIT {
+        known.clear();
+    }
+    known.insert(inode, proto);
+    proto
 }
 
 /// `ino[->peer][,"path"]` of a UNIX socket, asked of `NETLINK_SOCK_DIAG`;

@@ -12,6 +12,7 @@ pub(crate) mod fdinfo;
 pub(crate) mod flags;
 pub(crate) mod mem;
 mod netflags;
+mod netlink;
 mod netstructs;
 pub(crate) mod pids;
 pub(crate) mod ret;

@@ -46,11 +46,18 @@ pub(crate) fn sockaddr(m: Mem, addr: u64, len: u64) -> String {
                  inet_pton(AF_INET6, \"{ip}\", &sin6_addr), sin6_scope_id={scope}}}"
             )
         }
-        16 if len >= 12 => format!(
-            "{{sa_family=AF_NETLINK, nl_pid={}, nl_groups={:08x}}}",
-            le_u32(&b, 4),
-            le_u32(&b, 8)
-        ),
+        16 if len >= 12 => {
+            // strace shows the padding only when a program left it dirty.
+            let pad = match le_u16(&b, 2) {
+                0 => String::new(),
+                p => format!("nl_pad={p:#x}, "),
+            };
+            format!(
+                "{{sa_family=AF_NETLINK, {pad}nl_pid={}, nl_groups={:08x}}}",
+                le_u32(&b, 4),
+                le_u32(&b, 8)
+            )
+        }
         _ => format!(
             "{{sa_family={famname}, sa_data={}}}",
             mem::escape(&b[2..], false)
@@ -116,6 +123,7 @@ pub(crate) fn msghdr(
     total: u64,
     namelen_in: Option<u32>,
     strsize: usize,
+    netlink: Option<u64>,
 ) -> String {
     let Some(b) = m.read(addr, 56) else {
         return format!("{addr:#x}");
@@ -127,6 +135,13 @@ pub(crate) fn msghdr(
     let control = le_u64(&b, 32);
     let controllen = le_u64(&b, 40);
     let fl = le_u32(&b, 48) as u64;
+    // As strace: the data is read as netlink messages only when the
+    // message is addressed with a netlink sockaddr.
+    let family = match (name, namelen) {
+        (0, _) | (_, 0) => None,
+        _ => m.read(name, 2).map(|f| le_u16(&f, 0)),
+    };
+    let netlink = netlink.filter(|_| family == Some(libc::AF_NETLINK as u16));
     let name_s = match name {
         0 => "NULL".to_string(),
         _ if namelen == 0 => format!("{name:#x}"),
@@ -144,7 +159,11 @@ pub(crate) fn msghdr(
     format!(
         "{{msg_name={name_s}, msg_namelen={namelen}, msg_iov={}, msg_iovlen={iovlen}, \
          {control_s}msg_controllen={controllen}, msg_flags={}}}",
-        super::structs::iovec(m, iov, iovlen, total, strsize),
+        super::structs::iovec_with(m, iov, iovlen, total, &|base, n| {
+            netlink
+                .and_then(|proto| super::netlink::messages(m, base, n as u64, proto, strsize))
+                .unwrap_or_else(|| super::mem::buffer(m, base, n, strsize, false))
+        }),
         flags(fl, flags::MSG, "0")
     )
 }

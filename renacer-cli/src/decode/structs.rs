@@ -180,6 +180,20 @@ pub(crate) fn timespec(m: Mem, addr: u64) -> String {
 /// An `iovec` array; `total` limits the bytes shown (the return value of
 /// readv, or `u64::MAX` for writev).
 pub(crate) fn iovec(m: Mem, addr: u64, count: u64, total: u64, strsize: usize) -> String {
+    iovec_with(m, addr, count, total, &|base, n| {
+        mem::buffer(m, base, n, strsize, false)
+    })
+}
+
+/// An `iovec` array with each element's bytes printed by `data` (plain
+/// buffers, or netlink messages on a netlink socket).
+pub(crate) fn iovec_with(
+    m: Mem,
+    addr: u64,
+    count: u64,
+    total: u64,
+    data: &dyn Fn(u64, usize) -> String,
+) -> String {
     if addr == 0 {
         return "NULL".into();
     }
@@ -194,8 +208,10 @@ pub(crate) fn iovec(m: Mem, addr: u64, count: u64, total: u64, strsize: usize) -
         let len = le_u64(&b, i * 16 + 8);
         let shown = len.min(left);
         left -= shown;
-        let data = mem::buffer(m, base, shown as usize, strsize, false);
-        items.push(format!("{{iov_base={data}, iov_len={len}}}"));
+        items.push(format!(
+            "{{iov_base={}, iov_len={len}}}",
+            data(base, shown as usize)
+        ));
     }
     let more = if count as usize > n { ", ..." } else { "" };
     format!("[{}{more}]", items.join(", "))

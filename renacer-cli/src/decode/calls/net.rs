@@ -70,6 +70,24 @@ const SO: &[(u64, &str)] = &[
     (21, "SO_SNDTIMEO"),
 ];
 
+/// The netlink protocol of socket `fd`, when it is one.
+fn netlink_of(h: &H, fd: u64) -> Option<u64> {
+    crate::decode::fdinfo::netlink_protocol(h.mem().pid, fd as i32)
+}
+
+/// The data of a `sendto` (`len` bytes) or a `recvfrom` (`len`: the
+/// result): netlink messages on a netlink socket, else a byte string.
+fn sock_data(h: &H, fd: u64, addr: u64, len: Option<i64>) -> String {
+    let Some(len) = len.filter(|&n| n >= 0) else {
+        return h.ptr(addr);
+    };
+    netlink_of(h, fd)
+        .and_then(|proto| {
+            crate::decode::netlink::messages(h.mem(), addr, len as u64, proto, h.ctx.strsize)
+        })
+        .unwrap_or_else(|| h.inbuf(addr, len as u64))
+}
+
 pub(super) fn decode(h: &H, name: &str, a: &[u64; 6]) -> Option<Vec<String>> {
     Some(match name {
         "socket" => vec![
@@ -106,7 +124,7 @@ pub(super) fn decode(h: &H, name: &str, a: &[u64; 6]) -> Option<Vec<String>> {
         "shutdown" => vec![h.fd(a[0]), enum_name(a[1], flags::SHUT)],
         "sendto" => vec![
             h.fd(a[0]),
-            h.inbuf(a[1], a[2]),
+            sock_data(h, a[0], a[1], Some(a[2] as i64)),
             h.uint(a[2]),
             flags(a[3], flags::MSG, "0"),
             structs::sockaddr(h.mem(), a[4], a[5]),
@@ -116,7 +134,7 @@ pub(super) fn decode(h: &H, name: &str, a: &[u64; 6]) -> Option<Vec<String>> {
             let (addr, len) = sockaddr_out(h, a[4], a[5]);
             vec![
                 h.fd(a[0]),
-                h.outbuf(a[1]),
+                sock_data(h, a[0], a[1], h.ret),
                 h.uint(a[2]),
                 flags(a[3], flags::MSG, "0"),
                 addr,
@@ -126,13 +144,20 @@ pub(super) fn decode(h: &H, name: &str, a: &[u64; 6]) -> Option<Vec<String>> {
         "sendmsg" => vec![
             h.fd(a[0]),
             h.inp(a[1], |m, p| {
-                structs::msghdr(m, p, u64::MAX, None, h.ctx.strsize)
+                structs::msghdr(m, p, u64::MAX, None, h.ctx.strsize, netlink_of(h, a[0]))
             }),
             flags(a[2], flags::MSG, "0"),
         ],
         "recvmsg" => {
             let msg = match h.ret {
-                Some(n) => structs::msghdr(h.mem(), a[1], n as u64, h.ctx.len_in, h.ctx.strsize),
+                Some(n) => structs::msghdr(
+                    h.mem(),
+                    a[1],
+                    n as u64,
+                    h.ctx.len_in,
+                    h.ctx.strsize,
+                    netlink_of(h, a[0]),
+                ),
                 None => h.ptr(a[1]),
             };
             vec![h.fd(a[0]), msg, flags(a[2], flags::MSG, "0")]
