@@ -47,24 +47,28 @@ pub fn renacer() -> PathBuf {
 
 /// Run renacer with `args`, output and errors captured (no `-o`).
 pub fn renacer_output(args: &[&str]) -> Output {
-    Command::new(renacer())
+    assert_cmd::Command::new(renacer())
         .args(args)
         .output()
         .expect("renacer runs")
 }
 
-/// Run renacer with `args`, which must fail with exit status `code`;
-/// returns its stderr.
+/// Run renacer with `args`, which must fail with exit status `code` and
+/// say why on stderr; returns that stderr.
 pub fn renacer_failure(args: &[&str], code: i32) -> String {
-    let o = renacer_output(args);
-    assert_eq!(o.status.code(), Some(code), "renacer {args:?}");
-    String::from_utf8_lossy(&o.stderr).into_owned()
+    let assert = assert_cmd::Command::new(renacer())
+        .args(args)
+        .assert()
+        .code(code);
+    let err = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(!err.trim().is_empty(), "renacer {args:?}: no message");
+    err
 }
 
 /// Run renacer with `args`, trace to a file; returns (exit code, trace text, stdout).
 pub fn trace(args: &[&str]) -> (i32, String, String) {
     let out = workdir().join(format!("trace-{}-{}.txt", std::process::id(), unique()));
-    let o = Command::new(renacer())
+    let o = assert_cmd::Command::new(renacer())
         .arg("-o")
         .arg(&out)
         .args(args)
