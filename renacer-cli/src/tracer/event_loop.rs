@@ -194,6 +194,7 @@ impl<'a> Tracer<'a> {
 
     /// The next stop (`waitpid`), with the task's system CPU time noted
     /// for [`Tracer::handle`] when `-c` measures it.
+    ///
     /// While tasks are held by an injected delay, a blocking wait sleeps
     /// only until the next one is due (or any stop arrives: SIGCHLD is
     /// blocked for this) and releases the due ones first.
@@ -265,7 +266,12 @@ impl<'a> Tracer<'a> {
     /// always without seccomp), else to the next seccomp/event stop.
     fn resume(&mut self, tid: i32, sig: i32) {
         if let Some(d) = self.tasks.get_mut(&tid).and_then(|t| t.hold.take()) {
-            let until = Instant::now() + d;
+            // An absurd delay (strace accepts any) waits "forever", never
+            // overflows the clock.
+            let now = Instant::now();
+            let until = now
+                .checked_add(d)
+                .unwrap_or(now + Duration::from_secs(u64::from(u32::MAX)));
             self.held.push(Held { until, tid, sig });
             return;
         }
