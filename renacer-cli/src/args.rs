@@ -231,6 +231,8 @@ usage: renacer [-AcCfiknqrTtvwxyYzZ] [-a N] [-e EXPR] [-P PATH] [-E VAR=val] [-o
   -f             follow forks, vforks and threads (pid prefixes)
   -ff            with -o FILE: one file per process/thread, FILE.PID
   -p PID,...     attach to running processes; Ctrl-C detaches
+  -D / -DD / -DDD  trace from a grandchild (the command stays its starter's child);
+                 -DD in its own process group, -DDD its own session (--daemonize=)
   -I N           renacer's HUP/INT/QUIT/TERM: 1 act at once, 2 between stops
                  (default), 3 never, 4 never and ignore Ctrl-Z too
   -b execve      stop tracing each task when it executes a new program (the
@@ -244,7 +246,7 @@ usage: renacer [-AcCfiknqrTtvwxyYzZ] [-a N] [-e EXPR] [-P PATH] [-E VAR=val] [-o
   -e raw=SET     print these calls' arguments and results undecoded (hex)
   -e quiet=SET   attach, exit, all, none (silence those messages)
   -e read=FDS    hex-dump all data read from these descriptors (write= written)
-  -e inject=SET:error=E|retval=N[:signal=S][:when=N[+[S]]]
+  -e inject=SET:error=E|retval=N[:signal=S][:delay_enter=T][:delay_exit=T][:when=N[+[S]]]
   -e fault=SET[:error=E][:when=...]   make calls fail (or return N, raise S)
   -v             print structures whole (stat, uname, getrusage, execve's env)
   -e abbrev=SET  calls whose structures are abbreviated (default all)

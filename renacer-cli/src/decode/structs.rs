@@ -716,25 +716,24 @@ pub(crate) fn timeval(m: Mem, addr: u64) -> String {
 
 /// `struct itimerspec`.
 pub(crate) fn itimerspec(m: Mem, addr: u64) -> String {
-    if m.read(addr, 32).is_none() {
-        return format!("{addr:#x}");
-    }
-    format!(
-        "{{it_interval={}, it_value={}}}",
-        timespec(m, addr),
-        timespec(m, addr + 16)
-    )
+    interval_and_value(m, addr, timespec)
 }
 
 /// `struct itimerval` (`setitimer`, `getitimer`).
 pub(crate) fn itimerval(m: Mem, addr: u64) -> String {
+    interval_and_value(m, addr, timeval)
+}
+
+/// `{it_interval=..., it_value=...}`: two 16-byte times printed by `time`,
+/// or the address when the pair is unreadable.
+fn interval_and_value(m: Mem, addr: u64, time: fn(Mem, u64) -> String) -> String {
     if m.read(addr, 32).is_none() {
         return format!("{addr:#x}");
     }
     format!(
         "{{it_interval={}, it_value={}}}",
-        timeval(m, addr),
-        timeval(m, addr + 16)
+        time(m, addr),
+        time(m, addr + 16)
     )
 }
 
