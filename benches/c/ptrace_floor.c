@@ -3,7 +3,11 @@
  * threads, and nothing else — no syscall decoding, no output. Any tracer
  * that stops at every syscall entry and exit pays at least this.
  *
- *   cc -O2 -o ptrace_floor ptrace_floor.c && ./ptrace_floor CMD [ARGS...]
+ *   cc -O2 -o ptrace_floor ptrace_floor.c && ./ptrace_floor [-s] CMD [ARGS...]
+ *
+ * -s: wait the way renacer does (renacer-cli/src/tracer/spin.rs): poll
+ * waitpid(WNOHANG) for up to 50 us before blocking, so the tracer's CPU does
+ * not go idle between stops. The floor of a tracer that waits like that.
  */
 #include <errno.h>
 #include <signal.h>
@@ -11,11 +15,35 @@
 #include <stdlib.h>
 #include <sys/ptrace.h>
 #include <sys/wait.h>
+#include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+static long long now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* The next stop; with `spin`, polled for up to 50 us first. */
+static pid_t next_stop(int spin, int *status) {
+    if (spin) {
+        long long start = now_ns();
+        do {
+            pid_t pid = waitpid(-1, status, __WALL | WNOHANG);
+            if (pid != 0)
+                return pid;
+        } while (now_ns() - start < 50000);
+    }
+    return waitpid(-1, status, __WALL);
+}
+
 int main(int argc, char **argv) {
+    int spin = argc > 1 && strcmp(argv[1], "-s") == 0;
+    argv += spin;
+    argc -= spin;
     if (argc < 2) {
-        fprintf(stderr, "usage: ptrace_floor CMD [ARGS...]\n");
+        fprintf(stderr, "usage: ptrace_floor [-s] CMD [ARGS...]\n");
         return 2;
     }
     pid_t child = fork();
@@ -32,7 +60,7 @@ int main(int argc, char **argv) {
     }
     int status, live = 1, code = 0;
     while (live > 0) {
-        pid_t pid = waitpid(-1, &status, __WALL);
+        pid_t pid = next_stop(spin, &status);
         if (pid < 0) {
             if (errno == EINTR)
                 continue;

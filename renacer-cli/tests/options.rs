@@ -375,6 +375,13 @@ fn without_addresses(text: &str) -> String {
             let n = l[i + 7..].bytes().take_while(u8::is_ascii_digit).count();
             l.replace_range(i + 7..i + 7 + n, "PID");
         }
+        // So do its CPU times (`si_stime=1 /* 0.01 s */` on a busy machine).
+        for key in ["si_utime=", "si_stime="] {
+            if let Some(i) = l.find(key).map(|i| i + key.len()) {
+                let n = l[i..].find([',', '}']).unwrap_or(l.len() - i);
+                l.replace_range(i..i + n, "T");
+            }
+        }
         out.push_str(&normalise_keep_spaces(&l));
         out.push('\n');
     }

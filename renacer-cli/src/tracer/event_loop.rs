@@ -1,5 +1,6 @@
 //! The stop-handling state machine shared by launched and attached tracing.
 
+use super::spin::Spin;
 use super::status::Status;
 use super::{seccomp, spawn, sys, Error};
 use crate::arch::{self, Arch};
@@ -117,6 +118,8 @@ pub(super) struct Tracer<'a> {
     pub spare_first_exec: bool,
     /// Tasks held by an injected delay, in no particular order (few).
     held: Vec<Held>,
+    /// How a blocking wait for the next stop waits.
+    spin: Spin,
 }
 
 /// Counts the call for every `-e inject=` rule whose set holds it and
@@ -189,6 +192,7 @@ impl<'a> Tracer<'a> {
             stop_stime: None,
             spare_first_exec: false,
             held: Vec::new(),
+            spin: Spin::new(),
         }
     }
 
@@ -221,6 +225,9 @@ impl<'a> Tracer<'a> {
     }
 
     fn next_release(&self) -> Option<Duration> {
+        if self.held.is_empty() {
+            return None;
+        }
         let now = Instant::now();
         self.held
             .iter()
@@ -229,6 +236,9 @@ impl<'a> Tracer<'a> {
     }
 
     fn release_held(&mut self) {
+        if self.held.is_empty() {
+            return;
+        }
         let now = Instant::now();
         let (due, later): (Vec<Held>, Vec<Held>) = std::mem::take(&mut self.held)
             .into_iter()
@@ -245,11 +255,22 @@ impl<'a> Tracer<'a> {
     }
 
     fn wait_stop(&mut self, nohang: bool) -> io::Result<Option<(i32, i32)>> {
-        if !self.measure_cpu {
-            return sys::wait_any(nohang);
+        let measure_cpu = self.measure_cpu;
+        let wait = |nohang| {
+            if measure_cpu {
+                sys::wait_any_with_stime(nohang)
+            } else {
+                sys::wait_any(nohang).map(|o| o.map(|(tid, status)| (tid, status, 0)))
+            }
+        };
+        let stop = if nohang {
+            wait(true)?
+        } else {
+            self.spin.wait(|| wait(true), || wait(false))?
+        };
+        if measure_cpu {
+            self.stop_stime = stop.map(|(_, _, stime)| stime);
         }
-        let stop = sys::wait_any_with_stime(nohang)?;
-        self.stop_stime = stop.map(|(_, _, stime)| stime);
         Ok(stop.map(|(tid, status, _)| (tid, status)))
     }
 

@@ -10,6 +10,7 @@ mod attach;
 mod event_loop;
 pub(crate) mod seccomp;
 mod spawn;
+mod spin;
 mod status;
 pub(crate) mod sys;
 

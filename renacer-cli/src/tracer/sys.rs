@@ -223,6 +223,19 @@ fn wait4(nohang: bool, rusage: bool) -> io::Result<Option<(i32, i32, u64)>> {
     }
 }
 
+/// How many CPUs renacer's affinity mask allows (1 if it cannot tell).
+pub(crate) fn allowed_cpus() -> usize {
+    // SAFETY: an all-zero cpu_set_t is a valid empty set; the kernel writes
+    // at most `size_of::<cpu_set_t>()` bytes into it.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) != 0 {
+            return 1;
+        }
+        libc::CPU_COUNT(&set) as usize
+    }
+}
+
 /// Send `sig` to `pid`.
 pub(crate) fn kill(pid: i32, sig: i32) -> io::Result<()> {
     // SAFETY: kill(2) takes plain integers.
