@@ -1,40 +1,61 @@
-//! Spin, then block: how the tracer waits for the next ptrace stop.
+//! Spin or block: how the tracer waits for the next ptrace stop.
 //!
 //! Why: a full trace is a ping-pong between two tasks — the tracee stops,
 //! the tracer wakes, resumes it and waits again — so a stop costs two
 //! wake-ups. When the waiting task has blocked, its CPU goes idle, and
-//! waking an idle CPU is the expensive part: an IPI, and on a VM a halted
-//! vCPU that the hypervisor must schedule again (measured on the 2-vCPU
-//! build VMs: a blocking `waitpid` loop takes ≈ 50 µs per stop, the same
-//! loop polling `WNOHANG` for a few tens of µs first ≈ 10 µs;
-//! `docs/benchmarks.md`). Most syscalls come back well within that, so the
-//! tracer polls for a short window before it blocks.
+//! waking an idle CPU can be the expensive part: an IPI, and on a VM a
+//! halted vCPU that the hypervisor must schedule again. On the 2-vCPU build
+//! VMs a blocking `waitpid` loop pays ≈ 50 µs per stop on `dd`, the same loop
+//! polling `WNOHANG` for up to 50 µs first ≈ 10 µs (`docs/benchmarks.md`).
+//! But polling is not free: the polling CPU competes with the tracee's for
+//! what they share, and a compiler or a `git` run (forks, page faults,
+//! computing between calls) got slower with it on the same VM.
 //!
-//! The cost is the tracer's CPU while it polls, and two guards bound it:
-//! no polling at all when renacer may run on one CPU only (it would take
-//! that CPU from the tracee it waits for), and a run of waits that all
-//! missed the window (a tracee computing between its calls, or asleep in
-//! one) switches polling off for a while before it tries again.
+//! So the tracer measures instead of guessing. It waits one way for a probe
+//! of [`PROBE_WAITS`] waits, the other way for as many, then keeps the way
+//! whose waits took less wall time per stop for [`RUN_WAITS`] waits, and
+//! probes again (a program changes phase). Where renacer may run on one CPU
+//! only it always blocks: polling would take that CPU from the tracee.
 
 use std::io;
 use std::time::{Duration, Instant};
 
-/// How long a wait polls before it blocks.
+/// How long a polling wait polls before it blocks.
 const WINDOW: Duration = Duration::from_micros(50);
-/// Consecutive missed windows that switch polling off ...
-const MISSES_TO_REST: u32 = 8;
-/// ... for this many waits.
-const REST_WAITS: u32 = 256;
+/// Waits per probe of one way.
+const PROBE_WAITS: u32 = 128;
+/// Waits the better way is kept before the next probes.
+const RUN_WAITS: u32 = 4096;
+
+/// A way of waiting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Way {
+    Poll,
+    Block,
+}
+
+/// Where the policy is in its probe, probe, run cycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Probing polling; nothing measured yet this cycle.
+    ProbePoll,
+    /// Probing blocking; polling took `poll_ns` per wait.
+    ProbeBlock { poll_ns: u64 },
+    /// Keeping the better way.
+    Run,
+}
 
 /// The waiting policy of one tracer.
 #[derive(Debug)]
 pub(super) struct Spin {
     /// `None`: always block (one CPU).
     window: Option<Duration>,
-    /// Consecutive waits whose stop did not come within the window.
-    misses: u32,
-    /// Waits left that block without polling.
-    resting: u32,
+    phase: Phase,
+    way: Way,
+    /// Waits left in the current phase.
+    left: u32,
+    /// When the current phase began.
+    since: Instant,
 }
 
 impl Spin {
@@ -48,13 +69,20 @@ impl Spin {
     fn with_window(window: Option<Duration>) -> Self {
         Spin {
             window,
-            misses: 0,
-            resting: 0,
+            phase: Phase::ProbePoll,
+            way: if window.is_some() {
+                Way::Poll
+            } else {
+                Way::Block
+            },
+            left: PROBE_WAITS,
+            since: Instant::now(),
         }
     }
 
     /// The next stop: `poll` (a non-blocking wait) until it reports one or
-    /// the window has passed, then `block` (a blocking wait).
+    /// the window has passed, then `block` (a blocking wait) — or `block`
+    /// at once when blocking is the way now.
     pub(super) fn wait<T>(
         &mut self,
         mut poll: impl FnMut() -> io::Result<Option<T>>,
@@ -63,27 +91,54 @@ impl Spin {
         let Some(window) = self.window else {
             return block();
         };
-        if self.resting > 0 {
-            self.resting -= 1;
+        self.count_wait();
+        if self.way == Way::Block {
             return block();
         }
         let start = Instant::now();
         loop {
             if let Some(stop) = poll()? {
-                self.misses = 0;
                 return Ok(Some(stop));
             }
             if start.elapsed() >= window {
-                break;
+                return block();
             }
             std::hint::spin_loop();
         }
-        self.misses += 1;
-        if self.misses >= MISSES_TO_REST {
-            self.misses = 0;
-            self.resting = REST_WAITS;
+    }
+
+    /// One wait more in the current phase (the first wait of the next one
+    /// once this one has had all its waits).
+    fn count_wait(&mut self) {
+        if self.left == 0 {
+            self.next_phase();
         }
-        block()
+        self.left -= 1;
+    }
+
+    fn next_phase(&mut self) {
+        let per_wait = |since: Instant, n: u32| since.elapsed().as_nanos() as u64 / u64::from(n);
+        let (phase, way, left) = match self.phase {
+            Phase::ProbePoll => (
+                Phase::ProbeBlock {
+                    poll_ns: per_wait(self.since, PROBE_WAITS),
+                },
+                Way::Block,
+                PROBE_WAITS,
+            ),
+            Phase::ProbeBlock { poll_ns } => {
+                let block_ns = per_wait(self.since, PROBE_WAITS);
+                let way = if poll_ns < block_ns {
+                    Way::Poll
+                } else {
+                    Way::Block
+                };
+                (Phase::Run, way, RUN_WAITS)
+            }
+            Phase::Run => (Phase::ProbePoll, Way::Poll, PROBE_WAITS),
+        };
+        (self.phase, self.way, self.left) = (phase, way, left);
+        self.since = Instant::now();
     }
 }
 
@@ -92,19 +147,30 @@ mod tests {
     use super::*;
     use std::cell::Cell;
 
+    /// Runs `n` waits whose stop `poll` finds at once; returns how many
+    /// of them polled.
+    fn polled_waits(s: &mut Spin, n: u32, block_delay: Duration) -> u32 {
+        let polls = Cell::new(0);
+        for _ in 0..n {
+            let got = s.wait(
+                || {
+                    polls.set(polls.get() + 1);
+                    Ok(Some(1))
+                },
+                || {
+                    std::thread::sleep(block_delay);
+                    Ok(Some(2))
+                },
+            );
+            assert!(got.unwrap().is_some());
+        }
+        polls.get()
+    }
+
     #[test]
     fn one_cpu_blocks_without_polling() {
         let mut s = Spin::with_window(None);
-        let polls = Cell::new(0);
-        let got = s.wait(
-            || {
-                polls.set(polls.get() + 1);
-                Ok(Some(1))
-            },
-            || Ok(Some(2)),
-        );
-        assert_eq!(got.unwrap(), Some(2));
-        assert_eq!(polls.get(), 0);
+        assert_eq!(polled_waits(&mut s, 1000, Duration::ZERO), 0);
     }
 
     #[test]
@@ -123,23 +189,49 @@ mod tests {
     }
 
     #[test]
-    fn repeated_misses_rest_then_poll_again() {
+    fn probes_both_ways_then_keeps_the_faster() {
+        // Blocking is made slower (each blocking wait sleeps): after one
+        // probe of each way, polling is kept for the whole run.
+        let mut s = Spin::with_window(Some(Duration::from_secs(60)));
+        let probe = PROBE_WAITS;
+        assert_eq!(
+            polled_waits(&mut s, probe, Duration::from_micros(200)),
+            probe
+        );
+        assert_eq!(
+            polled_waits(&mut s, PROBE_WAITS, Duration::from_micros(200)),
+            0
+        );
+        assert_eq!(
+            polled_waits(&mut s, RUN_WAITS, Duration::from_micros(200)),
+            RUN_WAITS
+        );
+        assert_eq!(s.way, Way::Poll);
+    }
+
+    #[test]
+    fn keeps_blocking_when_polling_was_slower() {
+        // A zero window makes every polling wait also block (after a poll
+        // that found nothing), so polling can only be the slower way.
         let mut s = Spin::with_window(Some(Duration::ZERO));
-        let polls = Cell::new(0);
-        let poll = || {
-            polls.set(polls.get() + 1);
-            Ok(None::<i32>)
-        };
-        for _ in 0..MISSES_TO_REST {
-            assert_eq!(s.wait(poll, || Ok(Some(0))).unwrap(), Some(0));
+        let slow_poll = Cell::new(0u32);
+        for _ in 0..PROBE_WAITS {
+            s.wait(
+                || {
+                    std::thread::sleep(Duration::from_micros(200));
+                    slow_poll.set(slow_poll.get() + 1);
+                    Ok(None::<i32>)
+                },
+                || Ok(Some(0)),
+            )
+            .unwrap();
         }
-        assert_eq!(polls.get(), MISSES_TO_REST as usize);
-        for _ in 0..REST_WAITS {
-            s.wait(poll, || Ok(Some(0))).unwrap();
-        }
-        assert_eq!(polls.get(), MISSES_TO_REST as usize, "polled while resting");
-        s.wait(poll, || Ok(Some(0))).unwrap();
-        assert_eq!(polls.get(), MISSES_TO_REST as usize + 1);
+        assert_eq!(slow_poll.get(), PROBE_WAITS);
+        assert_eq!(polled_waits(&mut s, PROBE_WAITS, Duration::ZERO), 0);
+        assert_eq!(polled_waits(&mut s, RUN_WAITS, Duration::ZERO), 0);
+        assert_eq!(s.way, Way::Block);
+        // Then it probes polling again.
+        assert_eq!(polled_waits(&mut s, 1, Duration::ZERO), 1);
     }
 
     #[test]

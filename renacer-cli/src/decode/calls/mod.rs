@@ -63,10 +63,12 @@ impl H<'_, '_> {
             // -y: the working directory, as strace shows it.
             Some(s) => {
                 let name = super::flags::styled((v as i32).to_string(), s.to_string());
-                let cwd = std::fs::read_link(format!("/proc/{}/cwd", self.mem().pid));
-                match cwd {
-                    Ok(cwd) if self.ctx.decode_fds => format!("{name}<{}>", cwd.display()),
-                    _ => name,
+                if !self.ctx.decode_fds {
+                    return name;
+                }
+                match std::fs::read_link(format!("/proc/{}/cwd", self.mem().pid)) {
+                    Ok(cwd) => format!("{name}<{}>", cwd.display()),
+                    Err(_) => name,
                 }
             }
             None => self.fd(v),
