@@ -20,6 +20,13 @@ fn renacer_traced(x: u64) -> u64 {
     x.wrapping_mul(3).wrapping_add(1)
 }
 
+/// A per-site rate (`sample = ..`): its own thread-local countdown.
+#[inline(never)]
+#[renacer::trace(sample = 1e-12)]
+fn renacer_site_rate_traced(x: u64) -> u64 {
+    x.wrapping_mul(3).wrapping_add(1)
+}
+
 #[inline(never)]
 #[fastrace::trace]
 fn fastrace_traced(x: u64) -> u64 {
@@ -53,6 +60,9 @@ fn not_recorded(c: &mut Criterion) {
         .init();
     g.bench_function("renacer_unsampled", |b| {
         b.iter(|| renacer_traced(black_box(7)))
+    });
+    g.bench_function("renacer_site_rate_unsampled", |b| {
+        b.iter(|| renacer_site_rate_traced(black_box(7)))
     });
     g.finish();
     let stats = renacer::stats();

@@ -76,11 +76,22 @@ pub fn peak_rss_bytes() -> u64 {
 }
 
 /// fastrace's collector hands finished spans here; dropping them keeps the
-/// comparison about recording, like renacer's `/dev/null` sink.
+/// comparison about recording, like renacer's `/dev/null` sink. It counts
+/// them ([`fastrace_reported`]), so a bench can show that every span it
+/// timed was recorded (fastrace keeps at most 10,240 spans per local
+/// parent and silently skips the rest).
 pub struct DiscardReporter;
+
+static FASTRACE_REPORTED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Spans [`DiscardReporter`] has received so far.
+pub fn fastrace_reported() -> u64 {
+    FASTRACE_REPORTED.load(std::sync::atomic::Ordering::Relaxed)
+}
 
 impl fastrace::collector::Reporter for DiscardReporter {
     fn report(&mut self, spans: Vec<fastrace::collector::SpanRecord>) {
+        FASTRACE_REPORTED.fetch_add(spans.len() as u64, std::sync::atomic::Ordering::Relaxed);
         std::hint::black_box(spans);
     }
 }

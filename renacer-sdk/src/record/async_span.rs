@@ -301,6 +301,7 @@ pub fn enter_async(site: &'static Site) -> AsyncSpan {
 }
 
 /// Starts an async span of `site` under its own sample rate.
+#[inline(always)]
 pub fn enter_async_with_rate(
     site: &'static Site,
     rate: f64,
@@ -309,6 +310,17 @@ pub fn enter_async_with_rate(
     if super::site_skips(skip) {
         return AsyncSpan::inert();
     }
+    enter_async_with_rate_due(site, rate, skip)
+}
+
+/// The due path, out of line for the same reason as the sync one
+/// (`record::enter_with_rate_due`).
+#[inline(never)]
+fn enter_async_with_rate_due(
+    site: &'static Site,
+    rate: f64,
+    skip: &'static LocalKey<Cell<u64>>,
+) -> AsyncSpan {
     let active = ACTIVE.load(Ordering::Relaxed);
     if active == 0 {
         return AsyncSpan::inert();
