@@ -24,7 +24,7 @@ use super::event::{self, Event};
 use super::ids::{self, span_id, CUR_ASYNC};
 use super::ring::{Counters, Ring};
 use super::thread::{Hot, HOT};
-use super::{clock, decide_root, refresh, site_decide, IntoFieldValue, Site, ACTIVE};
+use super::{clock, decide_root, refresh, IntoFieldValue, Site, ACTIVE};
 
 /// Handle of an async (or dynamic) span. Ends when dropped, or when the
 /// future it instruments completes.
@@ -321,18 +321,9 @@ fn enter_async_with_rate_due(
     rate: f64,
     skip: &'static LocalKey<Cell<u64>>,
 ) -> AsyncSpan {
-    let active = ACTIVE.load(Ordering::Relaxed);
-    if active == 0 {
-        return AsyncSpan::inert();
-    }
-    HOT.with(|h| {
-        if !site_decide(h, active, rate, skip) {
-            return AsyncSpan::inert();
-        }
-        match h.ring() {
-            Some(ring) => start(h, ring, site),
-            None => AsyncSpan::inert(),
-        }
+    super::decide_site_call(rate, skip, AsyncSpan::inert, |h, _| match h.ring() {
+        Some(ring) => start(h, ring, site),
+        None => AsyncSpan::inert(),
     })
 }
 

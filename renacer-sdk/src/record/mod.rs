@@ -198,15 +198,31 @@ fn enter_with_rate_due(
     rate: f64,
     skip: &'static LocalKey<Cell<u64>>,
 ) -> SpanGuard {
+    decide_site_call(rate, skip, SpanGuard::inert, |h, active| {
+        enter_sampled(h, site, active, true)
+    })
+}
+
+/// The due path shared by sync and async per-site calls: `start` the
+/// span if the runtime is active and the site's rate samples the call,
+/// else `inert()`.
+#[inline(always)]
+pub(crate) fn decide_site_call<G>(
+    rate: f64,
+    skip: &'static LocalKey<Cell<u64>>,
+    inert: fn() -> G,
+    start: impl FnOnce(&Hot, u64) -> G,
+) -> G {
     let active = ACTIVE.load(Ordering::Relaxed);
     if active == 0 {
-        return SpanGuard::inert();
+        return inert();
     }
     HOT.with(|h| {
-        if !site_decide(h, active, rate, skip) {
-            return SpanGuard::inert();
+        if site_decide(h, active, rate, skip) {
+            start(h, active)
+        } else {
+            inert()
         }
-        enter_sampled(h, site, active, true)
     })
 }
 
