@@ -11,20 +11,24 @@
 //! what they share, and a compiler or a `git` run (forks, page faults,
 //! computing between calls) got slower with it on the same VM.
 //!
-//! So the tracer measures instead of guessing. It waits one way for a probe
-//! of [`PROBE_WAITS`] waits, the other way for as many, then keeps the way
-//! whose waits took less wall time per stop for [`RUN_WAITS`] waits, and
-//! probes again (a program changes phase). Where renacer may run on one CPU
-//! only it always blocks: polling would take that CPU from the tracee.
+//! So the tracer measures instead of guessing. A probe alternates the two
+//! ways in short blocks of [`PROBE_BLOCK`] waits (so that a program's phases
+//! — loading, then running — weigh on both alike), [`PROBE_BLOCKS`] blocks
+//! in all, then keeps the way whose waits took less wall time for
+//! [`RUN_WAITS`] waits, and probes again (a program changes phase). Where
+//! renacer may run on one CPU only it always blocks: polling would take
+//! that CPU from the tracee.
 
 use std::io;
 use std::time::{Duration, Instant};
 
 /// How long a polling wait polls before it blocks.
 const WINDOW: Duration = Duration::from_micros(50);
-/// Waits per probe of one way.
-const PROBE_WAITS: u32 = 128;
-/// Waits the better way is kept before the next probes.
+/// Waits per probe block (one way).
+const PROBE_BLOCK: u32 = 8;
+/// Blocks per probe, alternately polling and blocking (even).
+const PROBE_BLOCKS: u32 = 8;
+/// Waits the better way is kept before the next probe.
 const RUN_WAITS: u32 = 4096;
 
 /// A way of waiting.
@@ -34,15 +38,18 @@ enum Way {
     Block,
 }
 
-/// Where the policy is in its probe, probe, run cycle.
+/// Where the policy is in its probe, run cycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
-    /// Probing polling; nothing measured yet this cycle.
-    ProbePoll,
-    /// Probing blocking; polling took `poll_ns` per wait.
-    ProbeBlock { poll_ns: u64 },
-    /// Keeping the better way.
-    Run,
+    /// Probing: `done` waits so far, and the wall time of the finished
+    /// blocks of each way.
+    Probe {
+        done: u32,
+        poll_ns: u64,
+        block_ns: u64,
+    },
+    /// Keeping the better way; `left` waits to go.
+    Run { left: u32 },
 }
 
 /// The waiting policy of one tracer.
@@ -52,9 +59,7 @@ pub(super) struct Spin {
     window: Option<Duration>,
     phase: Phase,
     way: Way,
-    /// Waits left in the current phase.
-    left: u32,
-    /// When the current phase began.
+    /// When the current probe block began.
     since: Instant,
 }
 
@@ -69,13 +74,12 @@ impl Spin {
     fn with_window(window: Option<Duration>) -> Self {
         Spin {
             window,
-            phase: Phase::ProbePoll,
-            way: if window.is_some() {
-                Way::Poll
-            } else {
-                Way::Block
+            phase: Phase::Probe {
+                done: 0,
+                poll_ns: 0,
+                block_ns: 0,
             },
-            left: PROBE_WAITS,
+            way: Way::Poll,
             since: Instant::now(),
         }
     }
@@ -107,38 +111,54 @@ impl Spin {
         }
     }
 
-    /// One wait more in the current phase (the first wait of the next one
-    /// once this one has had all its waits).
+    /// Chooses the way of the wait about to happen.
     fn count_wait(&mut self) {
-        if self.left == 0 {
-            self.next_phase();
-        }
-        self.left -= 1;
-    }
-
-    fn next_phase(&mut self) {
-        let per_wait = |since: Instant, n: u32| since.elapsed().as_nanos() as u64 / u64::from(n);
-        let (phase, way, left) = match self.phase {
-            Phase::ProbePoll => (
-                Phase::ProbeBlock {
-                    poll_ns: per_wait(self.since, PROBE_WAITS),
-                },
-                Way::Block,
-                PROBE_WAITS,
-            ),
-            Phase::ProbeBlock { poll_ns } => {
-                let block_ns = per_wait(self.since, PROBE_WAITS);
-                let way = if poll_ns < block_ns {
-                    Way::Poll
-                } else {
-                    Way::Block
+        match &mut self.phase {
+            Phase::Run { left } if *left > 0 => *left -= 1,
+            Phase::Run { .. } => {
+                self.phase = Phase::Probe {
+                    done: 0,
+                    poll_ns: 0,
+                    block_ns: 0,
                 };
-                (Phase::Run, way, RUN_WAITS)
+                self.count_wait();
             }
-            Phase::Run => (Phase::ProbePoll, Way::Poll, PROBE_WAITS),
-        };
-        (self.phase, self.way, self.left) = (phase, way, left);
-        self.since = Instant::now();
+            Phase::Probe {
+                done,
+                poll_ns,
+                block_ns,
+            } => {
+                if *done % PROBE_BLOCK == 0 {
+                    // A block ends (none before the first): book its time.
+                    let now = Instant::now();
+                    if *done > 0 {
+                        let ns = now.duration_since(self.since).as_nanos() as u64;
+                        match self.way {
+                            Way::Poll => *poll_ns += ns,
+                            Way::Block => *block_ns += ns,
+                        }
+                    }
+                    self.since = now;
+                    if *done == PROBE_BLOCK * PROBE_BLOCKS {
+                        self.way = if *poll_ns < *block_ns {
+                            Way::Poll
+                        } else {
+                            Way::Block
+                        };
+                        self.phase = Phase::Run {
+                            left: RUN_WAITS - 1,
+                        };
+                        return;
+                    }
+                    self.way = if (*done / PROBE_BLOCK) % 2 == 0 {
+                        Way::Poll
+                    } else {
+                        Way::Block
+                    };
+                }
+                *done += 1;
+            }
+        }
     }
 }
 
@@ -188,50 +208,55 @@ mod tests {
         assert_eq!(polls.get(), 3);
     }
 
+    const PROBE_WAITS: u32 = PROBE_BLOCK * PROBE_BLOCKS;
+
+    #[test]
+    fn a_probe_alternates_blocks_of_each_way() {
+        let mut s = Spin::with_window(Some(Duration::from_secs(60)));
+        let mut ways = Vec::new();
+        for _ in 0..PROBE_WAITS {
+            polled_waits(&mut s, 1, Duration::ZERO);
+            ways.push(s.way);
+        }
+        for (i, w) in ways.iter().enumerate() {
+            let expected = if (i as u32 / PROBE_BLOCK) % 2 == 0 {
+                Way::Poll
+            } else {
+                Way::Block
+            };
+            assert_eq!(*w, expected, "wait {i}");
+        }
+    }
+
     #[test]
     fn probes_both_ways_then_keeps_the_faster() {
-        // Blocking is made slower (each blocking wait sleeps): after one
-        // probe of each way, polling is kept for the whole run.
+        // Blocking is made slower (each blocking wait sleeps): polling is
+        // kept for the whole run.
         let mut s = Spin::with_window(Some(Duration::from_secs(60)));
-        let probe = PROBE_WAITS;
-        assert_eq!(
-            polled_waits(&mut s, probe, Duration::from_micros(200)),
-            probe
-        );
-        assert_eq!(
-            polled_waits(&mut s, PROBE_WAITS, Duration::from_micros(200)),
-            0
-        );
-        assert_eq!(
-            polled_waits(&mut s, RUN_WAITS, Duration::from_micros(200)),
-            RUN_WAITS
-        );
+        let slow = Duration::from_micros(200);
+        assert_eq!(polled_waits(&mut s, PROBE_WAITS, slow), PROBE_WAITS / 2);
+        assert_eq!(polled_waits(&mut s, RUN_WAITS, slow), RUN_WAITS);
         assert_eq!(s.way, Way::Poll);
+        // Then it probes again.
+        assert_eq!(polled_waits(&mut s, PROBE_WAITS, slow), PROBE_WAITS / 2);
     }
 
     #[test]
     fn keeps_blocking_when_polling_was_slower() {
         // A zero window makes every polling wait also block (after a poll
-        // that found nothing), so polling can only be the slower way.
+        // that found nothing and slept), so polling can only be slower.
         let mut s = Spin::with_window(Some(Duration::ZERO));
-        let slow_poll = Cell::new(0u32);
-        for _ in 0..PROBE_WAITS {
-            s.wait(
-                || {
-                    std::thread::sleep(Duration::from_micros(200));
-                    slow_poll.set(slow_poll.get() + 1);
-                    Ok(None::<i32>)
-                },
-                || Ok(Some(0)),
-            )
-            .unwrap();
+        let polls = Cell::new(0u32);
+        let slow_poll = || {
+            polls.set(polls.get() + 1);
+            std::thread::sleep(Duration::from_micros(200));
+            Ok(None::<i32>)
+        };
+        for _ in 0..PROBE_WAITS + RUN_WAITS {
+            s.wait(slow_poll, || Ok(Some(0))).unwrap();
         }
-        assert_eq!(slow_poll.get(), PROBE_WAITS);
-        assert_eq!(polled_waits(&mut s, PROBE_WAITS, Duration::ZERO), 0);
-        assert_eq!(polled_waits(&mut s, RUN_WAITS, Duration::ZERO), 0);
+        assert_eq!(polls.get(), PROBE_WAITS / 2, "polled outside the probe");
         assert_eq!(s.way, Way::Block);
-        // Then it probes polling again.
-        assert_eq!(polled_waits(&mut s, 1, Duration::ZERO), 1);
     }
 
     #[test]
