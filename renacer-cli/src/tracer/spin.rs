@@ -95,7 +95,7 @@ impl Spin {
         let Some(window) = self.window else {
             return block();
         };
-        self.count_wait();
+        self.count_wait(Instant::now());
         if self.way == Way::Block {
             return block();
         }
@@ -111,8 +111,8 @@ impl Spin {
         }
     }
 
-    /// Chooses the way of the wait about to happen.
-    fn count_wait(&mut self) {
+    /// Chooses the way of the wait about to happen at `now`.
+    fn count_wait(&mut self, now: Instant) {
         match &mut self.phase {
             Phase::Run { left } if *left > 0 => *left -= 1,
             Phase::Run { .. } => {
@@ -121,7 +121,7 @@ impl Spin {
                     poll_ns: 0,
                     block_ns: 0,
                 };
-                self.count_wait();
+                self.count_wait(now);
             }
             Phase::Probe {
                 done,
@@ -130,7 +130,6 @@ impl Spin {
             } => {
                 if *done % PROBE_BLOCK == 0 {
                     // A block ends (none before the first): book its time.
-                    let now = Instant::now();
                     if *done > 0 {
                         let ns = now.duration_since(self.since).as_nanos() as u64;
                         match self.way {
@@ -169,7 +168,7 @@ mod tests {
 
     /// Runs `n` waits whose stop `poll` finds at once; returns how many
     /// of them polled.
-    fn polled_waits(s: &mut Spin, n: u32, block_delay: Duration) -> u32 {
+    fn polled_waits(s: &mut Spin, n: u32) -> u32 {
         let polls = Cell::new(0);
         for _ in 0..n {
             let got = s.wait(
@@ -177,10 +176,7 @@ mod tests {
                     polls.set(polls.get() + 1);
                     Ok(Some(1))
                 },
-                || {
-                    std::thread::sleep(block_delay);
-                    Ok(Some(2))
-                },
+                || Ok(Some(2)),
             );
             assert!(got.unwrap().is_some());
         }
@@ -190,7 +186,7 @@ mod tests {
     #[test]
     fn one_cpu_blocks_without_polling() {
         let mut s = Spin::with_window(None);
-        assert_eq!(polled_waits(&mut s, 1000, Duration::ZERO), 0);
+        assert_eq!(polled_waits(&mut s, 1000), 0);
     }
 
     #[test]
@@ -215,7 +211,7 @@ mod tests {
         let mut s = Spin::with_window(Some(Duration::from_secs(60)));
         let mut ways = Vec::new();
         for _ in 0..PROBE_WAITS {
-            polled_waits(&mut s, 1, Duration::ZERO);
+            polled_waits(&mut s, 1);
             ways.push(s.way);
         }
         for (i, w) in ways.iter().enumerate() {
@@ -228,35 +224,64 @@ mod tests {
         }
     }
 
-    #[test]
-    fn probes_both_ways_then_keeps_the_faster() {
-        // Blocking is made slower (each blocking wait sleeps): polling is
-        // kept for the whole run.
-        let mut s = Spin::with_window(Some(Duration::from_secs(60)));
-        let slow = Duration::from_micros(200);
-        assert_eq!(polled_waits(&mut s, PROBE_WAITS, slow), PROBE_WAITS / 2);
-        assert_eq!(polled_waits(&mut s, RUN_WAITS, slow), RUN_WAITS);
-        assert_eq!(s.way, Way::Poll);
-        // Then it probes again.
-        assert_eq!(polled_waits(&mut s, PROBE_WAITS, slow), PROBE_WAITS / 2);
+    /// Runs one probe on a made-up clock where a polling wait takes
+    /// `poll` and a blocking one `block`; returns the way kept.
+    fn probe(s: &mut Spin, poll: Duration, block: Duration) -> Way {
+        let mut t = s.since;
+        for _ in 0..PROBE_WAITS {
+            s.count_wait(t);
+            t += if s.way == Way::Poll { poll } else { block };
+        }
+        s.count_wait(t);
+        s.way
     }
 
     #[test]
-    fn keeps_blocking_when_polling_was_slower() {
-        // A zero window makes every polling wait also block (after a poll
-        // that found nothing and slept), so polling can only be slower.
-        let mut s = Spin::with_window(Some(Duration::ZERO));
-        let polls = Cell::new(0u32);
-        let slow_poll = || {
-            polls.set(polls.get() + 1);
-            std::thread::sleep(Duration::from_micros(200));
-            Ok(None::<i32>)
-        };
-        for _ in 0..PROBE_WAITS + RUN_WAITS {
-            s.wait(slow_poll, || Ok(Some(0))).unwrap();
+    fn a_probe_keeps_the_faster_way_for_the_run_then_probes_again() {
+        let mut s = Spin::with_window(Some(WINDOW));
+        let (fast, slow) = (Duration::from_micros(10), Duration::from_micros(50));
+        assert_eq!(probe(&mut s, fast, slow), Way::Poll);
+        for _ in 1..RUN_WAITS {
+            s.count_wait(s.since);
+            assert_eq!(s.way, Way::Poll);
         }
-        assert_eq!(polls.get(), PROBE_WAITS / 2, "polled outside the probe");
-        assert_eq!(s.way, Way::Block);
+        // The next probe starts with a polling block.
+        s.count_wait(s.since);
+        assert!(matches!(s.phase, Phase::Probe { done: 1, .. }));
+        assert_eq!(probe_rest(&mut s, slow, fast), Way::Block);
+    }
+
+    /// [`probe`] for a probe whose first wait has happened.
+    fn probe_rest(s: &mut Spin, poll: Duration, block: Duration) -> Way {
+        let mut t = s.since + poll;
+        for _ in 1..PROBE_WAITS {
+            s.count_wait(t);
+            t += if s.way == Way::Poll { poll } else { block };
+        }
+        s.count_wait(t);
+        s.way
+    }
+
+    #[test]
+    fn a_tie_blocks() {
+        let mut s = Spin::with_window(Some(WINDOW));
+        let d = Duration::from_micros(20);
+        assert_eq!(probe(&mut s, d, d), Way::Block);
+    }
+
+    #[test]
+    fn a_blocking_way_never_polls() {
+        let mut s = Spin::with_window(Some(WINDOW));
+        probe(&mut s, Duration::from_micros(50), Duration::from_micros(10));
+        assert_eq!(polled_waits(&mut s, RUN_WAITS - 1), 0);
+    }
+
+    #[test]
+    fn a_poll_that_finds_nothing_in_the_window_blocks() {
+        let mut s = Spin::with_window(Some(Duration::ZERO));
+        assert_eq!(s.way, Way::Poll);
+        let got = s.wait(|| Ok(None::<i32>), || Ok(Some(9)));
+        assert_eq!(got.unwrap(), Some(9));
     }
 
     #[test]
