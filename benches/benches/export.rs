@@ -1,5 +1,4 @@
-//! Collector throughput: how fast recorded spans reach a JSON-lines file,
-//! and the 10 M-call burst through the circuit breaker.
+//! Collector throughput: how fast recorded spans reach a file.
 //!
 //! Each iteration records [`SPANS`] spans (untimed), then times
 //! `renacer::flush()`, which drains the ring, pairs the events and writes

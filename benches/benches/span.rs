@@ -19,10 +19,10 @@ use fastrace::collector::SpanContext;
 use fastrace::Span;
 use renacer_benches::{fastrace_reported, DiscardReporter, NoopLayer};
 use std::sync::atomic::{AtomicU64, Ordering};
+use tracing_subscriber::layer::SubscriberExt;
 
 /// fastrace leaf spans the timed batches made (warm-up included).
 static FASTRACE_TIMED: AtomicU64 = AtomicU64::new(0);
-use tracing_subscriber::layer::SubscriberExt;
 
 /// Spans recorded per timed batch: below the ring capacity set below, and
 /// below fastrace's 10,240 spans per local parent (beyond it fastrace
