@@ -12,9 +12,10 @@
 # forks, what any full ptrace trace pays); the same loop waiting as renacer
 # does (`ptrace_floor -s`: polls WNOHANG up to 50 us before it blocks); full
 # trace to a file (-f -o); -c; -e trace=openat. The long dd runs the
-# filtered mode only (its full traces would take minutes per run). Each cell is the median wall time of RUNS runs
-# (date +%s%N around the whole command, tracer start-up included), with the
-# runs of all cells of a workload interleaved.
+# filtered mode only (its full traces would take minutes per run). Each cell
+# is the median wall time of RUNS runs (date +%s%N around the whole command,
+# tracer start-up included), with the runs of all cells of a workload
+# interleaved.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
